@@ -1,0 +1,5 @@
+import sys
+
+from freqprobe.cli import main
+
+sys.exit(main())

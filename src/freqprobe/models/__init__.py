@@ -1,0 +1,1 @@
+"""freqprobe.models"""
