@@ -1,1 +1,54 @@
-"""freqprobe.filters"""
+"""Input filters: Gaussian blur and high-pass, whitening, ideal band-pass, log-magnitude spectrum.
+
+Pure functions on float (N, C, H, W) images in [0, 1], per channel, batched, differentiable, keeping dtype and
+device, with thin ``nn.Module`` wrappers addressed by spec strings (``none``, ``blur:S``, ``highpass:S``,
+``whiten``, ``band:LO:HI``, ``logmag``) shared by the CLI and configs.
+
+>>> import torch
+>>> f = build_filter("blur:2")
+>>> f(torch.rand(4, 3, 32, 32)).shape
+torch.Size([4, 3, 32, 32])
+"""
+
+from freqprobe.filters.checks import BOUNDARIES
+from freqprobe.filters.fourier_filters import amplitude_spectrum, band_mask, band_pass, log_magnitude, whiten
+from freqprobe.filters.gaussian import gaussian_blur, gaussian_kernel1d, highpass
+from freqprobe.filters.modules import (
+    FILTERS,
+    BandPass,
+    GaussianBlur,
+    HighPass,
+    Identity,
+    InputFilter,
+    LogMagnitude,
+    Whiten,
+    build_filter,
+    register_filter,
+    spec_grammar,
+)
+from freqprobe.filters.stats import apply_in_batches, channel_stats
+
+__all__ = [
+    "BOUNDARIES",
+    "FILTERS",
+    "BandPass",
+    "GaussianBlur",
+    "HighPass",
+    "Identity",
+    "InputFilter",
+    "LogMagnitude",
+    "Whiten",
+    "amplitude_spectrum",
+    "apply_in_batches",
+    "band_mask",
+    "band_pass",
+    "build_filter",
+    "channel_stats",
+    "gaussian_blur",
+    "gaussian_kernel1d",
+    "highpass",
+    "log_magnitude",
+    "register_filter",
+    "spec_grammar",
+    "whiten",
+]

@@ -1,0 +1,178 @@
+"""``folder:PATH`` datasets: a directory or ``.tar``/``.tar.gz`` archive with ``train/<class>/*`` and
+``test/<class>/*`` PNG/JPEG images, classes in sorted order.
+
+The archive is read once, both splits are decoded together and cached (keyed by path, size and mtime),
+so the second load only reads the cache. Relative paths are relative to the current directory. A single
+wrapping top-level folder (``cifar10/train/...``) is accepted.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import os
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from freqprobe.data.cache import cached_tensors, fingerprint
+from freqprobe.data.catalog import FOLDER_PREFIX, MissingDataError
+from freqprobe.data.dataset import ImageDataset
+from freqprobe.data.decode import decode_images
+from freqprobe.errors import ConfigError, DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+FOLDER_SPLITS = ("train", "test")
+LAYOUT = "train/<class>/*.png|jpg and test/<class>/*.png|jpg"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One image of the layout: its key in the file dict, split, class, and its name in messages."""
+
+    parts: tuple[str, ...]
+    split: str
+    label: str
+    display: str
+
+
+def folder_path(name: str) -> Path:
+    """``folder:PATH`` -> absolute PATH (relative to the current directory); ConfigError when PATH is empty."""
+    raw = name.removeprefix(FOLDER_PREFIX)
+    if not raw:
+        raise ConfigError(
+            f"dataset {name!r} names no path; write folder:PATH, e.g. folder:../shared/data/cifar10-jpeg.tar.gz"
+        )
+    return Path(os.path.abspath(Path(raw).expanduser()))  # abspath also folds '..' for readable messages
+
+
+def load(name: str, split: str) -> ImageDataset:
+    """The ``train`` or ``test`` split of the folder dataset ``name`` (``folder:PATH``).
+
+    Raises MissingDataError when PATH does not exist, DataError for a corrupt archive, a wrong layout,
+    an undecodable image or an image whose size differs from the others.
+    """
+    path = folder_path(name)
+    if not path.exists():
+        raise MissingDataError(
+            f"folder dataset {path} does not exist; give a directory or .tar/.tar.gz archive holding {LAYOUT}"
+        )
+    wanted = [f"{split}_images", f"{split}_labels"]
+    tensors, metadata = cached_tensors("folder", path, {"files": fingerprint([path])}, lambda: _decode(path), wanted)
+    return ImageDataset(
+        images=tensors[f"{split}_images"],
+        labels=tensors[f"{split}_labels"],
+        classes=json.loads(metadata["classes"]),
+        name=name,
+        source=str(path),
+        split=split,
+    )
+
+
+def _decode(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    files = _read_archive(path) if path.is_file() else _read_directory(path)
+    entries = _organize(files, path)
+    classes = sorted({entry.label for entry in entries if entry.split == "train"})
+    _check_classes(entries, classes, path)
+    images = decode_images([files[entry.parts] for entry in entries], [entry.display for entry in entries])
+    index_of = {name: index for index, name in enumerate(classes)}
+    labels = np.array([index_of[entry.label] for entry in entries], dtype=np.int64)
+    splits = np.array([entry.split for entry in entries])
+    tensors = {}
+    for split in FOLDER_SPLITS:
+        chosen = splits == split
+        tensors[f"{split}_images"] = torch.from_numpy(np.ascontiguousarray(images[chosen]))
+        tensors[f"{split}_labels"] = torch.from_numpy(labels[chosen])
+    return tensors, {"classes": json.dumps(classes)}
+
+
+def _read_directory(root: Path) -> dict[tuple[str, ...], bytes]:
+    """Relative path parts -> bytes for every image file below ``root``."""
+    files = {}
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+        for name in names:
+            if _is_image_name(name):
+                file = Path(directory, name)
+                files[file.relative_to(root).parts] = file.read_bytes()
+    return files
+
+
+def _read_archive(path: Path) -> dict[tuple[str, ...], bytes]:
+    """Member path parts -> bytes for every image in the archive.
+
+    The archive is decompressed into memory in one go and members are sliced out by offset: for 60k small
+    JPEGs that is about twice as fast as tarfile's streaming reads, and the decoded tensor dwarfs it anyway.
+    """
+    files = {}
+    try:
+        raw = _decompressed(path.read_bytes())
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
+            for member in archive:
+                parts = tuple(p for p in member.name.split("/") if p not in ("", "."))
+                if member.isfile() and parts and _is_image_name(parts[-1]):
+                    end = member.offset_data + member.size
+                    if end > len(raw):
+                        raise tarfile.ReadError(f"member {member.name} runs past the end of the archive")
+                    files[parts] = raw[member.offset_data : end]
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, OSError) as error:
+        raise DataError(
+            f"cannot read archive {path}: {error}; it is truncated, corrupt or not a .tar/.tar.gz file, fetch it again"
+        ) from None
+    return files
+
+
+def _decompressed(data: bytes) -> bytes:
+    """A gzip/bz2/xz-compressed tar -> the plain tar; a plain tar unchanged."""
+    if data[:2] == b"\x1f\x8b":
+        return gzip.decompress(data)
+    if data[:3] == b"BZh":
+        return bz2.decompress(data)
+    if data[:6] == b"\xfd7zXZ\x00":
+        return lzma.decompress(data)
+    return data
+
+
+def _organize(files: dict[tuple[str, ...], bytes], path: Path) -> list[_Entry]:
+    """The images laid out as split/class/file (below an optional wrapping folder), in load order:
+    train then test, classes sorted, file names sorted. Anything else in the tree is ignored."""
+    depth = _layout_depth(files, path)
+    chosen = [parts for parts in files if len(parts) == depth + 3 and parts[depth] in FOLDER_SPLITS]
+    chosen.sort(key=lambda parts: (FOLDER_SPLITS.index(parts[depth]), parts[depth + 1], parts[depth + 2]))
+    in_archive = path.is_file()
+    return [
+        _Entry(
+            parts=parts,
+            split=parts[depth],
+            label=parts[depth + 1],
+            display=f"{'/'.join(parts)} in {path}" if in_archive else str(path.joinpath(*parts)),
+        )
+        for parts in chosen
+    ]
+
+
+def _layout_depth(files: dict[tuple[str, ...], bytes], path: Path) -> int:
+    for depth in (0, 1):
+        present = {parts[depth] for parts in files if len(parts) == depth + 3}
+        if set(FOLDER_SPLITS) <= present:
+            return depth
+    raise DataError(f"{path} does not hold {LAYOUT}; arrange the images that way (classes as folder names)")
+
+
+def _check_classes(entries: list[_Entry], classes: list[str], path: Path) -> None:
+    stray = sorted({entry.label for entry in entries if entry.split == "test"} - set(classes))
+    if stray:
+        raise DataError(
+            f"{path}: test/{stray[0]}/ is a class with no training images; add train/{stray[0]}/ images or remove it"
+        )
+
+
+def _is_image_name(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)

@@ -1,0 +1,59 @@
+"""Deterministic, seeded, stratified train/validation split of a training set; the test set is never touched."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from freqprobe.data.dataset import Splits
+from freqprobe.errors import ConfigError
+
+
+def stratified_split(
+    labels: torch.Tensor, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train_idx, val_idx), both int64, ascending, disjoint, together every index of ``labels`` (N,).
+
+    Each class contributes round(val_fraction * its count) images (halves rounded up) to validation,
+    chosen by a per-class random permutation drawn, class by class in label order, from one
+    ``torch.Generator`` seeded with ``seed``: the same seed gives the same indices on any machine.
+    Raises ConfigError unless 0 <= val_fraction < 1.
+    """
+    check_val_fraction(val_fraction)
+    labels_np = torch.as_tensor(labels).cpu().numpy()
+    if labels_np.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels_np.shape}")
+    generator = torch.Generator().manual_seed(int(seed))
+    in_val = np.zeros(len(labels_np), dtype=bool)
+    # Index bookkeeping in numpy: torch's CPU sort/unique/nonzero cost ~0.4 s on 60k labels on 2 busy cores.
+    for label in np.unique(labels_np):
+        members = np.flatnonzero(labels_np == label)
+        order = torch.randperm(len(members), generator=generator).numpy()
+        n_val = math.floor(val_fraction * len(members) + 0.5)
+        in_val[members[order[:n_val]]] = True
+    return torch.from_numpy(np.flatnonzero(~in_val)), torch.from_numpy(np.flatnonzero(in_val))
+
+
+def check_val_fraction(val_fraction: float) -> None:
+    if not (isinstance(val_fraction, (int, float)) and 0.0 <= val_fraction < 1.0):
+        raise ConfigError(f"val_fraction {val_fraction!r} must lie in [0, 1); 0.2 keeps 20% for validation")
+
+
+def load_splits(name: str, root=None, val_fraction: float = 0.2, seed: int = 0, download: bool = False) -> Splits:
+    """Train/val carved from the training files by :func:`stratified_split`, test from the test files.
+
+    Raises what :func:`freqprobe.data.load_dataset` raises, and ConfigError for a bad ``val_fraction``.
+    """
+    from freqprobe.data.loading import load_dataset
+
+    check_val_fraction(val_fraction)
+    full_train = load_dataset(name, train=True, root=root, download=download)
+    test = load_dataset(name, train=False, root=root, download=download)
+    train_idx, val_idx = stratified_split(full_train.labels, val_fraction, seed)
+    return Splits(
+        train=full_train.select(train_idx, split="train"),
+        val=full_train.select(val_idx, split="val"),
+        test=test,
+    )
