@@ -1,1 +1,30 @@
-"""freqprobe.models"""
+"""freqprobe.models: ResNets for small images that take pixel-space input (normalization is their first module).
+
+    model = create_model("resnet20", in_channels=1, num_classes=10, antialias=True)
+    model.set_normalization(mean=[0.286], std=[0.353])   # statistics of the (filtered) training split
+    logits = model(images_float_in_0_1)                  # (N, 1, H, W) -> (N, 10)
+"""
+
+from freqprobe.models.registry import MODELS, create_model
+from freqprobe.models import resnet18 as _resnet18, resnet_cifar as _resnet_cifar  # noqa: F401  (registration)
+from freqprobe.models.blocks import BasicBlock, ConvFactory, ProjectionShortcut, ZeroPadShortcut
+from freqprobe.models.blurpool import BlurPool2d, binomial_kernel_2d
+from freqprobe.models.io import WeightsError, load_weights, save_weights
+from freqprobe.models.normalize import Normalize
+from freqprobe.models.resnet import ResNet
+
+__all__ = [
+    "MODELS",
+    "create_model",
+    "ResNet",
+    "BasicBlock",
+    "ZeroPadShortcut",
+    "ProjectionShortcut",
+    "ConvFactory",
+    "BlurPool2d",
+    "binomial_kernel_2d",
+    "Normalize",
+    "save_weights",
+    "load_weights",
+    "WeightsError",
+]

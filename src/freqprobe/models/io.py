@@ -1,0 +1,79 @@
+"""Model weights as safetensors files: written atomically, read back with one-line errors naming file and key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from freqprobe.errors import FreqprobeError
+from freqprobe.io import atomic_save
+
+
+class WeightsError(FreqprobeError):
+    """A weights file that is missing, unreadable, or does not fit the model it is loaded into."""
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """Write ``model.state_dict()`` (parameters and persistent buffers) to ``path`` as safetensors, atomically.
+
+    Tensors are stored contiguous on the CPU in their own dtype, so channels_last or GPU models save the same file.
+    """
+    tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    atomic_save(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load a file written by :func:`save_weights` into ``model`` in place (values cast to the model's dtypes,
+    copied to its device); returns ``model``.
+
+    Raises:
+        WeightsError: the file is missing or corrupt, or its keys or shapes differ from the model's (the message names
+            the file and the first differing key).
+    """
+    path = Path(path)
+    tensors = _read_tensors(path)
+    expected = model.state_dict()
+    _check_same_keys(path, expected, tensors)
+    _check_same_shapes(path, expected, tensors)
+    model.load_state_dict(tensors, strict=True)
+    return model
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} does not exist; check the path or train the model first")
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as error:  # safetensors raises its own and OS errors for truncated or foreign files
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise WeightsError(
+            f"weights file {path} is not a readable safetensors file ({reason}); re-create it with save_weights"
+        ) from None
+
+
+def _check_same_keys(path: Path, expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> None:
+    missing = [key for key in expected if key not in found]
+    if missing:
+        raise WeightsError(
+            f"weights file {path} lacks {len(missing)} tensor(s) of the model, first {missing[0]!r}; "
+            f"it was saved from a different model or options (name, antialias, channels, classes)"
+        )
+    unexpected = sorted(key for key in found if key not in expected)
+    if unexpected:
+        raise WeightsError(
+            f"weights file {path} has {len(unexpected)} tensor(s) the model lacks, first {unexpected[0]!r}; "
+            f"it was saved from a different model or options (name, antialias, channels, classes)"
+        )
+
+
+def _check_same_shapes(path: Path, expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> None:
+    for key, tensor in expected.items():
+        if tuple(found[key].shape) != tuple(tensor.shape):
+            raise WeightsError(
+                f"weights file {path}: tensor {key!r} has shape {tuple(found[key].shape)} but the model expects "
+                f"{tuple(tensor.shape)}; create the model with the options it was trained with (channels, classes)"
+            )
