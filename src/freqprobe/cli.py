@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("freqprobe: interrupted; completed work is saved and the run can be resumed", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: the reader left, which is not an error of ours.
+        sys.stderr.close()
+        return 0
     except OSError as error:
         if os.environ.get("FREQPROBE_DEBUG"):
             raise

@@ -1,0 +1,210 @@
+"""``freqprobe spectrum`` (per-class dataset spectra) and ``freqprobe preview`` (images before/after filters).
+
+Only argparse is imported at module level: the CLI builds its parser from here on every call, and torch and
+matplotlib load only when a handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from freqprobe.data.commands import add_dataset_arguments
+
+SPLIT_CHOICES = ("train", "val", "test")
+BOUNDARY_CHOICES = ("circular", "reflect")
+WINDOW_CHOICES = ("none", "hamming")
+FILTER_HELP = "input filter spec: none, blur:S, highpass:S, whiten, band:LO:HI, logmag"
+SPECTRUM_FILE = "spectrum.json"
+PREVIEW_FILE = "preview.png"
+
+
+def add_commands(subparsers) -> None:
+    _add_spectrum_command(subparsers)
+    _add_preview_command(subparsers)
+
+
+def _add_spectrum_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "spectrum",
+        help="per-class power spectra, radial profiles and spectral centroids of a dataset split",
+        description=(
+            "Compute, per class of one split, the mean power spectrum (channels averaged), its radial profile and "
+            "power-law slope, and the per-image spectral centroid, optionally after an input filter. Writes "
+            f"OUT/{SPECTRUM_FILE} and PNG figures. Filters that need statistics (whiten) are fitted on the train split."
+        ),
+    )
+    add_dataset_arguments(parser)
+    _add_filter_options(parser, multiple=False)
+    parser.add_argument(
+        "--split", choices=SPLIT_CHOICES, default="train", help="which split to analyse (default: train)"
+    )
+    parser.add_argument(
+        "--window",
+        choices=WINDOW_CHOICES,
+        default="none",
+        help="taper each image with a 2-D Hamming window before the FFT (the mean is not removed; default: none)",
+    )
+    parser.add_argument("--batch-size", type=int, default=512, metavar="N", help="images per FFT batch (default: 512)")
+    parser.add_argument(
+        "--histogram-bins", type=int, default=40, metavar="N", help="bins of the centroid histograms (default: 40)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    parser.set_defaults(handler=run_spectrum)
+
+
+def _add_preview_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "preview",
+        help="example images before and after input filters, with their spectra",
+        description=(
+            "Draw one example image per class, unfiltered and after each --filter, each above its log power "
+            f"spectrum, into OUT/{PREVIEW_FILE}. Filters that need statistics (whiten) are fitted on the train split."
+        ),
+    )
+    add_dataset_arguments(parser)
+    _add_filter_options(parser, multiple=True)
+    parser.add_argument(
+        "--split", choices=SPLIT_CHOICES, default="test", help="split the examples come from (default: test)"
+    )
+    parser.add_argument(
+        "--n", type=int, default=8, metavar="N", help="number of examples, one per class in turn (default: 8)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    parser.set_defaults(handler=run_preview)
+
+
+def _add_filter_options(parser: argparse.ArgumentParser, multiple: bool) -> None:
+    if multiple:
+        parser.add_argument(
+            "--filter", dest="filters", action="append", required=True, metavar="F", help=FILTER_HELP + " (repeatable)"
+        )
+    else:
+        parser.add_argument("--filter", default="none", metavar="F", help=FILTER_HELP + " (default: none)")
+    parser.add_argument(
+        "--boundary",
+        choices=BOUNDARY_CHOICES,
+        default="circular",
+        help="image boundary of the Gaussian filters (blur, highpass): circular = FFT filtering (default), reflect",
+    )
+
+
+def run_spectrum(args: argparse.Namespace) -> int:
+    from freqprobe.data import splits_from_args
+    from freqprobe.filters import build_filter
+    from freqprobe.io import atomic_write_json
+    from freqprobe.plots import describe, write_spectrum_figures
+    from freqprobe.spectra.dataset import compute_dataset_spectrum
+    from freqprobe.spectra.summary import data_note, spectrum_summary
+
+    out_dir = _output_folder(args.out)
+    _check_positive("--batch-size", args.batch_size)
+    _check_positive("--histogram-bins", args.histogram_bins)
+    input_filter = build_filter(args.filter, args.boundary)  # before loading data: a typo fails at once
+    window = None if args.window == "none" else args.window
+    splits = splits_from_args(args)
+    data = _chosen_split(splits, args)
+    fitted_on = _fit_on_train(input_filter, splits)
+    result = compute_dataset_spectrum(
+        data.images, data.labels, data.classes, transform=input_filter, window=window, batch_size=args.batch_size
+    )
+    metadata = {
+        "dataset": data.name,
+        "source": data.source,
+        "split": args.split,
+        "val_fraction": args.val_fraction,
+        "split_seed": args.split_seed,
+        "filter": input_filter.spec,
+        "boundary": args.boundary,
+        "filter_fitted_on": fitted_on,
+        "channels": int(data.images.shape[1]),
+    }
+    summary = spectrum_summary(result, metadata, histogram_bins=args.histogram_bins)
+    title = describe(data.name, args.split, input_filter.spec, data_note(data.name, data.source), window)
+    figures = write_spectrum_figures(result, title, out_dir)
+    summary["figures"] = {name: path.name for name, path in figures.items()}
+    # The JSON goes last: its presence says every figure beside it is complete.
+    atomic_write_json(out_dir / SPECTRUM_FILE, summary)
+    _print_spectrum_report(summary, out_dir, figures)
+    return 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    import torch
+
+    from freqprobe.data import splits_from_args, to_float
+    from freqprobe.filters import build_filter
+    from freqprobe.plots import describe
+    from freqprobe.plots.preview import plot_preview
+    from freqprobe.spectra.examples import one_per_class
+    from freqprobe.spectra.summary import data_note
+
+    out_dir = _output_folder(args.out)
+    _check_positive("--n", args.n)
+    filters = [build_filter(spec, args.boundary) for spec in args.filters]
+    splits = splits_from_args(args)
+    data = _chosen_split(splits, args)
+    for input_filter in filters:
+        _fit_on_train(input_filter, splits)
+    indices = one_per_class(data.labels, args.n)
+    originals = to_float(data.images[indices])
+    with torch.no_grad():
+        filtered = {f.spec: f(originals) for f in filters}
+    names = [data.classes[int(label)] for label in data.labels[indices]]
+    title = describe(data.name, args.split, ", ".join(filtered), data_note(data.name, data.source))
+    path = out_dir / PREVIEW_FILE
+    plot_preview(originals, filtered, names, title, path)
+    print(f"preview of {len(indices)} {args.split} images, filters {', '.join(filtered)}: wrote {path}")
+    return 0
+
+
+def _chosen_split(splits, args: argparse.Namespace):
+    from freqprobe.errors import ConfigError
+
+    data = getattr(splits, args.split)
+    if len(data) == 0:
+        raise ConfigError(
+            f"the {args.split} split of {data.name} is empty (--val-fraction {args.val_fraction:g}); "
+            f"choose another --split or a larger --val-fraction"
+        )
+    return data
+
+
+def _fit_on_train(input_filter, splits) -> str | None:
+    """Fit a filter that needs statistics on the train split (never val or test); returns what it was fitted on."""
+    if not input_filter.requires_fit:
+        return None
+    input_filter.fit(splits.train.images)
+    return f"train split ({len(splits.train)} images)"
+
+
+def _output_folder(text: str) -> Path:
+    from freqprobe.errors import ConfigError
+
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {text} is an existing file; give a folder path")
+    return path
+
+
+def _check_positive(option: str, value: int) -> None:
+    from freqprobe.errors import ConfigError
+
+    if value < 1:
+        raise ConfigError(f"{option} must be a positive integer, got {value}")
+
+
+def _print_spectrum_report(summary: dict, out_dir: Path, figures: dict[str, Path]) -> None:
+    everything = summary["all"]
+    slope = everything["radial_slope"]
+    print(
+        f"{summary['dataset']} {summary['split']} split, filter {summary['filter']}, window {summary['window']}: "
+        f"{summary['n_images']} images, spectral centroid {everything['spectral_centroid_mean']:.4f} "
+        f"± {everything['spectral_centroid_std']:.4f} cycles/pixel, radial slope "
+        f"{'n/a' if slope is None else f'{slope:.2f}'}"
+    )
+    if "data_note" in summary:
+        print(f"note: {summary['data_note']}")
+    print(f"wrote {out_dir / SPECTRUM_FILE}")
+    for path in figures.values():
+        print(f"wrote {path}")
