@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "freqprobe.spectra.commands",
     "freqprobe.train.commands",
     "freqprobe.analysis.commands",
+    "freqprobe.analysis.sensitivity_commands",
+    "freqprobe.analysis.compare_commands",
     "freqprobe.report.commands",
 )
 

@@ -1,0 +1,101 @@
+"""``freqprobe filters``: frequency responses, singular values and filter quality of a model's convolutions.
+
+Only argparse is imported at module level: the CLI builds its parser from here on every call.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+FILTERS_DESCRIPTION = (
+    "Frequency response of every Conv2d kernel on a zero-padded grid: per-kernel spectral centroid, energy above a "
+    "cutoff, dominant orientation; per layer their histograms, the mean radial profile, exact singular values on the "
+    "layer's input size (Sedghi et al. 2019), CNN-Filter-DB quality statistics and the aliasing share of strided "
+    "layers. Writes DIR/filters.json and PNG figures."
+)
+
+
+def add_commands(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "filters", help="kernel frequency responses and filter statistics of a model", description=FILTERS_DESCRIPTION
+    )
+    parser.add_argument(
+        "source", metavar="SOURCE", help="a run folder (config.json + model.safetensors) or a .safetensors/.pt file"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for filters.json and the figures")
+    parser.add_argument("--model", metavar="NAME", default=None, help="registered model name (needed for a file)")
+    parser.add_argument("--in-channels", type=int, metavar="C", default=None, help="input channels (needed for a file)")
+    parser.add_argument(
+        "--num-classes", type=int, metavar="K", default=None, help="classes (default: from the run or file, else 10)"
+    )
+    parser.add_argument("--grid", type=int, default=32, metavar="G", help="zero-padded grid side (default: 32)")
+    parser.add_argument(
+        "--cutoff", type=float, default=0.25, metavar="F", help="high-frequency cutoff |f|, cycles/pixel (default: 0.25)"
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="side of the dummy input that traces each layer's input size (default: 28 for fashion-mnist, else 32)",
+    )
+    parser.add_argument(
+        "--compare", metavar="SOURCE2", default=None, help="a second model: per-layer distances of kernel distributions"
+    )
+    parser.add_argument(
+        "--no-singular-values",
+        action="store_true",
+        help="skip the exact singular values (the slowest part for wide layers); spectral_norm is then null",
+    )
+    parser.set_defaults(handler=run_filters)
+
+
+def run_filters(args: argparse.Namespace) -> int:
+    from freqprobe.analysis.kernels import analyze_kernels
+    from freqprobe.analysis.model_source import conv_layers, load_model_source
+    from freqprobe.errors import ConfigError
+    from freqprobe.io import atomic_write_json
+    from freqprobe.plots.kernels import write_kernel_figures
+
+    if args.input_size is not None and args.input_size < 1:
+        raise ConfigError(f"--input-size {args.input_size} must be a positive number of pixels, e.g. 32")
+    source = load_model_source(args.source, args.model, args.in_channels, args.num_classes)
+    compare = None
+    if args.compare is not None:
+        compare = load_model_source(args.compare, args.model, args.in_channels, args.num_classes)
+    result = analyze_kernels(
+        source,
+        grid=args.grid,
+        cutoff=args.cutoff,
+        input_size=args.input_size,
+        compare=compare,
+        singular_values=not args.no_singular_values,
+    )
+    out_dir = Path(args.out)
+    json_path = out_dir / "filters.json"
+    atomic_write_json(json_path, result)
+    first_weight = conv_layers(source.model)[0][1].weight
+    figures = write_kernel_figures(result, first_weight, out_dir)
+    _print_summary(result)
+    print(f"wrote {json_path}")
+    for path in figures.values():
+        print(f"wrote {path}")
+    return 0
+
+
+def _print_summary(result: dict) -> None:
+    """One line per layer: the numbers a reader looks at first."""
+    print(f"{result['model']} from {result['source']}: {result['totals']['conv_layers']} conv layers, "
+          f"{result['totals']['kernels']} kernels, grid {result['grid']}, cutoff {result['cutoff']:g}, "
+          f"{result['seconds']['total']:.2f} s")
+    print(f"{'layer':<28} {'centroid':>9} {'hf ratio':>9} {'spec.norm':>9} {'aliasing':>9}")
+    for layer in result["layers"]:
+        print(
+            f"{layer['name']:<28} {_cell(layer['spectral_centroid_mean'])} {_cell(layer['high_frequency_ratio'])} "
+            f"{_cell(layer['spectral_norm'])} {_cell(layer['aliasing_share'])}"
+        )
+
+
+def _cell(value: float | None) -> str:
+    return f"{'-':>9}" if value is None else f"{value:9.4f}"

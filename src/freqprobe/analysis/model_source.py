@@ -1,0 +1,269 @@
+"""Where a model to analyse comes from: a run folder, a weights file plus a registered model name, or an nn.Module.
+
+Also finds a model's convolutions and traces the spatial size of each one's input, which the exact singular values
+need (:mod:`freqprobe.analysis.singular`).
+
+A run folder holds ``config.json`` and ``model.safetensors``. Keys are looked up at the top level of config.json,
+then one level down (the trainer writes ``{"config": {"model", "dataset", "antialias", ...}, "data": {"image_shape",
+"classes", ...}}``): ``model`` and ``dataset`` are required; ``in_channels``/``num_classes`` or
+``image_shape``/``classes`` are used when recorded. Without a
+record, input channels follow the dataset (fashion-mnist 1, others 3) and so does the input size (28 and 32).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import torch
+from torch import nn
+
+from freqprobe.errors import ConfigError, FreqprobeError
+
+RUN_CONFIG = "config.json"
+RUN_WEIGHTS = "model.safetensors"
+STATE_DICT_SUFFIXES = (".pt", ".pth")
+DEFAULT_INPUT_SIZE = 32
+GRAYSCALE_DATASETS = {"fashion-mnist": 28}
+
+
+@dataclass
+class ModelSource:
+    """A loaded model and what is known about the inputs it expects."""
+
+    model: nn.Module
+    description: str  # the path it came from, or "nn.Module <ClassName>"
+    model_name: str | None  # registered name, when known
+    in_channels: int
+    input_size: int  # default side of the square dummy input used to trace layer input sizes
+    dataset: str | None = None
+
+
+SourceLike = Union[nn.Module, ModelSource, str, os.PathLike]
+
+
+def load_model_source(
+    source: SourceLike,
+    model_name: str | None = None,
+    in_channels: int | None = None,
+    num_classes: int | None = None,
+) -> ModelSource:
+    """Resolve ``source``: an nn.Module, a :class:`ModelSource`, a run folder, or a ``.safetensors``/``.pt`` file.
+
+    A weights file needs ``model_name`` and ``in_channels`` (``num_classes`` defaults to the file's ``fc.weight``
+    rows, else 10). For a run folder, explicit arguments override what config.json records.
+
+    Raises:
+        FreqprobeError: missing path, folder without config.json, file without model name or channels, weights that
+            do not fit the model (one line naming the file and the fix).
+    """
+    if isinstance(source, ModelSource):
+        return source
+    if isinstance(source, nn.Module):
+        return _module_source(source, model_name, in_channels)
+    path = Path(source)
+    if path.is_dir():
+        return _run_folder_source(path, model_name, in_channels, num_classes)
+    if path.is_file():
+        return _weights_file_source(path, model_name, in_channels, num_classes)
+    raise FreqprobeError(f"model source {path} does not exist; pass a run folder or a .safetensors file")
+
+
+def conv_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """(qualified name, module) of every 2-D convolution in definition order.
+
+    A convolution is an ``nn.Conv2d`` or any module exposing a 4-D ``weight`` with ``stride``, ``dilation`` and
+    ``groups`` (a drop-in replacement whose weight is generated); transposed convolutions are not. Modules inside an
+    included convolution are skipped, so a drop-in that wraps an ``nn.Conv2d`` counts once.
+    """
+    found: list[tuple[str, nn.Module]] = []
+    for name, module in model.named_modules():
+        if any(name.startswith(f"{parent}.") for parent, _ in found):
+            continue
+        if _is_conv2d(module):
+            found.append((name, module))
+    return found
+
+
+def trace_conv_input_sizes(
+    model: nn.Module, in_channels: int, input_size: int | tuple[int, int], description: str = "the model"
+) -> dict[str, tuple[int, int]]:
+    """Spatial (H, W) of each convolution's input for one dummy (1, in_channels, S, S) forward pass in eval mode.
+
+    Convolutions the forward pass does not reach are absent from the result. The model's train/eval mode is restored.
+
+    Raises:
+        FreqprobeError: the model fails on the dummy input (wrong channels or a size it cannot take).
+    """
+    size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+    sizes: dict[str, tuple[int, int]] = {}
+    handles = [
+        module.register_forward_pre_hook(_size_recorder(name, sizes)) for name, module in conv_layers(model)
+    ]
+    was_training = model.training
+    reference = next(iter(model.parameters()), torch.empty(0))
+    dummy = torch.zeros(1, in_channels, *size, dtype=reference.dtype, device=reference.device)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(dummy)
+    except Exception as error:  # a user's model may raise anything on an input it cannot take
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise FreqprobeError(
+            f"{description} fails on a dummy input of shape {tuple(dummy.shape)} ({reason}); "
+            f"pass the input size and channels it expects (--input-size, --in-channels)"
+        ) from None
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return sizes
+
+
+def in_channels_for_dataset(dataset: str) -> int:
+    """1 for fashion-mnist, 3 for every other dataset."""
+    return 1 if dataset in GRAYSCALE_DATASETS else 3
+
+
+def input_size_for_dataset(dataset: str | None) -> int:
+    """28 for fashion-mnist, 32 otherwise."""
+    return GRAYSCALE_DATASETS.get(dataset or "", DEFAULT_INPUT_SIZE)
+
+
+def _module_source(model: nn.Module, model_name: str | None, in_channels: int | None) -> ModelSource:
+    layers = conv_layers(model)
+    if in_channels is None:
+        if not layers:
+            raise ConfigError(f"{type(model).__name__} has no Conv2d layer; nothing to analyse")
+        first = layers[0][1]
+        in_channels = int(first.weight.shape[1]) * int(first.groups)
+    return ModelSource(
+        model=model,
+        description=f"nn.Module {type(model).__name__}",
+        model_name=model_name,
+        in_channels=in_channels,
+        input_size=DEFAULT_INPUT_SIZE,
+    )
+
+
+def _run_folder_source(
+    folder: Path, model_name: str | None, in_channels: int | None, num_classes: int | None
+) -> ModelSource:
+    config = _read_run_config(folder)
+    name = model_name or _find_key(config, "model")
+    dataset = _find_key(config, "dataset")
+    if not isinstance(name, str) or not isinstance(dataset, str):
+        raise ConfigError(f"{folder / RUN_CONFIG} lacks 'model' or 'dataset'; it is not a freqprobe run config")
+    weights = folder / RUN_WEIGHTS
+    if not weights.is_file():
+        raise FreqprobeError(f"run folder {folder} has no {RUN_WEIGHTS}; finish or resume the training run first")
+    image_shape = _find_key(config, "image_shape")
+    classes = _find_key(config, "classes")
+    channels = in_channels or _find_key(config, "in_channels")
+    channels = channels or (image_shape[0] if image_shape else in_channels_for_dataset(dataset))
+    n_classes = num_classes or _find_key(config, "num_classes") or (len(classes) if classes else None)
+    model = _build_model(name, int(channels), n_classes, weights, antialias=bool(_find_key(config, "antialias")))
+    _load_weights(model, weights)
+    size = int(image_shape[1]) if image_shape else input_size_for_dataset(dataset)
+    return ModelSource(model, str(folder), name, int(channels), size, dataset)
+
+
+def _weights_file_source(
+    path: Path, model_name: str | None, in_channels: int | None, num_classes: int | None
+) -> ModelSource:
+    if path.suffix not in (".safetensors", *STATE_DICT_SUFFIXES):
+        raise FreqprobeError(f"{path} is neither a run folder nor a .safetensors/.pt weights file")
+    if model_name is None or in_channels is None:
+        raise ConfigError(f"weights file {path} needs --model NAME and --in-channels C (the file does not record them)")
+    model = _build_model(model_name, in_channels, num_classes, path, antialias=False)
+    _load_weights(model, path)
+    return ModelSource(model, str(path), model_name, in_channels, DEFAULT_INPUT_SIZE)
+
+
+def _build_model(name: str, in_channels: int, num_classes: int | None, weights: Path, antialias: bool) -> nn.Module:
+    from freqprobe.models import create_model
+
+    classes = num_classes or _classifier_rows(weights) or 10
+    return create_model(name, in_channels=in_channels, num_classes=int(classes), antialias=antialias)
+
+
+def _classifier_rows(weights: Path) -> int | None:
+    """Rows of ``fc.weight`` in a safetensors file (the class count of freqprobe's ResNets), read from its header."""
+    if weights.suffix != ".safetensors":
+        return None
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(weights), framework="pt") as handle:
+            if "fc.weight" in handle.keys():
+                return int(handle.get_slice("fc.weight").get_shape()[0])
+    except Exception:  # an unreadable file is reported by the weights loader with its own message
+        return None
+    return None
+
+
+def _load_weights(model: nn.Module, path: Path) -> None:
+    if path.suffix == ".safetensors":
+        from freqprobe.models import load_weights
+
+        load_weights(model, path)
+        return
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise FreqprobeError(f"weights file {path} is not a readable PyTorch state dict ({reason})") from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # a training checkpoint: {"model": state_dict, "optimizer": ...}
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError, AttributeError) as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise FreqprobeError(
+            f"weights file {path} does not fit the model ({reason}); pass the --model and --in-channels it was "
+            f"trained with"
+        ) from None
+
+
+def _read_run_config(folder: Path) -> dict[str, Any]:
+    path = folder / RUN_CONFIG
+    if not path.is_file():
+        raise FreqprobeError(f"{folder} has no {RUN_CONFIG}; pass a freqprobe run folder or a .safetensors file")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FreqprobeError(f"{path} is not valid JSON ({error}); restore it or re-run the training") from None
+    if not isinstance(config, dict):
+        raise FreqprobeError(f"{path} does not hold a JSON object; restore it or re-run the training")
+    return config
+
+
+def _find_key(config: dict[str, Any], key: str) -> Any:
+    """``config[key]``, else the first nested dict's ``key`` one level down, else None."""
+    if key in config:
+        return config[key]
+    for value in config.values():
+        if isinstance(value, dict) and key in value:
+            return value[key]
+    return None
+
+
+def _is_conv2d(module: nn.Module) -> bool:
+    if isinstance(module, nn.Conv2d):
+        return True
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return False
+    weight = getattr(module, "weight", None)
+    has_geometry = all(hasattr(module, attribute) for attribute in ("stride", "dilation", "groups"))
+    return isinstance(weight, torch.Tensor) and weight.ndim == 4 and has_geometry
+
+
+def _size_recorder(name: str, sizes: dict[str, tuple[int, int]]):
+    def record(_module: nn.Module, inputs: tuple[Any, ...]) -> None:
+        if name not in sizes and inputs and isinstance(inputs[0], torch.Tensor) and inputs[0].ndim == 4:
+            sizes[name] = (int(inputs[0].shape[-2]), int(inputs[0].shape[-1]))
+
+    return record
