@@ -1,0 +1,227 @@
+"""Figures of ``freqprobe compare``: scatter plots between the columns of the runs table, the Spearman matrix, the
+per-layer correlations with the input centroid, and the train-band x test-band accuracy matrices."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from freqprobe.analysis.compare import PERCENT_COLUMNS, dataset_label
+from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_png
+
+if TYPE_CHECKING:
+    from freqprobe.analysis.compare import BandMatrix, Comparison
+
+PANEL_INCHES = 2.6
+ACCURACY_CMAP = "viridis"
+
+# (x column, y columns) of each scatter figure; panels whose y column is empty in every run are left out.
+SCATTERS = {
+    "scatter_input_centroid": (
+        "input_centroid",
+        (
+            "kernel_centroid_first",
+            "kernel_centroid_mean",
+            "clean_accuracy",
+            "robust_accuracy",
+            "lowpass_r50",
+            "highpass_r50",
+            "heatmap_centroid",
+            "shift_consistency",
+        ),
+    ),
+    "scatter_kernel_centroid": (
+        "kernel_centroid_first",
+        ("clean_accuracy", "robust_accuracy", "lowpass_r50", "highpass_r50", "heatmap_centroid", "shift_consistency"),
+    ),
+}
+
+LABELS = {
+    "input_centroid": "input spectral centroid (cycles/pixel)",
+    "kernel_centroid_first": "first-layer kernel centroid (cycles/pixel)",
+    "kernel_centroid_mean": "mean kernel centroid, all layers (cycles/pixel)",
+    "kernel_hf_ratio_first": "first-layer high-frequency ratio",
+    "spectral_norm_first": "first-layer spectral norm",
+    "clean_accuracy": "clean test accuracy (%)",
+    "val_accuracy": "validation accuracy (%)",
+    "lowpass_auc": "low-pass ablation: mean accuracy (%)",
+    "highpass_auc": "high-pass ablation: mean accuracy (%)",
+    "lowpass_r50": "low-pass radius for half accuracy (cycles/pixel)",
+    "highpass_r50": "high-pass radius for half accuracy (cycles/pixel)",
+    "heatmap_mean_error": "heat map: mean error (%)",
+    "heatmap_centroid": "heat map: error centroid (cycles/pixel)",
+    "shift_consistency": "shift consistency (%)",
+    "robust_accuracy": "robust accuracy (%)",
+}
+
+
+def write_compare_figures(comparison: "Comparison", out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Every figure the comparison has data for, written into ``out_dir``; returns {figure name: path}."""
+    out_dir = Path(out_dir)
+    subtitle = describe_comparison(comparison)
+    written: dict[str, Path] = {}
+    for name, (x_column, y_columns) in SCATTERS.items():
+        path = out_dir / f"{name}.png"
+        if plot_scatter(comparison, x_column, y_columns, subtitle, path):
+            written[name] = path
+    names = comparison.metric_columns
+    if any(comparison.correlations[a][b]["rho"] is not None for a in names for b in names if a != b):
+        written["correlations"] = out_dir / "correlations.png"
+        plot_correlation_matrix(comparison, subtitle, written["correlations"])
+    if any(entry["rho"] is not None for entry in comparison.layer_correlations):
+        written["layer_correlations"] = out_dir / "layer_correlations.png"
+        plot_layer_correlations(comparison, subtitle, written["layer_correlations"])
+    for matrix in comparison.band_matrices:
+        suffix = "" if len(comparison.band_matrices) == 1 else f"_{_slug(matrix.dataset)}_{_slug(matrix.model)}"
+        name = f"band_matrix{suffix}"
+        written[name] = out_dir / f"{name}.png"
+        plot_band_matrix(matrix, written[name])
+    return written
+
+
+def describe_comparison(comparison: "Comparison") -> str:
+    """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
+    datasets = ", ".join(dict.fromkeys(dataset_label(row["dataset"]) for row in comparison.rows))
+    return f"{datasets} · {len(comparison.rows)} runs of {Path(comparison.sweep_dir).name}"
+
+
+def plot_scatter(
+    comparison: "Comparison", x_column: str, y_columns: Sequence[str], subtitle: str, path: str | os.PathLike
+) -> bool:
+    """One panel per y column against ``x_column``, points coloured by filter, Spearman rho in each title.
+
+    Returns False (and writes nothing) when no panel has at least two runs with both values.
+    """
+    rows = comparison.rows
+    panels = [column for column in y_columns if column != x_column and _pairs(rows, x_column, column) >= 2]
+    if not panels:
+        return False
+    filters = list(dict.fromkeys(str(row["filter"]) for row in rows))
+    colors = _filter_colors(filters)
+    with paper_style():
+        n_rows, n_columns = grid_shape(len(panels), max_columns=3)
+        fig = new_figure(PANEL_INCHES * n_columns + 1.6, PANEL_INCHES * n_rows + 0.6)
+        axes = fig.subplots(n_rows, n_columns, squeeze=False).ravel()
+        for ax, y_column in zip(axes, panels):
+            for spec in filters:
+                xs, ys = _values(rows, x_column, y_column, spec)
+                ax.scatter(xs, ys, s=18, color=colors[spec], label=spec, edgecolors="none")
+            correlation = comparison.correlations.get(x_column, {}).get(y_column)
+            ax.set_title(_rho_title(correlation))
+            ax.set_xlabel(LABELS.get(x_column, x_column))
+            ax.set_ylabel(LABELS.get(y_column, y_column))
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", title="filter")
+        fig.suptitle(f"{LABELS.get(x_column, x_column)} against run statistics\n{subtitle}")
+        save_png(fig, path)
+    return True
+
+
+def plot_correlation_matrix(comparison: "Comparison", subtitle: str, path: str | os.PathLike) -> None:
+    """Heat map of the Spearman rank correlations between the table's columns (blank where undefined)."""
+    names = comparison.metric_columns
+    values = np.array(
+        [[_nan_if_none(comparison.correlations[a][b]["rho"]) for b in names] for a in names], dtype=np.float64
+    )
+    size = 1.2 + 0.45 * len(names)
+    with paper_style():
+        fig = new_figure(size + 1.8, size + 0.6)
+        ax = fig.add_subplot()
+        shown = ax.imshow(np.ma.masked_invalid(values), cmap=SIGNED_CMAP, vmin=-1, vmax=1)
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:+.2f}", ha="center", va="center", fontsize=6)
+        fig.colorbar(shown, ax=ax, shrink=0.8, label="Spearman rho")
+        fig.suptitle(f"Rank correlations between run statistics\n{subtitle}")
+        save_png(fig, path)
+
+
+def plot_layer_correlations(comparison: "Comparison", subtitle: str, path: str | os.PathLike) -> None:
+    """Spearman rho between the input centroid and each convolution's mean kernel centroid, by depth."""
+    entries = comparison.layer_correlations
+    rhos = np.array([_nan_if_none(entry["rho"]) for entry in entries], dtype=np.float64)
+    with paper_style():
+        fig = new_figure(max(4.5, 0.28 * len(entries) + 1.5), 3.6)
+        ax = fig.add_subplot()
+        ax.axhline(0.0, color="0.6", lw=0.8)
+        ax.plot(range(len(entries)), rhos, "o-")
+        ax.set_xticks(range(len(entries)), [entry["layer"] for entry in entries], rotation=70, ha="right")
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_xlabel("convolution (input to output)")
+        ax.set_ylabel("Spearman rho with input centroid")
+        fig.suptitle(f"Does the input spectrum set the kernel spectra, layer by layer?\n{subtitle}")
+        save_png(fig, path)
+
+
+def plot_band_matrix(matrix: "BandMatrix", path: str | os.PathLike) -> None:
+    """Accuracy (%) of models trained on one band (rows) on test images passed through each band (columns)."""
+    values = 100.0 * np.asarray(matrix.accuracy, dtype=np.float64)
+    n_rows, n_columns = values.shape
+    with paper_style():
+        fig = new_figure(1.0 * n_columns + 2.6, 0.55 * n_rows + 1.8)
+        ax = fig.add_subplot()
+        shown = ax.imshow(values, cmap=ACCURACY_CMAP, vmin=0, vmax=100, aspect="auto")
+        ax.set_xticks(range(n_columns), matrix.test_filters, rotation=30, ha="right")
+        ax.set_yticks(range(n_rows), [f"{spec} (n={count})" for spec, count in zip(matrix.train_filters, matrix.runs)])
+        for (i, j), value in np.ndenumerate(values):
+            colour = "white" if value < 60 else "black"  # readable on viridis' dark and light ends
+            ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7, color=colour)
+        ax.set_xlabel("filter applied to the test images")
+        ax.set_ylabel("filter the model was trained on")
+        fig.colorbar(shown, ax=ax, label="test accuracy (%)")
+        fig.suptitle(
+            f"Train band x test band accuracy\n{dataset_label(matrix.dataset)} · {matrix.model} · "
+            f"{matrix.n_images} test images"
+        )
+        save_png(fig, path)
+
+
+def _values(rows: Sequence[dict], x_column: str, y_column: str, spec: str) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for row in rows:
+        x, y = row.get(x_column), row.get(y_column)
+        if str(row["filter"]) == spec and _finite(x) and _finite(y):
+            xs.append(_scaled(x_column, x))
+            ys.append(_scaled(y_column, y))
+    return xs, ys
+
+
+def _pairs(rows: Sequence[dict], x_column: str, y_column: str) -> int:
+    return sum(_finite(row.get(x_column)) and _finite(row.get(y_column)) for row in rows)
+
+
+def _scaled(column: str, value: float) -> float:
+    return 100.0 * value if column in PERCENT_COLUMNS else value
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+def _rho_title(correlation: dict | None) -> str:
+    if not correlation or correlation["rho"] is None:
+        return "Spearman rho undefined" + (f" (n={correlation['n']})" if correlation else "")
+    return f"Spearman rho = {correlation['rho']:+.2f} (n={correlation['n']})"
+
+
+def _filter_colors(filters: Sequence[str]) -> dict[str, Any]:
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab10" if len(filters) <= 10 else "tab20"]
+    return {spec: palette(index % palette.N) for index, spec in enumerate(filters)}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", Path(str(text).removeprefix("folder:")).name).strip("-") or "data"

@@ -1,0 +1,248 @@
+"""Figure captions: what a figure plots (by its file name, as freqprobe's commands name them) and on which data (from
+the JSON files and run configuration beside it, or in a folder above it).
+
+A JSON file may carry ``"captions": {"<file>.png": "<text>"}``; such a caption replaces the built-in description of
+that figure. Data from the shared CIFAR-10 JPEG archive is always named "CIFAR-10 (JPEG q75 copy)".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}
+
+# What each figure of freqprobe's commands plots, by file name.
+FIGURE_DESCRIPTIONS = {
+    # freqprobe spectrum / preview
+    "class_spectra.png": "Mean power spectrum of each class (log10, channels averaged, DC at the centre, "
+    "frequencies in cycles/pixel)",
+    "radial_profiles.png": "Radially averaged mean power spectrum per class on log-log axes, with the fitted "
+    "power-law slope of each class",
+    "centroid_histograms.png": "Histograms of the per-image spectral centroid (power-weighted mean |f|, "
+    "cycles/pixel), one per class",
+    "discrimination_map.png": "Discrimination map: for each class and frequency, the number of other classes whose "
+    "mean amplitude spectrum is lower",
+    "preview.png": "Example images before and after the input filters, each above its log power spectrum",
+    # freqprobe filters
+    "kernel_centroid_histograms.png": "Per-layer histograms of the kernels' spectral centroids (each 3x3 kernel "
+    "zero-padded to the analysis grid)",
+    "kernel_high_frequency_histograms.png": "Per-layer histograms of the share of each kernel's power above the "
+    "frequency cutoff",
+    "kernel_orientation_histograms.png": "Per-layer histograms of the kernels' dominant orientation, weighted by "
+    "orientation coherence",
+    "kernel_radial_profiles.png": "Mean radial profile of the normalized kernel power spectra, one line per layer",
+    "first_layer_kernels.png": "First-layer kernels beside their power spectra",
+    "singular_values.png": "Singular values of each convolution as an operator on its input size (exact, via the "
+    "kernel DFT)",
+    # freqprobe sensitivity
+    "band_ablation.png": "Test accuracy when the test images are low-passed (|f| < r) or high-passed (|f| >= r) at "
+    "radius r, with the clean accuracy as reference (band ablation)",
+    "fourier_heatmap.png": "Fourier heat map: error rate when one Fourier basis image of fixed L2 norm is added to "
+    "every test image, at each frequency",
+    "gradient_spectrum.png": "Mean power spectrum of the loss gradient with respect to the input image, beside the "
+    "Fourier heat map when one was computed",
+    "shift_consistency.png": "Shift consistency: how often the predicted class stays the same under two random "
+    "circular shifts",
+    # freqprobe compare
+    "scatter_input_centroid.png": "Input spectral centroid of each run's filtered training data against its kernel "
+    "centroids, accuracy and robustness, one point per run, with Spearman rank correlations",
+    "scatter_kernel_centroid.png": "First-layer kernel centroid of each run against its accuracy and robustness, "
+    "one point per run, with Spearman rank correlations",
+    "correlations.png": "Spearman rank correlations between the run statistics of the comparison table",
+    "layer_correlations.png": "Spearman rank correlation between the input centroid and each convolution's mean "
+    "kernel centroid, layer by layer",
+    "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
+    "band (columns)",
+}
+FIGURE_PATTERNS = (
+    (re.compile(r"^attack_(.+)\.png$"), "Power spectra of the adversarial perturbations of attack {0} beside those "
+     "of the clean images, and the accuracy with a low-pass pre-filter"),
+    (re.compile(r"^band_matrix_(.+)\.png$"), "Accuracy of models trained on one frequency band (rows) on test images "
+     "passed through each band (columns), {0}"),
+)
+CONTEXT_FILES = ("spectrum.json", "sensitivity.json", "filters.json", "config.json", "compare.json", "sweep.json")
+
+
+@dataclass
+class DataContext:
+    """What the figures of a folder were made from, as far as its files tell."""
+
+    dataset: str | None = None
+    split: str | None = None
+    n_images: int | None = None
+    filter: str | None = None
+    model: str | None = None
+    run: str | None = None
+    extra: str | None = None  # e.g. "12 runs of sweep X"
+
+    def describe(self) -> str:
+        """``Data: Fashion-MNIST, test split (1000 images), filter blur:2; model resnet20 (run R).``"""
+        parts = []
+        if self.extra:
+            parts.append(self.extra)
+        if self.dataset:
+            text = self.dataset
+            if self.split:
+                text += f", {self.split} split"
+            if self.n_images:
+                text += f" ({self.n_images} images)"
+            parts.append(text)
+        if self.filter:
+            parts.append(f"filter {self.filter}")
+        data = "Data: " + ", ".join(parts) if parts else "Data: not recorded beside the figure"
+        model = f"; model {self.model}" if self.model else ""
+        run = f" (run {self.run})" if self.run else ""
+        return f"{data}{model}{run}."
+
+
+def dataset_label(name: str | None, source: str | None = None, note: str | None = None) -> str | None:
+    """Display name of a dataset: the data note when one is recorded, "CIFAR-10 (JPEG q75 copy)" for the shared
+    JPEG archive, readable names for the built-in datasets, else the name as given."""
+    if note:
+        return str(note)
+    if not name:
+        return None
+    from freqprobe.spectra.summary import data_note
+
+    return data_note(str(name), str(source or name)) or DATASET_NAMES.get(str(name), str(name))
+
+
+def data_context(folder: Path, root: Path) -> DataContext:
+    """The data description of ``folder``: from its own files, else from the nearest folder above it up to ``root``."""
+    current = folder
+    while True:
+        context = _own_context(current)
+        if context is not None:
+            return context
+        if current == root or root not in current.parents:
+            return DataContext()
+        current = current.parent
+
+
+def figure_caption(path: Path, context: DataContext, overrides: dict[str, str] | None = None) -> str:
+    """``<what is plotted>. <Data: ...>`` for the figure at ``path``."""
+    what = (overrides or {}).get(path.name) or describe_figure(path.name)
+    return f"{what.rstrip('.')}. {context.describe()}"
+
+
+def describe_figure(filename: str) -> str:
+    """The built-in description of a figure file name; unknown names are turned into words."""
+    if filename in FIGURE_DESCRIPTIONS:
+        return FIGURE_DESCRIPTIONS[filename]
+    for pattern, template in FIGURE_PATTERNS:
+        match = pattern.match(filename)
+        if match:
+            return template.format(*match.groups())
+    words = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
+    return f"Figure: {words}" if words else "Figure"
+
+
+def caption_overrides(folder: Path) -> dict[str, str]:
+    """``captions`` maps of the folder's JSON files ({figure file: caption})."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.json")):
+        data = read_json(path)
+        captions = data.get("captions") if isinstance(data, dict) else None
+        if isinstance(captions, dict):
+            found.update({str(key): str(value) for key, value in captions.items() if isinstance(value, str)})
+    return found
+
+
+def read_json(path: Path) -> Any:
+    """Parsed JSON, or None for a missing, unreadable or invalid file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _own_context(folder: Path) -> DataContext | None:
+    for filename in CONTEXT_FILES:
+        data = read_json(folder / filename)
+        if isinstance(data, dict):
+            context = _CONTEXT_READERS[filename](data, folder)
+            if context is not None:
+                return context
+    return None
+
+
+def _spectrum_context(data: dict, folder: Path) -> DataContext:
+    return DataContext(
+        dataset=dataset_label(data.get("dataset"), data.get("source"), data.get("data_note")),
+        split=_text(data.get("split")),
+        n_images=_count(data.get("n_images")),
+        filter=_text(data.get("filter")),
+    )
+
+
+def _sensitivity_context(data: dict, folder: Path) -> DataContext:
+    run = _text(data.get("run"))
+    return DataContext(
+        dataset=dataset_label(data.get("dataset")),
+        split="test",
+        n_images=_count(data.get("test_images")),
+        filter=_text(data.get("filter")),
+        model=_text(data.get("model")),
+        run=Path(run).name if run else None,
+    )
+
+
+def _filters_context(data: dict, folder: Path) -> DataContext:
+    source = _text(data.get("source"))
+    trained = dataset_label(data.get("dataset"))
+    return DataContext(
+        model=_text(data.get("model")),
+        run=Path(source).name if source else None,
+        extra=f"kernels of a model trained on {trained}" if trained else "kernels of the model (no data involved)",
+    )
+
+
+def _run_context(data: dict, folder: Path) -> DataContext | None:
+    config = data.get("config") if isinstance(data.get("config"), dict) else data
+    if "dataset" not in config:
+        return None
+    source = data.get("data", {}).get("source") if isinstance(data.get("data"), dict) else None
+    return DataContext(
+        dataset=dataset_label(config.get("dataset"), source),
+        filter=_text(config.get("filter")),
+        model=_text(config.get("model")),
+        run=folder.name,
+        extra="training run",
+    )
+
+
+def _compare_context(data: dict, folder: Path) -> DataContext:
+    rows = [row for row in data.get("rows") or [] if isinstance(row, dict)]
+    datasets = ", ".join(dict.fromkeys(dataset_label(row.get("dataset")) or "?" for row in rows))
+    sweep = Path(str(data.get("sweep", ""))).name or "a sweep"
+    return DataContext(extra=f"{len(rows)} runs of {sweep} on {datasets or 'unrecorded data'}")
+
+
+def _sweep_context(data: dict, folder: Path) -> DataContext:
+    runs = data.get("runs") if isinstance(data.get("runs"), dict) else {}
+    datasets = ", ".join(
+        dict.fromkeys(dataset_label(run.get("dataset")) or "?" for run in runs.values() if isinstance(run, dict))
+    )
+    return DataContext(extra=f"sweep of {len(runs)} runs on {datasets or 'unrecorded data'}")
+
+
+_CONTEXT_READERS = {
+    "spectrum.json": _spectrum_context,
+    "sensitivity.json": _sensitivity_context,
+    "filters.json": _filters_context,
+    "config.json": _run_context,
+    "compare.json": _compare_context,
+    "sweep.json": _sweep_context,
+}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, int, float)) and str(value) else None
+
+
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,35 @@
+"""``freqprobe report DIR [--out FILE]``: one self-contained HTML page for a run, sweep or analysis folder.
+
+Only argparse is imported here; the report modules load when the handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_commands(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="one self-contained HTML page (figures inlined, no network) for a run, sweep or analysis folder",
+        description=(
+            "Collect the tables (metrics, configuration, results.md, reproduce.md, compare.md, JSON summaries) and "
+            "every PNG figure of DIR and its sub-folders into one HTML file with inline CSS and base64-embedded "
+            "figures, each captioned with what it plots and on which data. Needs no network and no JavaScript."
+        ),
+    )
+    parser.add_argument("folder", metavar="DIR", help="a run, sweep, compare, spectrum, filters or sensitivity folder")
+    parser.add_argument("--out", default=None, metavar="FILE", help="HTML file to write (default: DIR/report.html)")
+    parser.set_defaults(handler=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from freqprobe.report.html import write_report
+
+    path, report = write_report(args.folder, args.out)
+    tables = sum(len(section.tables) + len(section.documents) for section in report.sections)
+    print(
+        f"{report.title}: {len(report.sections)} folders, {tables} tables, {len(report.figures)} figures; "
+        f"wrote {path}"
+    )
+    return 0

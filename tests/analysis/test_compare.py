@@ -1,0 +1,455 @@
+"""``freqprobe compare``: Spearman against scipy, summaries against hand-computed values, and the whole command on a
+sweep folder in the real format (real Fashion-MNIST images, real ResNet-20 weights) against direct evaluations."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from freqprobe.analysis import compare as C
+from freqprobe.errors import ConfigError, FreqprobeError
+
+SUBSET = 150  # training images for the input centroids, test images for the band matrix
+FIT_IMAGES = 200  # training images each fake run's classifier is fitted on
+LOW, HIGH = "band:0:0.2", "band:0.2:0.75"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Spearman
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, levels, seed", [(3, 100, 0), (8, 3, 1), (25, 5, 2), (40, 1000, 3), (12, 2, 4)])
+def test_spearman_matches_scipy_with_ties(n, levels, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, n).astype(float)  # few levels: many ties
+    y = x * 0.5 + rng.integers(0, levels, n)
+    rho, count = C.spearman(x.tolist(), y.tolist())
+    expected = stats.spearmanr(x, y).statistic
+    assert count == n
+    if np.isnan(expected):
+        assert rho is None
+    else:
+        assert rho == pytest.approx(expected, abs=1e-12)
+
+
+def test_average_ranks_match_scipy_rankdata():
+    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0]
+    np.testing.assert_allclose(C.average_ranks(values), stats.rankdata(values, method="average"))
+
+
+def test_spearman_uses_only_pairs_where_both_values_exist():
+    x = [1.0, 2.0, None, 4.0, 5.0, float("nan"), 7.0]
+    y = [2.0, 1.0, 3.0, None, 6.0, 5.0, 8.0]
+    rho, count = C.spearman(x, y)
+    kept_x, kept_y = [1.0, 2.0, 5.0, 7.0], [2.0, 1.0, 6.0, 8.0]
+    assert count == 4
+    assert rho == pytest.approx(stats.spearmanr(kept_x, kept_y).statistic)
+
+
+def test_spearman_is_undefined_for_constant_columns_and_fewer_than_three_pairs():
+    assert C.spearman([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0]) == (None, 4)
+    assert C.spearman([1.0, 2.0], [2.0, 1.0]) == (None, 2)
+    assert C.spearman([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == (-1.0, 3)
+    with pytest.raises(ConfigError, match="one length"):
+        C.spearman([1.0, 2.0, 3.0], [1.0, 2.0])
+
+
+def test_dataset_labels_name_the_jpeg_copy():
+    assert C.dataset_label("folder:../shared/data/cifar10-jpeg.tar.gz") == "CIFAR-10 (JPEG q75 copy)"
+    assert C.dataset_label("fashion-mnist") == "Fashion-MNIST"
+    assert C.dataset_label("folder:/data/my-images") == "folder:/data/my-images"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Summaries of sensitivity.json sections
+# ----------------------------------------------------------------------------------------------------------------
+
+BANDS = {
+    "radii": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    "low_pass_accuracy": [0.1, 0.2, 0.6, 0.8, 0.9, 0.9, 0.9],
+    "high_pass_accuracy": [0.9, 0.7, 0.3, 0.2, 0.1, 0.1, 0.1],
+    "clean_accuracy": 0.9,
+}
+
+
+def test_band_ablation_summary_by_hand():
+    summary = C.band_ablation_summary(BANDS)
+    # trapezoid mean over 0..0.5: sum of (a + b) / 2 * 0.1 over the five intervals, divided by 0.5
+    low = (0.15 + 0.4 + 0.7 + 0.85 + 0.9) * 0.1 / 0.5
+    high = (0.8 + 0.5 + 0.25 + 0.15 + 0.1) * 0.1 / 0.5
+    assert summary["lowpass_auc"] == pytest.approx(low)
+    assert summary["highpass_auc"] == pytest.approx(high)
+    # half of clean = 0.45: low-pass rises through it between 0.1 (0.2) and 0.2 (0.6); high-pass falls below it
+    # between 0.1 (0.7) and 0.2 (0.3)
+    assert summary["lowpass_r50"] == pytest.approx(0.1 + 0.25 / 0.4 * 0.1)
+    assert summary["highpass_r50"] == pytest.approx(0.1 + 0.25 / 0.4 * 0.1)
+
+
+def test_band_ablation_summary_skips_malformed_sections():
+    assert C.band_ablation_summary({"radii": [0.1], "low_pass_accuracy": [0.5], "high_pass_accuracy": [0.5]}) == {}
+    assert C.band_ablation_summary({**BANDS, "low_pass_accuracy": "oops"}) == {}
+    without_clean = C.band_ablation_summary({key: value for key, value in BANDS.items() if key != "clean_accuracy"})
+    assert set(without_clean) == {"lowpass_auc", "highpass_auc"}
+
+
+def heat_map_with_one_bad_frequency(size: int = 8, row: int = 1, column: int = 2) -> dict:
+    """An error grid at the clean error everywhere except one conjugate pair, plus one unevaluated cell."""
+    error = [[0.2] * size for _ in range(size)]
+    error[row][column] = error[-row % size][-column % size] = 0.7
+    error[4][4] = None
+    return {"error": error, "eps": 4.0, "clean_error": 0.2, "frequencies_y": np.fft.fftfreq(size).tolist(),
+            "frequencies_x": np.fft.fftfreq(size).tolist()}
+
+
+def test_heatmap_summary_by_hand():
+    summary = C.heatmap_summary(heat_map_with_one_bad_frequency())
+    assert summary["heatmap_mean_error"] == pytest.approx((61 * 0.2 + 2 * 0.7) / 63)
+    # all excess error sits at |f| = sqrt((1/8)^2 + (2/8)^2)
+    assert summary["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
+
+
+def test_sensitivity_columns_read_the_real_layout_and_pick_the_first_attack():
+    document = {
+        "run": "/x/run",
+        "bands": BANDS,
+        "heatmap": heat_map_with_one_bad_frequency(),
+        "shift": {"consistency": 0.83, "n_images": 100},
+        "attacks": {
+            "pgd-linf-eps0.03137": {"method": "pgd", "robust_accuracy": 0.05, "eps": 0.03137},
+            "fgsm-linf-eps0.007843": {"method": "fgsm", "robust_accuracy": 0.4, "eps": 0.007843},
+        },
+    }
+    columns = C.sensitivity_columns(document)
+    assert columns["shift_consistency"] == 0.83
+    assert columns["robust_accuracy"] == 0.4
+    assert columns["robust_attack"] == "fgsm-linf-eps0.007843"
+    assert columns["lowpass_r50"] == pytest.approx(0.1625)
+    assert columns["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
+    assert C.sensitivity_columns({"run": "x"}) == {}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A sweep folder in the real format
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def class_mean_model(train_images: torch.Tensor, labels: torch.Tensor, spec: str, seed: int):
+    """A ResNet-20 with random convolutions whose BatchNorm statistics and linear classifier (nearest class mean of
+    the pooled features) are fitted on filtered training images: no training loop, yet clearly above chance on the
+    band it saw and near chance elsewhere, which a band matrix must show."""
+    from freqprobe.data import to_float
+    from freqprobe.filters import build_filter, channel_stats
+    from freqprobe.models import create_model
+
+    torch.manual_seed(seed)
+    input_filter = build_filter(spec)
+    mean, std = channel_stats(input_filter, train_images)
+    model = create_model("resnet20", in_channels=1)
+    model.set_normalization(mean, std)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average over the one calibration pass
+    features: dict[str, torch.Tensor] = {}
+    hook = model.fc.register_forward_hook(lambda _module, inputs, _output: features.update(x=inputs[0]))
+    x = input_filter(to_float(train_images))
+    with torch.no_grad():
+        model.train()(x)
+        model.eval()(x)
+        hook.remove()
+        means = torch.stack([features["x"][labels == k].mean(dim=0) for k in range(10)])
+        model.fc.weight.copy_(means)
+        model.fc.bias.copy_(-0.5 * (means * means).sum(dim=1))
+    return model
+
+
+def write_run(folder: Path, spec: str, seed: int, model, data_dir: Path, test_accuracy: float) -> None:
+    from freqprobe.io import atomic_write_json
+    from freqprobe.models import save_weights
+
+    config = {
+        "dataset": "fashion-mnist", "model": "resnet20", "filter": spec, "boundary": "circular", "seed": seed,
+        "epochs": 1, "val_fraction": 0.2, "split_seed": 0, "data_dir": str(data_dir), "antialias": False,
+        "subset": FIT_IMAGES,
+    }
+    atomic_write_json(folder / "config.json", {
+        "config": config,
+        "filter": {"spec": spec, "boundary": "circular", "fitted_on": None},
+        "data": {"image_shape": [1, 28, 28], "classes": [str(k) for k in range(10)], "source": str(data_dir)},
+    })
+    save_weights(model, folder / "model.safetensors")
+    atomic_write_json(folder / "metrics.json", {
+        "test_accuracy": test_accuracy, "val_accuracy": test_accuracy - 0.01, "epochs": 1, "train_seconds": 1.0,
+        "dataset": "fashion-mnist", "model": "resnet20", "filter": spec, "seed": seed,
+    })
+
+
+# Hand-made filters.json layers for two runs: the table must take them as they are.
+FILE_LAYERS = {
+    "none": [
+        {"name": "stem", "spectral_centroid_mean": 0.31, "high_frequency_ratio": 0.4, "spectral_norm": 2.5},
+        {"name": "layer1.0.conv1", "spectral_centroid_mean": 0.35, "high_frequency_ratio": 0.5, "spectral_norm": 3.0},
+    ],
+    HIGH: [
+        {"name": "stem", "spectral_centroid_mean": 0.42, "high_frequency_ratio": 0.7, "spectral_norm": 1.5},
+        {"name": "layer1.0.conv1", "spectral_centroid_mean": 0.33, "high_frequency_ratio": None, "spectral_norm": 2.0},
+    ],
+}
+RUNS = [("none", 0, 0.80), (LOW, 0, 0.60), (LOW, 1, 0.62), (HIGH, 0, 0.55)]
+
+
+@pytest.fixture(scope="module")
+def sweep(shared_data, tmp_path_factory):
+    """``SWEEP/runs/<name>/`` for four complete runs and one unfinished one, plus their training/test images."""
+    from freqprobe.data import load_splits
+    from freqprobe.io import atomic_write_json
+    from freqprobe.train.prepare import stratified_first
+
+    root = tmp_path_factory.mktemp("sweep")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FREQPROBE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        splits = load_splits("fashion-mnist", root=shared_data)
+    train = splits.train.select(stratified_first(splits.train.labels, FIT_IMAGES))
+    for spec, seed, accuracy in RUNS:
+        folder = root / "runs" / f"fashion-mnist__resnet20__{spec.replace(':', '-')}__seed{seed}"
+        model = class_mean_model(train.images, train.labels, spec, seed)
+        write_run(folder, spec, seed, model, shared_data, accuracy)
+        if spec in FILE_LAYERS and seed == 0:
+            atomic_write_json(folder / "analysis" / "filters.json", {"model": "resnet20", "layers": FILE_LAYERS[spec]})
+    # a folder with neither config.json nor metrics.json is not a run: skipped without a note
+    atomic_write_json(root / "runs" / "not-a-run" / "analysis" / "sensitivity.json", {})
+    none_run = root / "runs" / "fashion-mnist__resnet20__none__seed0"
+    atomic_write_json(none_run / "analysis" / "sensitivity.json", {
+        "run": str(none_run), "bands": BANDS, "heatmap": heat_map_with_one_bad_frequency(),
+        "attacks": {"fgsm-linf-eps0.007843": {"robust_accuracy": 0.25}},
+    })
+    unfinished = root / "runs" / "fashion-mnist__resnet20__blur-2__seed0"
+    unfinished.mkdir(parents=True)
+    (unfinished / "config.json").write_text(json.dumps({"config": {"dataset": "fashion-mnist", "filter": "blur:2"}}))
+    return root, splits
+
+
+@pytest.fixture(scope="module")
+def compared(sweep, tmp_path_factory):
+    """compare_sweep + write_comparison on the fake sweep: (comparison, output folder, stderr log)."""
+    root, _ = sweep
+    out = tmp_path_factory.mktemp("compare")
+    messages: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FREQPROBE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        comparison = C.compare_sweep(root, subset=SUBSET, log=messages.append)
+        C.write_comparison(comparison, out)
+    return comparison, out, messages
+
+
+def rows_by_run(comparison) -> dict[str, dict]:
+    return {(row["filter"], row["seed"]): row for row in comparison.rows}
+
+
+def numpy_centroid_mean(images_float: np.ndarray) -> float:
+    """Mean over images of sum |f| P / sum P on the full FFT grid (one channel), written with numpy only."""
+    power = np.abs(np.fft.fft2(images_float[:, 0].astype(np.float64))) ** 2
+    height, width = power.shape[-2:]
+    radius = np.hypot(*np.meshgrid(np.fft.fftfreq(height), np.fft.fftfreq(width), indexing="ij"))
+    return float(((power * radius).sum(axis=(1, 2)) / power.sum(axis=(1, 2))).mean())
+
+
+def numpy_kernel_centroids(weight: np.ndarray, grid: int = 32) -> float:
+    """Mean over the (out, in) kernels of their power centroid on a zero-padded grid x grid FFT."""
+    power = np.abs(np.fft.fft2(weight.reshape(-1, *weight.shape[-2:]), s=(grid, grid))) ** 2
+    radius = np.hypot(*np.meshgrid(np.fft.fftfreq(grid), np.fft.fftfreq(grid), indexing="ij"))
+    return float(((power * radius).sum(axis=(1, 2)) / power.sum(axis=(1, 2))).mean())
+
+
+def test_only_complete_runs_are_compared(compared):
+    comparison, _, _ = compared
+    assert sorted((row["filter"], row["seed"]) for row in comparison.rows) == sorted((s, d) for s, d, _ in RUNS)
+    assert any("blur-2" in note and "incomplete" in note for note in comparison.notes)
+
+
+def test_accuracy_columns_come_from_metrics_json(compared):
+    rows = rows_by_run(compared[0])
+    for spec, seed, accuracy in RUNS:
+        assert rows[(spec, seed)]["clean_accuracy"] == accuracy
+        assert rows[(spec, seed)]["val_accuracy"] == pytest.approx(accuracy - 0.01)
+
+
+def test_input_centroid_equals_numpy_on_the_filtered_training_subset(compared, sweep):
+    from freqprobe.data import to_float
+    from freqprobe.filters import build_filter
+    from freqprobe.train.prepare import stratified_first
+
+    _, splits = sweep
+    rows = rows_by_run(compared[0])
+    subset = splits.train.select(stratified_first(splits.train.labels, SUBSET))
+    for spec in ("none", LOW, HIGH):
+        filtered = build_filter(spec)(to_float(subset.images)).numpy()
+        assert rows[(spec, 0)]["input_centroid"] == pytest.approx(numpy_centroid_mean(filtered), rel=1e-5)
+    assert rows[(LOW, 1)]["input_centroid"] == rows[(LOW, 0)]["input_centroid"]  # one value per variant
+    assert rows[(LOW, 0)]["input_centroid"] < rows[("none", 0)]["input_centroid"] < rows[(HIGH, 0)]["input_centroid"]
+
+
+def test_kernel_columns_from_filters_json_or_computed(compared, sweep):
+    from safetensors.torch import load_file
+
+    root, _ = sweep
+    rows = rows_by_run(compared[0])
+    none = rows[("none", 0)]
+    assert none["kernel_centroid_first"] == 0.31
+    assert none["kernel_centroid_mean"] == pytest.approx((0.31 + 0.35) / 2)
+    assert none["kernel_hf_ratio_first"] == 0.4 and none["spectral_norm_first"] == 2.5
+    assert none["kernel_source"].endswith("analysis/filters.json")
+    assert rows[(HIGH, 0)]["kernel_centroid:layer1.0.conv1"] == 0.33
+    computed = rows[(LOW, 1)]
+    assert computed["kernel_source"] == "computed (analyze_kernels)"
+    weights = load_file(str(root / "runs" / computed["run"] / "model.safetensors"))
+    assert computed["kernel_centroid_first"] == pytest.approx(numpy_kernel_centroids(weights["stem.weight"].numpy()))
+    layer_columns = [key for key in computed if key.startswith(C.LAYER_PREFIX)]
+    assert len(layer_columns) == 19  # ResNet-20: stem + 9 blocks x 2 convolutions (option A: no 1x1 projections)
+    expected_mean = np.mean([numpy_kernel_centroids(weights[f"{name.removeprefix(C.LAYER_PREFIX)}.weight"].numpy())
+                             for name in layer_columns])
+    assert computed["kernel_centroid_mean"] == pytest.approx(expected_mean)
+
+
+def test_sensitivity_columns_only_where_a_run_has_them(compared):
+    rows = rows_by_run(compared[0])
+    none = rows[("none", 0)]
+    assert none["lowpass_r50"] == pytest.approx(0.1625)
+    assert none["robust_accuracy"] == 0.25
+    assert none["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
+    assert rows[(LOW, 0)].get("robust_accuracy") is None and rows[(LOW, 0)].get("lowpass_auc") is None
+
+
+def test_correlations_are_spearman_over_the_rows(compared):
+    comparison, _, _ = compared
+    x = [row["input_centroid"] for row in comparison.rows]
+    y = [row["clean_accuracy"] for row in comparison.rows]
+    entry = comparison.correlations["input_centroid"]["clean_accuracy"]
+    assert entry["n"] == 4
+    assert entry["rho"] == pytest.approx(stats.spearmanr(x, y).statistic)
+    # robust accuracy exists for one run only: undefined, not a crash
+    assert comparison.correlations["input_centroid"]["robust_accuracy"] == {"rho": None, "n": 1}
+    layer = next(item for item in comparison.layer_correlations if item["layer"] == "stem")
+    stems = [row["kernel_centroid:stem"] for row in comparison.rows]
+    assert layer["rho"] == pytest.approx(stats.spearmanr(x, stems).statistic)
+
+
+def direct_accuracy(run_folder: Path, images_uint8: torch.Tensor, labels: torch.Tensor, spec: str) -> float:
+    """The model of ``run_folder`` on test images through ``spec``, loaded and evaluated without compare's code."""
+    from freqprobe.data import to_float
+    from freqprobe.filters import band_pass
+    from freqprobe.models import create_model, load_weights
+
+    model = load_weights(create_model("resnet20", in_channels=1), run_folder / "model.safetensors").eval()
+    x = to_float(images_uint8)
+    if spec != "none":
+        low, high = (float(edge) for edge in spec.split(":")[1:])
+        x = band_pass(x, low, high)
+    with torch.no_grad():
+        return float((model(x).argmax(dim=1) == labels).double().mean())
+
+
+def test_band_matrix_equals_direct_evaluation(compared, sweep):
+    from freqprobe.train.prepare import stratified_first
+
+    comparison, _, _ = compared
+    root, splits = sweep
+    test = splits.test.select(stratified_first(splits.test.labels, SUBSET))
+    (matrix,) = comparison.band_matrices
+    assert matrix.train_filters == ["none", LOW, HIGH]
+    assert matrix.test_filters == ["none", LOW, HIGH]
+    assert matrix.runs == [1, 2, 1]
+    assert matrix.n_images == SUBSET
+    runs = {(row["filter"], row["seed"]): root / "runs" / row["run"] for row in comparison.rows}
+    for i, train_filter in enumerate(matrix.train_filters):
+        seeds = [seed for spec, seed, _ in RUNS if spec == train_filter]
+        for j, test_filter in enumerate(matrix.test_filters):
+            expected = np.mean([direct_accuracy(runs[(train_filter, s)], test.images, test.labels, test_filter)
+                                for s in seeds])
+            assert matrix.accuracy[i][j] == pytest.approx(expected, abs=1e-12)
+    values = np.array(matrix.accuracy)
+    # a model fitted on one band classifies that band better than the other band
+    assert values[1, 1] > values[1, 2] + 0.05 and values[2, 2] > values[2, 1] + 0.05
+
+
+def test_output_files(compared):
+    comparison, out, _ = compared
+    with open(out / C.COMPARE_CSV, newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [row["run"] for row in table] == [row["run"] for row in comparison.rows]
+    for written, row in zip(table, comparison.rows):
+        assert float(written["input_centroid"]) == row["input_centroid"]
+        assert float(written["clean_accuracy"]) == row["clean_accuracy"]
+        assert written["robust_accuracy"] == ("" if row.get("robust_accuracy") is None else "0.25")
+    with open(out / C.BAND_MATRIX_CSV, newline="") as handle:
+        matrix_rows = list(csv.DictReader(handle))
+    (matrix,) = comparison.band_matrices
+    assert [row["train_filter"] for row in matrix_rows] == matrix.train_filters
+    for written, values in zip(matrix_rows, matrix.accuracy):
+        assert [float(written[spec]) for spec in matrix.test_filters] == values
+    markdown = (out / C.COMPARE_MD).read_text()
+    assert "## Spearman rank correlations" in markdown and "Train band x test band accuracy" in markdown
+    assert "4 complete runs on Fashion-MNIST" in markdown
+    saved = json.loads((out / C.COMPARE_JSON).read_text())
+    assert saved["band_matrices"][0]["accuracy"] == matrix.accuracy
+    expected_figures = {"scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
+                        "band_matrix"}
+    assert set(saved["figures"]) == expected_figures
+    for filename in saved["figures"].values():
+        assert (out / filename).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_cli_compare_writes_the_table(sweep, tmp_path, capsys):
+    from freqprobe.cli import main
+
+    root, _ = sweep
+    code = main(["compare", str(root), "--out", str(tmp_path), "--subset", "60", "--no-band-matrix"])
+    assert code == 0
+    assert (tmp_path / C.COMPARE_JSON).is_file() and not (tmp_path / C.BAND_MATRIX_CSV).exists()
+    assert "compared 4 runs" in capsys.readouterr().out
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from freqprobe.cli import main
+
+    assert main(["compare", str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("freqprobe: error: sweep folder") and "\n" not in message
+    (tmp_path / "empty" / "runs").mkdir(parents=True)
+    assert main(["compare", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
+    assert "holds no complete run" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="--subset"):
+        C.compare_sweep(tmp_path / "empty", subset=0)
+    with pytest.raises(FreqprobeError, match="no complete run"):
+        C.compare_sweep(tmp_path / "empty")
+
+
+def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):
+    from freqprobe.train.prepare import stratified_first
+
+    root, splits = sweep
+    runs, _ = C.find_runs(root)
+    run = next(run for run in runs if run.filter == HIGH)
+    count = 30
+    result = C.analyze_sensitivity(run, C.RunData(), count, log=lambda message: None)
+    test = splits.test.select(stratified_first(splits.test.labels, count))
+    # the run's own model behind its own filter on the first `count` test images: both analyses see that pipeline
+    clean = direct_accuracy(run.folder, test.images, test.labels, HIGH)
+    bands = result["bands"]
+    assert bands["radii"] == list(C.ANALYZE_RADII) and bands["n_images"] == count
+    assert bands["clean_accuracy"] == pytest.approx(clean)
+    (key, attack), = result["attacks"].items()
+    assert key == "fgsm-linf-eps0.007843"
+    assert attack["clean_accuracy"] == pytest.approx(clean) and attack["n_images"] == count
+    assert 0.0 <= attack["robust_accuracy"] <= 1.0
+    columns = C.sensitivity_columns(result)
+    assert columns["robust_accuracy"] == attack["robust_accuracy"]
+    assert columns["lowpass_auc"] == C.band_ablation_summary(bands)["lowpass_auc"]

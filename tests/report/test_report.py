@@ -1,0 +1,178 @@
+"""``freqprobe report``: every figure inlined and captioned with its data, tables rendered, nothing external."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from freqprobe.cli import main
+from freqprobe.errors import FreqprobeError
+from freqprobe.report.html import REPORT_FILE, write_report
+
+
+class PageParser(HTMLParser):
+    """The <img> sources, figure captions, table cells and tags of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+        self.captions: list[str] = []
+        self.cells: list[str] = []
+        self.tags: set[str] = set()
+        self._capture: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag == "img":
+            self.images.append(dict(attrs))
+        elif tag in ("figcaption", "td", "th"):
+            self._capture = []
+
+    def handle_endtag(self, tag):
+        if tag in ("figcaption", "td", "th") and self._capture is not None:
+            text = " ".join("".join(self._capture).split())
+            (self.captions if tag == "figcaption" else self.cells).append(text)
+            self._capture = None
+
+    def handle_data(self, data):
+        if self._capture is not None:
+            self._capture.append(data)
+
+
+def parse(path: Path) -> tuple[str, PageParser]:
+    text = path.read_text(encoding="utf-8")
+    parser = PageParser()
+    parser.feed(text)
+    return text, parser
+
+
+def visible_pngs(root: Path) -> list[Path]:
+    skipped = {"locks", "failed"}
+    return sorted(
+        path for path in root.rglob("*.png")
+        if not any(part.startswith(".") or part in skipped for part in path.relative_to(root).parts)
+    )
+
+
+def caption_of(parser: PageParser, relative: str) -> str:
+    (caption,) = [caption for caption in parser.captions if caption.endswith(relative)]
+    return caption
+
+
+def test_run_report_inlines_every_png_with_a_caption(run_tree, capsys):
+    assert main(["report", str(run_tree)]) == 0
+    path = run_tree / REPORT_FILE
+    assert f"wrote {path}" in capsys.readouterr().out
+    text, page = parse(path)
+    pngs = visible_pngs(run_tree)
+    assert len(pngs) == 4 + 2 + 1 + 1  # spectrum figures, sensitivity, filters, figures/
+    assert len(page.images) == len(page.captions) == len(pngs)
+    sources = {image["src"] for image in page.images}
+    for png in pngs:
+        assert "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() in sources
+    for image in page.images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert int(image["width"]) > 100 and int(image["height"]) > 100
+
+
+def test_captions_say_what_is_plotted_and_on_which_data(run_tree):
+    write_report(run_tree)
+    _, page = parse(run_tree / REPORT_FILE)
+    spectra = caption_of(page, "analysis/spectrum/class_spectra.png")
+    assert "Mean power spectrum of each class" in spectra
+    assert "Fashion-MNIST, val split (3000 images), filter none" in spectra
+    bands = caption_of(page, "analysis/sensitivity/band_ablation.png")
+    assert "low-passed" in bands and "Fashion-MNIST, test split (200 images), filter blur:2; model resnet20" in bands
+    assert "attack fgsm-linf-eps0.007843" in caption_of(page, "analysis/sensitivity/attack_fgsm-linf-eps0.007843.png")
+    kernels = caption_of(page, "analysis/filters/first_layer_kernels.png")
+    assert kernels.startswith("The sixteen stem kernels beside their spectra.")  # the JSON's own caption
+    assert "kernels of a model trained on Fashion-MNIST" in kernels
+    curve = caption_of(page, "figures/learning_curve.png")
+    expected = "training run, Fashion-MNIST, filter blur:2; model resnet20 (run fashion-mnist__resnet20__blur-2__seed0)"
+    assert expected in curve
+
+
+def test_run_tables(run_tree):
+    write_report(run_tree)
+    text, page = parse(run_tree / REPORT_FILE)
+    cells = page.cells
+    assert cells[cells.index("test_accuracy") + 1] == "91.23 %"
+    assert cells[cells.index("train_seconds") + 1] == "31.5"
+    assert cells[cells.index("rank_weights_sha256") + 1] == "ab12"
+    assert "nested" not in cells  # containers are left out, not dumped
+    assert "Training log (metrics.jsonl)" in text and "90.51 %" in cells  # epoch 2 val accuracy
+    assert cells[cells.index("data train_images") + 1] == "48000"
+    assert "fgsm-linf-eps0.007843" in cells and "41.00 %" in cells  # attack table
+    assert "layer1.0.conv1" in cells and "0.3125" in cells  # filters table
+    assert "Dataset spectrum (spectrum.json)" in text and "T-shirt/top" in cells
+    assert text.count("<h1>") == 1
+
+
+def test_sweep_report_renders_markdown_tables_and_labels_jpeg_data(sweep_tree):
+    out = sweep_tree / "elsewhere" / "page.html"
+    assert main(["report", str(sweep_tree), "--out", str(out)]) == 0
+    assert not (sweep_tree / REPORT_FILE).exists()
+    text, page = parse(out)
+    assert page.tags >= {"table", "figure", "figcaption", "img"}
+    assert "Sweep:" in text.split("</h1>")[0]
+    # the runs of a sweep show their metrics; their long configuration tables start folded (no script needed)
+    assert text.count("<details><summary>Training configuration (config.json)</summary>") == 2
+    assert "<h3>Final metrics (metrics.json)</h3>" in text
+    # results.md, reproduce.md (escaped bar inside a cell) and compare.md become HTML tables
+    assert "91.20 (n=1)" in page.cells and "88.40 (n=1)" in page.cells
+    assert "84.1 | noisy" in page.cells
+    assert "0.0625" in page.cells
+    assert ["c", "TrainingDiverged: loss is nan"] == page.cells[page.cells.index("c"):page.cells.index("c") + 2]
+    pngs = visible_pngs(sweep_tree)
+    assert len(pngs) == 4 and len(page.images) == 4  # .hidden/ skipped
+    jpeg = caption_of(page, "jpeg-spectrum/class_spectra.png")
+    assert "CIFAR-10 (JPEG q75 copy), train split (40000 images)" in jpeg
+    scatter = caption_of(page, "compare/scatter_input_centroid.png")
+    assert "Spearman" in scatter and "2 runs of sweep on Fashion-MNIST" in scatter
+    assert "runs of sweep" in caption_of(page, "compare/band_matrix.png")
+
+
+def test_page_is_self_contained(sweep_tree):
+    path, _ = write_report(sweep_tree)
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text.lower() and "<link" not in text.lower() and "@import" not in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", text, re.IGNORECASE)
+    assert "url(" not in text
+    assert not [name for name in path.parent.iterdir() if name.name.endswith(".tmp")]  # atomic write left nothing
+
+
+def test_markdown_and_json_cannot_inject_markup(tmp_path):
+    markdown = "# Title <script>alert(1)</script>\n\n| a | b |\n| --- | --- |\n| <b>x</b> | `<i>` |\n"
+    (tmp_path / "notes.md").write_text(markdown)
+    (tmp_path / "extra.json").write_text('{"label": "<img src=x onerror=alert(1)>", "value": 0.5}')
+    path, _ = write_report(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "<script>" not in text and "<img src=x" not in text and "<b>x</b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<code>&lt;i&gt;</code>" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_a_broken_png_is_named_not_fatal(tmp_path, make_png):
+    make_png(tmp_path / "good.png", "good", 10)
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    path, report = write_report(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert text.count("<img ") == 1
+    assert "Figure broken.png is not a readable PNG and is left out" in text
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("freqprobe: error: report folder") and "\n" not in error
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    assert "holds no freqprobe output" in capsys.readouterr().err
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "figs" / "a.md").write_text("# a\n")
+    with pytest.raises(FreqprobeError, match="is a folder"):
+        write_report(tmp_path / "figs", tmp_path)

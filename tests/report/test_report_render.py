@@ -1,0 +1,134 @@
+"""The report renders in a real browser: headless Chromium takes a screenshot (kept as a test artifact) and, on a
+test-only copy of the page with a tiny script, reports the decoded size of every image.
+
+Chromium is Debian's ``chromium`` package. Without it the tests skip locally; under CI (``CI`` set) they fail, since
+``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from freqprobe.report.html import write_report
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+WINDOW = (1280, 2000)
+TIMEOUT_SECONDS = 240
+# Writes each image's decoded (natural) size into the DOM once the page has loaded, for --dump-dom to show.
+PROBE = """<script>
+window.addEventListener("load", function () {
+  for (const img of document.images) {
+    img.setAttribute("data-natural-width", img.naturalWidth);
+    img.setAttribute("data-natural-height", img.naturalHeight);
+  }
+  document.body.setAttribute("data-probed-images", document.images.length);
+});
+</script>
+"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = "headless Chromium not found (apt-get install -y chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def page(run_tree) -> Path:
+    """The report of the whole run folder (8 figures)."""
+    path, _ = write_report(run_tree)
+    return path
+
+
+@pytest.fixture(scope="module")
+def spectrum_page(run_tree, tmp_path_factory) -> Path:
+    """The report of one spectrum folder: two tables, then its four figures within the first screen."""
+    path, _ = write_report(run_tree / "analysis" / "spectrum", tmp_path_factory.mktemp("spectrum-report") / "page.html")
+    return path
+
+
+def browser_command(chromium: str, profile: Path, *options: str) -> list[str]:
+    return [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", *options,
+    ]
+
+
+def run_browser(command: list[str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    assert result.returncode == 0, f"chromium failed ({result.returncode}): {result.stderr[-2000:]}"
+    return result
+
+
+def artifact_dir(tmp_path: Path) -> Path:
+    configured = os.environ.get("FREQPROBE_TEST_ARTIFACTS")
+    folder = Path(configured) if configured else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_screenshot_shows_a_rendered_page(chromium, spectrum_page, tmp_path):
+    screenshot = artifact_dir(tmp_path) / "report_screenshot.png"
+    screenshot.unlink(missing_ok=True)
+    run_browser(browser_command(
+        chromium, tmp_path / "profile", f"--screenshot={screenshot}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        spectrum_page.resolve().as_uri(),
+    ))
+    print(f"report screenshot: {screenshot}")
+    with Image.open(screenshot) as image:
+        assert image.format == "PNG"
+        assert image.size == WINDOW
+        pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    ink = (np.abs(pixels - 255).sum(axis=2) > 30).mean()
+    # text and table rules are grey or dark blue and thin; the spectra (magma colour map) fill areas with colour
+    saturated = ((pixels.max(axis=2) - pixels.min(axis=2)) > 80).mean()
+    assert ink > 0.05, f"screenshot {screenshot} is (nearly) blank: {ink:.1%} non-white pixels"
+    assert saturated > 0.03, f"screenshot {screenshot} shows no figure: {saturated:.1%} coloured pixels"
+
+
+class ImageAttributes(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+        self.body: dict = {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+        elif tag == "body":
+            self.body = dict(attrs)
+
+
+def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
+    probed = tmp_path / "probed.html"
+    text = page.read_text(encoding="utf-8")
+    probed.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    result = run_browser(browser_command(
+        chromium, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom", probed.resolve().as_uri()
+    ))
+    dom = ImageAttributes()
+    dom.feed(result.stdout)
+    expected = text.count("<img ")
+    assert expected == 8
+    assert dom.body.get("data-probed-images") == str(expected), "the load handler did not run"
+    assert len(dom.images) == expected
+    for image in dom.images:
+        assert image["src"].startswith("data:image/png;base64,")
+        # the decoded size equals the PNG's own size written into the page: the image really decoded
+        assert int(image["data-natural-width"]) == int(image["width"]) > 0
+        assert int(image["data-natural-height"]) == int(image["height"]) > 0
