@@ -1,0 +1,169 @@
+"""End to end: ``freqprobe sensitivity`` on a real (tiny) run folder of Fashion-MNIST with a fitted whiten filter."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+
+import pytest
+import torch
+
+from freqprobe import cli
+from freqprobe.analysis.sensitivity import load_run
+from freqprobe.analysis.sensitivity.runner import RESULTS_FILE
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, shared_data):
+    """A run folder written by freqprobe train itself: resnet20 on whitened Fashion-MNIST, two steps."""
+    from freqprobe.train import config_from_dict, run_training
+
+    folder = tmp_path_factory.mktemp("run") / "whiten"
+    config = config_from_dict(
+        {
+            "dataset": "fashion-mnist",
+            "filter": "whiten",
+            "epochs": 1,
+            "subset": 64,
+            "batch_size": 32,
+            "limit_eval": 100,
+            "data_dir": str(shared_data),
+        }
+    )
+    run_training(config, folder, progress=False)
+    return folder
+
+
+@pytest.fixture
+def freqprobe_main(monkeypatch):
+    """``freqprobe`` with the sensitivity command, whether or not the CLI lists it yet."""
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "sensitivity" not in commands.choices:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "freqprobe.analysis.sensitivity_commands"))
+    return cli.main
+
+
+def test_load_run_restores_the_model_the_fitted_filter_and_the_config(trained_run):
+    from freqprobe.models import create_model, load_weights
+    from freqprobe.train.checkpoint import load_checkpoint
+
+    model, input_filter, config = load_run(trained_run)
+    assert config["dataset"] == "fashion-mnist" and config["filter"] == "whiten"
+    assert config["image_shape"] == [1, 28, 28]
+    assert not model.training
+    saved = load_checkpoint(trained_run / "checkpoint.pt")
+    assert input_filter.spec == "whiten" and input_filter.is_fitted
+    assert torch.equal(input_filter.mean_amplitude, saved.filter_state["mean_amplitude"])
+    reference = load_weights(create_model("resnet20", in_channels=1), trained_run / "model.safetensors")
+    for key, value in reference.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    assert model.normalize.mean.tolist() == pytest.approx(saved.mean)
+
+
+def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path, freqprobe_main, capsys):
+    out = tmp_path / "sensitivity"
+    common = [str(trained_run), "--out", str(out), "--quiet"]
+    assert freqprobe_main(
+        ["sensitivity", *common, "--subset", "100", "--bands", "--band-radii", "0,0.1,0.3,0.75", "--heatmap", "--heatmap-max-radius", "0.06",
+         "--gradient-spectrum", "--shift", "--max-shift", "3"]
+    ) == 0
+    first = json.loads((out / RESULTS_FILE).read_text())
+    assert freqprobe_main(
+        ["sensitivity", *common, "--subset", "10", "--attack", "pgd", "--eps", "8/255", "--steps", "2"]
+    ) == 0
+    document = json.loads((out / RESULTS_FILE).read_text())
+    for section in ("bands", "heatmap", "gradient_spectrum", "shift"):
+        assert document[section] == first[section], section  # merged, not replaced
+    assert document["run"] == os.path.abspath(trained_run)
+    assert document["filter"] == "whiten" and document["test_images"] == 10
+    assert "clamp to [0, 1]" in document["pipeline"]
+
+    # the clean accuracy on the run's own 100 test images matches the trainer's evaluation of them
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert document["bands"]["clean_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=0.011)
+    assert 1 - document["heatmap"]["clean_error"] == pytest.approx(document["bands"]["clean_accuracy"])
+
+    bands = document["bands"]
+    assert bands["n_images"] == 100 and bands["radii"] == [0.0, 0.1, 0.3, 0.75]
+    assert bands["high_pass_accuracy"][0] == bands["clean_accuracy"] == bands["low_pass_accuracy"][-1]
+
+    heat = document["heatmap"]
+    error = heat["error"]
+    assert len(error) == 28 and all(len(row) == 28 for row in error)
+    evaluated = {(y, x) for y in range(28) for x in range(28) if error[y][x] is not None}
+    # |f| <= 0.06 cycles/pixel on a 28x28 grid: indices within radius 1.68 of DC, wrapped
+    assert evaluated == {(y, x) for y in range(28) for x in range(28) if min(y, 28 - y) ** 2 + min(x, 28 - x) ** 2 <= 2}
+    assert all(error[y][x] == error[(-y) % 28][(-x) % 28] for y, x in evaluated)
+    assert all(0.0 <= error[y][x] <= 1.0 for y, x in evaluated)
+    assert heat["eps"] == 4.0 and heat["evaluated_pairs"] == (len(evaluated) + 1) // 2
+
+    gradient = document["gradient_spectrum"]
+    assert len(gradient["power"]) == 28 and min(min(row) for row in gradient["power"]) >= 0.0
+    assert "rank_correlation_with_heatmap" in gradient
+
+    shift = document["shift"]
+    assert shift["max_shift"] == [3, 3] and 0.0 <= shift["consistency"] <= 1.0
+
+    attack_key = "pgd-linf-eps0.03137"
+    attack = document["attacks"][attack_key]
+    assert attack["eps"] == pytest.approx(8 / 255) and attack["steps"] == 2 and attack["n_images"] == 10
+    assert attack["perturbation_mean_linf"] <= 8 / 255 + 1e-6
+    assert attack["prefilter_defence"]["prefilter"] == "blur:1"
+    assert 0.0 <= attack["prefilter_defence"]["adaptive_accuracy"] <= 1.0
+
+    assert list(document["figures"]) == ["bands", "heatmap", "gradient_spectrum", "shift", f"attack:{attack_key}"]
+    for name in document["figures"].values():
+        assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
+        assert "resnet20" in document["captions"][name]
+    assert not list(out.glob(".*.tmp"))
+    assert capsys.readouterr().err == ""
+
+
+def test_results_of_another_run_are_not_merged(trained_run, tmp_path, freqprobe_main, capsys):
+    other = tmp_path / "other-run"
+    shutil.copytree(trained_run, other)
+    out = tmp_path / "out"
+    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--shift", "--subset", "10", "--quiet"]) == 0
+    assert freqprobe_main(["sensitivity", str(other), "--out", str(out), "--shift", "--subset", "10", "--quiet"]) == 2
+    assert "holds results of run" in capsys.readouterr().err
+
+
+def test_a_whiten_run_without_its_checkpoint_is_refused(trained_run, tmp_path, freqprobe_main, capsys):
+    broken = tmp_path / "no-checkpoint"
+    shutil.copytree(trained_run, broken)
+    (broken / "checkpoint.pt").unlink()
+    assert freqprobe_main(["sensitivity", str(broken), "--out", str(tmp_path / "o"), "--shift"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("freqprobe: error: ") and "checkpoint.pt" in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--out", "OUT"], "no analysis chosen"),
+        (["--out", "OUT", "--attack", "fgsm"], "needs --eps"),
+    ],
+)
+def test_incomplete_requests_are_one_line_errors(trained_run, tmp_path, freqprobe_main, capsys, arguments, message):
+    arguments = [str(tmp_path / "o") if a == "OUT" else a for a in arguments]
+    assert freqprobe_main(["sensitivity", str(trained_run), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+
+
+def test_a_missing_run_folder_is_a_one_line_error(tmp_path, freqprobe_main, capsys):
+    assert freqprobe_main(["sensitivity", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--bands"]) == 2
+    error = capsys.readouterr().err
+    assert "config.json is missing" in error and error.count("\n") == 1
+
+
+def test_a_bad_eps_is_rejected_by_the_parser(trained_run, tmp_path, freqprobe_main, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        freqprobe_main(["sensitivity", str(trained_run), "--out", str(tmp_path), "--attack", "pgd", "--eps", "1/0"])
+    assert exit_info.value.code == 2
+    assert "not a number" in capsys.readouterr().err
