@@ -1,0 +1,185 @@
+"""``freqprobe train`` (and, when their modules exist, ``freqprobe sweep`` and ``freqprobe reproduce``).
+
+Option precedence, lowest first: defaults < ``--preset`` < ``--config`` file < explicit flags. Every training
+flag defaults to None so that only flags the user typed override the file. Only argparse is imported at module
+level: the CLI builds its parser on every call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# sibling modules that contribute their own sub-commands
+EXTRA_COMMAND_MODULES = ("freqprobe.train.sweep", "freqprobe.train.reproduce")
+
+
+def add_commands(subparsers) -> None:
+    """Register ``train``, then the sub-commands of the sweep and reproduce modules if they exist."""
+    add_train_command(subparsers)
+    for module_name in EXTRA_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name == module_name:
+                continue  # not written yet
+            raise
+        if hasattr(module, "add_commands"):
+            module.add_commands(subparsers)
+
+
+def add_train_command(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model on (filtered) images and write a run folder",
+        description=(
+            "Train a model on a dataset seen through an input filter. The filter is fitted on the training split "
+            "and applied once to every split before augmentation. Writes RUN/config.json, metrics.jsonl, "
+            "metrics.json, model.safetensors, checkpoint.pt and env.json. Precedence: defaults < --preset < "
+            "--config file < flags. Runs under torchrun for data-parallel training."
+        ),
+    )
+    add_training_arguments(parser)
+    parser.set_defaults(handler=run_train)
+    return parser
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every :class:`~freqprobe.train.TrainConfig` field as a flag (default None = not given), plus run control."""
+    run = parser.add_argument_group("run")
+    run.add_argument("--out", metavar="RUN", help="run folder to write")
+    run.add_argument("--config", metavar="FILE", help="TOML file of training options (keys as the flags, with _)")
+    run.add_argument("--preset", metavar="NAME", help="named recipe: fast (per dataset) or original (the notebooks)")
+    run.add_argument("--resume", metavar="RUN", help="continue the unfinished run in RUN with its saved options")
+    run.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
+    run.add_argument("--stop-after", type=int, metavar="N", help="stop cleanly after N epochs (resume later)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
+    run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
+    run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
+    run.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on the first N val and test images")
+
+    _add_data_arguments(parser)
+
+    model = parser.add_argument_group("model and filter")
+    model.add_argument("--model", metavar="M", help="resnet20 (default), resnet32, resnet56, resnet18")
+    model.add_argument("--filter", metavar="F", help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag")
+    model.add_argument("--boundary", choices=("circular", "reflect"), help="boundary of blur/highpass (circular)")
+    model.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=None, help="BlurPool before subsampling")
+
+    optim = parser.add_argument_group("optimization")
+    optim.add_argument("--epochs", type=int, metavar="N", help="epochs (10)")
+    optim.add_argument("--batch-size", type=int, metavar="B", help="global batch size (256)")
+    optim.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (0.1)")
+    optim.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (0.9)")
+    optim.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None, help="Nesterov momentum (on)")
+    optim.add_argument("--weight-decay", type=float, metavar="WD", help="weight decay, not on BN/bias (5e-4)")
+    optim.add_argument("--label-smoothing", type=float, metavar="E", help="label smoothing (0)")
+    optim.add_argument("--schedule", choices=("onecycle", "cosine", "step"), help="lr schedule (onecycle)")
+    optim.add_argument("--warmup-fraction", type=float, metavar="F", help="onecycle warm-up share (0.25)")
+    optim.add_argument("--step-size", type=int, metavar="N", help="step schedule: epochs per decay (50)")
+    optim.add_argument("--step-gamma", type=float, metavar="G", help="step schedule: factor per decay (0.1)")
+
+    augment = parser.add_argument_group("augmentation and evaluation")
+    augment.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="crop and flip (on)")
+    augment.add_argument("--crop-padding", type=int, metavar="P", help="random-crop padding in pixels (4)")
+    augment.add_argument("--padding-mode", choices=("reflect", "zero"), help="random-crop padding fill (reflect)")
+    augment.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (on)")
+    augment.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=None, help="flip TTA at eval")
+    augment.add_argument("--eval-batch-size", type=int, metavar="B", help="evaluation batch size (1024)")
+
+    speed = parser.add_argument_group("speed")
+    speed.add_argument("--device", metavar="DEV", help="auto (default), cpu, cuda, cuda:N")
+    speed.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="autocast precision (auto)")
+    speed.add_argument("--channels-last", choices=("auto", "true", "false"), help="channels_last layout (auto)")
+    speed.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from freqprobe.data.commands import add_dataset_arguments
+
+    add_dataset_arguments(parser, required=False)
+    # None marks "not given", so the --config file and the preset are not overridden by argparse defaults
+    parser.set_defaults(dataset=None, data_dir=None, val_fraction=None, split_seed=None)
+
+
+def explicit_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields the user gave on the command line."""
+    from freqprobe.train.config import FIELD_NAMES
+
+    return {name: getattr(args, name) for name in FIELD_NAMES if getattr(args, name, None) is not None}
+
+
+def config_from_args(args: argparse.Namespace):
+    """The resolved :class:`TrainConfig`: saved run options (``--resume``) or defaults < preset < file < flags."""
+    from freqprobe.train.config import config_from_dict, config_from_toml, read_toml, resolve_config
+
+    flags = explicit_flags(args)
+    if args.resume:
+        saved = _saved_config(Path(args.resume))
+        if saved is not None:
+            file_values = read_toml(args.config) if args.config else {}
+            return config_from_dict({**saved, **file_values, **flags}, source=str(Path(args.resume) / "config.json"))
+    if args.config:
+        return config_from_toml(args.config, flags)
+    return resolve_config({}, flags)
+
+
+def _saved_config(run: Path) -> dict | None:
+    from freqprobe.errors import ConfigError
+
+    path = run / "config.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"{path} is not a freqprobe run config; resume a folder written by freqprobe train") from None
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from freqprobe.errors import ConfigError
+    from freqprobe.train.engine import run_training
+
+    out = _out_dir(args)
+    config = config_from_args(args)
+    if not config.dataset:
+        if args.resume:
+            raise ConfigError(f"nothing to resume in {args.resume} (no config.json); start the run with --out instead")
+        raise ConfigError("no dataset given; pass --dataset NAME (cifar10, fashion-mnist, folder:PATH) or --config")
+    if args.download:
+        _download(config)
+    metrics = run_training(
+        config,
+        out,
+        resume=bool(args.resume),
+        force=args.force,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        stop_after=args.stop_after,
+    )
+    if metrics.get("complete") is False or os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun only rank 0 reports
+    print(f"{out}: test accuracy {metrics['test_accuracy']:.4f}, val accuracy {metrics['val_accuracy']:.4f}")
+    return 0
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    from freqprobe.errors import ConfigError
+
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise ConfigError(f"--resume {args.resume} and --out {args.out} differ; a resumed run stays in its folder")
+    out = args.resume or args.out
+    if not out:
+        raise ConfigError("no run folder given; pass --out RUN (or --resume RUN)")
+    return Path(out)
+
+
+def _download(config) -> None:
+    from freqprobe.data import download
+
+    if not config.dataset.startswith("folder:"):
+        download(config.dataset, config.data_dir)

@@ -1,0 +1,106 @@
+"""The run folder: file names, whether a run is complete, and what to do with an existing folder.
+
+A run is complete when ``metrics.json`` exists and holds the final metrics: it is written last, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from freqprobe.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The files of one run folder."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def metrics_log(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def weights(self) -> Path:
+        return self.root / "model.safetensors"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / "checkpoint.pt"
+
+    @property
+    def environment(self) -> Path:
+        return self.root / "env.json"
+
+    def run_files(self) -> list[Path]:
+        return [self.config, self.metrics_log, self.metrics, self.weights, self.checkpoint, self.environment]
+
+
+class FolderState(Enum):
+    EMPTY = "empty"  # missing, or holds none of a run's files
+    INCOMPLETE = "incomplete"  # started (some run files) but no valid metrics.json
+    COMPLETE = "complete"
+
+
+def read_final_metrics(out_dir: str | Path) -> dict | None:
+    """The content of ``metrics.json`` if it is present and holds final metrics, else None."""
+    path = RunPaths(Path(out_dir)).metrics
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(metrics, dict) and "test_accuracy" in metrics and "val_accuracy" in metrics:
+        return metrics
+    return None
+
+
+def is_run_complete(out_dir: str | Path) -> bool:
+    """True when ``out_dir/metrics.json`` is present and valid (the run finished)."""
+    return read_final_metrics(out_dir) is not None
+
+
+def folder_state(out_dir: str | Path) -> FolderState:
+    paths = RunPaths(Path(out_dir))
+    if is_run_complete(out_dir):
+        return FolderState.COMPLETE
+    if any(path.exists() for path in paths.run_files()):
+        return FolderState.INCOMPLETE
+    return FolderState.EMPTY
+
+
+def check_folder_use(out_dir: str | Path, resume: bool, force: bool) -> FolderState:
+    """Refuse to clobber a run by accident: a complete run needs ``force``; an incomplete one ``resume`` or ``force``.
+
+    Raises:
+        ConfigError: one line naming the folder and the flag that lets it proceed.
+    """
+    state = folder_state(out_dir)
+    if force:
+        return state
+    if state is FolderState.COMPLETE and not resume:
+        raise ConfigError(
+            f"run folder {out_dir} already holds a complete run; pass --force to overwrite it or choose another --out"
+        )
+    if state is FolderState.INCOMPLETE and not resume:
+        raise ConfigError(
+            f"run folder {out_dir} holds an unfinished run; pass --resume {out_dir} to continue it "
+            f"(or --force to start over)"
+        )
+    return state
+
+
+def clear_run_files(out_dir: str | Path) -> None:
+    """Delete a previous run's files (``--force``); other files in the folder are left alone."""
+    for path in RunPaths(Path(out_dir)).run_files():
+        path.unlink(missing_ok=True)

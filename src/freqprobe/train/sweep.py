@@ -1,0 +1,912 @@
+"""Sweeps: a grid of training runs in one output folder, shared by any number of machines, summarized as tables.
+
+A spec is a TOML file with two tables::
+
+    [base]                        # TrainConfig fields shared by every run
+    epochs = 10
+    preset = "fast"
+
+    [grid]                        # lists; the runs are their Cartesian product
+    datasets = ["fashion-mnist"]  # datasets, models, filters, seeds: plural aliases of the TrainConfig fields
+    filters = ["none", "blur:2", "highpass:2"]
+    seeds = [0, 1, 2]
+    antialias = [false, true]     # any other TrainConfig field
+
+The output folder ``DIR`` holds::
+
+    DIR/sweep.json            the expanded grid; guards against reusing DIR for a different spec
+    DIR/runs/<name>/          one training run folder per grid point (see freqprobe.train)
+    DIR/locks/<name>.lock     host and pid of the process training <name> right now
+    DIR/failed/<name>.json    the error of the last failed attempt of <name>
+    DIR/results.csv           one row per grid point
+    DIR/results.md            mean ± std over seeds; rows = variants, columns = dataset test / val accuracy
+
+Run names read ``<dataset>__<model>__<filter>__seed<seed>``, plus ``__<hash>`` (8 hex digits of the other swept
+options) when the grid sweeps more than those four, e.g. ``fashion-mnist__resnet20__highpass-2__seed0__3f9a0c1e``.
+Shards are 0-based: ``--shard i/n`` runs the grid points whose index ``% n == i``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import re
+import socket
+import statistics
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from freqprobe.errors import ConfigError
+from freqprobe.io import atomic_write_json, atomic_write_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+GRID_ALIASES = {"datasets": "dataset", "models": "model", "filters": "filter", "seeds": "seed"}
+# The fields spelled out in every run name, in that order; other swept fields go into the name's hash.
+NAMED_FIELDS = ("dataset", "model", "filter", "seed")
+# Fields that may differ between the machines sharing one sweep without changing what a run computes.
+MACHINE_LOCAL_FIELDS = frozenset({"data_dir"})
+SPEC_TABLES = ("base", "grid")
+RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds")
+
+RunFn = Callable[..., dict]
+Log = Callable[[str], None]
+
+
+def _log_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _engine():
+    """The training engine (``run_training``, ``is_run_complete``), imported late: ``freqprobe --help`` stays
+    quick and ``freqprobe.train`` may import this module without a cycle."""
+    import freqprobe.train as engine
+
+    return engine
+
+
+def resolve_settings(settings: dict[str, Any]):
+    """The TrainConfig a run trains with: defaults < its preset (per dataset) < the spec's values."""
+    from freqprobe.train.config import resolve_config
+
+    return resolve_config(settings, {})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Spec
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What to run: ``base`` TrainConfig fields shared by all runs, ``grid`` field -> values to cross."""
+
+    base: dict[str, Any]
+    grid: dict[str, list]  # TrainConfig field names in canonical order: dataset, model, filter, others, seed
+    source: str = "sweep spec"  # names the spec in error messages and in results.md
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One grid point: its position in the grid, its folder name, and its configuration."""
+
+    index: int
+    name: str
+    settings: dict[str, Any]  # base + swept values, as the spec wrote them
+    config: dict[str, Any]  # what it trains with: defaults < preset < settings (TrainConfig.to_dict())
+    swept: dict[str, Any]  # this run's grid values
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Swept fields other than dataset, model, filter and seed: the extra columns of the tables."""
+        return {key: self.config[key] for key in self.swept if key not in NAMED_FIELDS}
+
+
+def load_spec(path: str | os.PathLike) -> SweepSpec:
+    """Read and validate a sweep spec TOML file; every error names the file (and the line where known)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"sweep spec {path} not found; pass a TOML file with [base] and [grid] tables "
+            f"(example: experiments/example_sweep.toml)"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}; fix the syntax there") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save the sweep spec as a UTF-8 TOML file") from None
+    return spec_from_dict(document, source=str(path), text=text)
+
+
+def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: str | None = None) -> SweepSpec:
+    """Validate a parsed spec (``{"base": {...}, "grid": {...}}``) and put its grid in canonical order.
+
+    ``text``, the TOML source, lets errors name the line of the offending key.
+    """
+    where = _Locator(source, text)
+    for key in document:
+        if key not in SPEC_TABLES:
+            raise ConfigError(
+                f"{where(None, key)}: unknown table or key {key!r}; a sweep spec has only [base] and [grid]"
+            )
+    base = document.get("base", {})
+    grid = document.get("grid")
+    if not isinstance(base, dict):
+        raise ConfigError(f"{where(None, 'base')}: 'base' must be a table: write [base], then field = value lines")
+    if grid is None:
+        raise ConfigError(f"{source} has no [grid] table; add one with at least one list, e.g. seeds = [0]")
+    if not isinstance(grid, dict):
+        raise ConfigError(f"{where(None, 'grid')}: 'grid' must be a table: write [grid], then field = [values] lines")
+    fields = train_config_fields()
+    for key in base:
+        if key not in fields:
+            raise ConfigError(f"{where('base', key)}: unknown field {key!r} in [base]; {_suggest(key, fields)}")
+    grid = _validated_grid(grid, base, fields, where)
+    if "dataset" not in base and "dataset" not in grid:
+        raise ConfigError(f"{source} names no dataset; add datasets = [\"fashion-mnist\"] to [grid]")
+    return SweepSpec(base=dict(base), grid=grid, source=source)
+
+
+def train_config_fields() -> list[str]:
+    """The TrainConfig field names, the only keys a spec may set."""
+    from freqprobe.train.config import FIELD_NAMES
+
+    return list(FIELD_NAMES)
+
+
+class _Locator:
+    """Turns (table, key) into ``file:line`` for error messages, or just ``file`` when the line is unknown."""
+
+    def __init__(self, source: str, text: str | None):
+        self.source = source
+        self.lines = text.splitlines() if text else []
+
+    def __call__(self, table: str | None, key: str) -> str:
+        current: str | None = None
+        key_pattern = re.compile(rf"^[\"']?{re.escape(key)}[\"']?\s*=")
+        for number, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            header = re.match(r"^\[\s*([^\]\s]+)\s*\]", stripped)
+            if header:
+                current = header.group(1)
+                if table is None and current == key:
+                    return f"{self.source}:{number}"
+            elif current == table and key_pattern.match(stripped):
+                return f"{self.source}:{number}"
+        return self.source
+
+
+def _validated_grid(grid: dict, base: dict, fields: list[str], where: _Locator) -> dict[str, list]:
+    if not grid:
+        raise ConfigError(f"{where(None, 'grid')}: [grid] is empty; add at least one list, e.g. seeds = [0]")
+    # Suggest the plural spelling of the aliased fields; the singular is accepted too.
+    valid_keys = list(GRID_ALIASES) + [name for name in fields if name not in GRID_ALIASES.values()]
+    normalized: dict[str, list] = {}
+    for key, values in grid.items():
+        field_name = GRID_ALIASES.get(key, key)
+        location = where("grid", key)
+        if field_name not in fields:
+            raise ConfigError(f"{location}: unknown grid field {key!r}; {_suggest(key, valid_keys)}")
+        if field_name in normalized:
+            raise ConfigError(f"{location}: [grid] sets {field_name!r} twice (singular and plural); keep one")
+        if field_name in base:
+            raise ConfigError(f"{location}: {field_name!r} is set in both [base] and [grid]; keep it in one place")
+        normalized[field_name] = _validated_values(key, values, location)
+    order = [name for name in NAMED_FIELDS[:3] if name in normalized]
+    order += [name for name in normalized if name not in NAMED_FIELDS]
+    order += ["seed"] if "seed" in normalized else []
+    return {name: normalized[name] for name in order}
+
+
+def _validated_values(key: str, values: Any, location: str) -> list:
+    if not isinstance(values, list):
+        raise ConfigError(f"{location}: grid.{key} must be a list, e.g. {key} = [{_toml_literal(values)}]")
+    if not values:
+        raise ConfigError(f"{location}: grid.{key} is an empty list; give at least one value")
+    seen: list = []
+    for value in values:
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{location}: grid.{key} must list strings, numbers or booleans, not {value!r}")
+        # `1 == True` in Python: compare with the type so [1, true] is not reported as a duplicate.
+        if any(type(value) is type(other) and value == other for other in seen):
+            raise ConfigError(f"{location}: grid.{key} lists {_toml_literal(value)} twice; remove the duplicate")
+        seen.append(value)
+    return list(values)
+
+
+def _suggest(key: str, valid: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}valid: {', '.join(valid)}"
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Grid expansion and run names
+
+
+def expand_grid(spec: SweepSpec) -> list[SweepRun]:
+    """The runs of ``spec`` in a stable order (seeds vary fastest); every configuration is validated here."""
+    keys = list(spec.grid)
+    runs: list[SweepRun] = []
+    checked: set[tuple] = set()
+    for index, values in enumerate(itertools.product(*(spec.grid[key] for key in keys))):
+        swept = dict(zip(keys, values))
+        settings = {**spec.base, **swept}
+        try:
+            config = resolve_settings(settings).to_dict()
+            check_names(config, checked)
+        except ConfigError as error:
+            raise ConfigError(f"{spec.source}: {_describe(swept)}: {error}") from None
+        options = {key: config[key] for key in swept if key not in NAMED_FIELDS}
+        runs.append(SweepRun(index, run_name(config, options), settings, config, swept))
+    _check_unique_names(runs, spec.source)
+    return runs
+
+
+def check_names(config: dict[str, Any], checked: set[tuple]) -> None:
+    """Raise ConfigError for an unknown dataset or model or a bad filter spec now, not when the run's turn comes
+    hours into the sweep. ``checked`` remembers the names already checked."""
+    from freqprobe.data import DATASETS
+    from freqprobe.filters import build_filter
+    from freqprobe.models import MODELS
+
+    names = (config["dataset"], config["model"], config["filter"], config["boundary"])
+    if names in checked:
+        return
+    if not str(config["dataset"]).startswith("folder:"):
+        DATASETS.get(config["dataset"])
+    MODELS.get(config["model"])
+    build_filter(config["filter"], boundary=config["boundary"])
+    checked.add(names)
+
+
+def run_name(config: dict[str, Any], options: dict[str, Any] | None = None) -> str:
+    """``dataset__model__filter__seedN`` (+ ``__hash`` of the other swept options): readable and stable."""
+    parts = [
+        dataset_slug(str(config["dataset"])),
+        _slug(str(config["model"])),
+        _slug(str(config["filter"])),
+        f"seed{config['seed']}",
+    ]
+    if options:
+        parts.append(options_hash(options))
+    return "__".join(parts)
+
+
+def options_hash(options: dict[str, Any]) -> str:
+    """8 hex digits that change with any option value and not with the order the options were written in."""
+    canonical = json.dumps(options, sort_keys=True, default=str)
+    return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:8]
+
+
+def dataset_slug(dataset: str) -> str:
+    """``folder:../data/cifar10-jpeg.tar.gz`` -> ``folder-cifar10-jpeg``; registry names stay as they are."""
+    if dataset.startswith("folder:"):
+        stem = re.sub(r"(\.tar\.gz|\.tgz|\.tar)$", "", Path(dataset[len("folder:"):].rstrip("/")).name)
+        return "folder-" + _slug(stem)
+    return _slug(dataset)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-") or "x"
+
+
+def _describe(swept: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={_toml_literal(value)}" for key, value in swept.items())
+
+
+def _check_unique_names(runs: list[SweepRun], source: str) -> None:
+    seen: dict[str, SweepRun] = {}
+    for run in runs:
+        if run.name in seen:
+            raise ConfigError(
+                f"{source}: grid points ({_describe(seen[run.name].swept)}) and ({_describe(run.swept)}) "
+                f"share the run name {run.name}; make the dataset paths' file names or the values distinct"
+            )
+        seen[run.name] = run
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sharding
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)``, 0-based: ``0/2`` and ``1/2`` split a sweep in two."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match:
+        raise ConfigError(f"--shard {text!r} is not of the form i/n; use e.g. --shard 0/4 (0-based: 0/4 .. 3/4)")
+    index, count = int(match.group(1)), int(match.group(2))
+    if count < 1:
+        raise ConfigError(f"--shard {text}: the shard count must be at least 1, e.g. --shard 0/1")
+    if index >= count:
+        raise ConfigError(f"--shard {text} is out of range: shards are 0-based, use 0/{count} .. {count - 1}/{count}")
+    return index, count
+
+
+def shard_runs(runs: Iterable[SweepRun], index: int, count: int) -> list[SweepRun]:
+    """The runs of shard ``index`` of ``count``: grid index % count == index."""
+    return [run for run in runs if run.index % count == index]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Output folder layout
+
+
+def run_dir(out_dir: Path, name: str) -> Path:
+    return Path(out_dir) / "runs" / name
+
+
+def lock_path(out_dir: Path, name: str) -> Path:
+    return Path(out_dir) / "locks" / f"{name}.lock"
+
+
+def failure_path(out_dir: Path, name: str) -> Path:
+    return Path(out_dir) / "failed" / f"{name}.json"
+
+
+def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:
+    """Write ``DIR/sweep.json``; refuse when DIR already holds a run of the same name with another configuration.
+
+    Without this check a changed spec (say, more epochs) would silently skip runs that are complete under the old
+    configuration. Runs added by a grown grid (more seeds) are merged in. Shards write the same content, so
+    their concurrent atomic writes do not conflict.
+    """
+    path = Path(out_dir) / "sweep.json"
+    recorded: dict[str, dict] = {}
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8")).get("runs", {})
+        except (json.JSONDecodeError, AttributeError):
+            raise ConfigError(f"{path} is corrupt; delete it (the runs stay) and run the sweep again") from None
+    for run in runs:
+        previous = recorded.get(run.name)
+        current = _identity(run.config)
+        # Fields only one side knows (added or removed by a freqprobe upgrade) do not count as a change.
+        changed = [key for key in current if key in (previous or {}) and previous[key] != current[key]]
+        if changed:
+            key = changed[0]
+            raise ConfigError(
+                f"{out_dir} holds a different sweep: run {run.name} had {key}={previous.get(key)!r}, "
+                f"{spec.source} gives {current.get(key)!r}; use another --out or delete {out_dir}"
+            )
+        recorded[run.name] = current
+    atomic_write_json(path, {"spec": spec.source, "base": spec.base, "grid": spec.grid, "runs": recorded})
+
+
+def _identity(config: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps({k: v for k, v in config.items() if k not in MACHINE_LOCAL_FIELDS}, default=str))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Locks: a run is trained by at most one process at a time, even across machines sharing DIR
+
+
+def acquire_lock(path: Path) -> dict | None:
+    """Take the lock file at ``path``; return None on success or the holder's record when another process has it.
+
+    The record is written completely before ``os.link`` publishes it, so a lock is never seen half-written, and
+    ``link`` fails when the name exists, also on NFS. A lock left by a dead process on this host is taken over.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time(), "token": uuid.uuid4().hex}
+    draft = path.with_name(f".{path.name}.{record['token']}")
+    draft.write_text(json.dumps(record), encoding="utf-8")
+    try:
+        for _ in range(3):
+            try:
+                os.link(draft, path)
+                return None
+            except FileExistsError:
+                holder = read_lock(path)
+                if holder is not None and not is_stale(holder):
+                    return holder
+                _remove_stale_lock(path, holder)
+        return read_lock(path) or {"host": "?", "pid": "?"}
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def release_lock(path: Path) -> None:
+    """Remove the lock at ``path`` if this process holds it."""
+    holder = read_lock(path)
+    if holder is not None and holder.get("host") == socket.gethostname() and holder.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def read_lock(path: Path) -> dict | None:
+    """The lock's record, or None when it is gone or unreadable."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_stale(holder: dict) -> bool:
+    """True when the holder ran on this host and its process is gone (a crash or ``kill -9``).
+
+    A lock from another host is never judged stale: its pid means nothing here. Our own pid with a lock we do not
+    hold (a sweep runs one run at a time) can only be a leftover of an earlier process that had the same pid.
+    """
+    if holder.get("host") != socket.gethostname():
+        return False
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
+        return True
+    return not _pid_alive(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True
+
+
+def _remove_stale_lock(path: Path, holder: dict | None) -> None:
+    """Move the stale lock aside atomically; if a fresh lock was moved instead (a race), put it back."""
+    aside = path.with_name(f".{path.name}.stale.{uuid.uuid4().hex}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another process took it over first
+    if read_lock(aside) != holder:
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+    aside.unlink(missing_ok=True)
+
+
+def describe_holder(holder: dict) -> str:
+    return f"{holder.get('host', '?')}:{holder.get('pid', '?')}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class SweepOutcome:
+    """What one call of :func:`run_sweep` did with its shard."""
+
+    total: int  # grid points in the whole sweep
+    shard: tuple[int, int]
+    trained: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already complete
+    busy: dict[str, str] = field(default_factory=dict)  # name -> host:pid training it now
+    failed: dict[str, str] = field(default_factory=dict)  # name -> one-line error
+
+    @property
+    def shard_size(self) -> int:
+        return len(self.trained) + len(self.skipped) + len(self.busy) + len(self.failed)
+
+    def summary(self) -> str:
+        index, count = self.shard
+        return (
+            f"shard {index}/{count} ({self.shard_size} of {self.total} runs): {len(self.trained)} trained, "
+            f"{len(self.skipped)} already complete, {len(self.busy)} busy elsewhere, {len(self.failed)} failed"
+        )
+
+    def failure_line(self, out_dir: Path) -> str:
+        first_name, first_error = next(iter(self.failed.items()))
+        more = f" (and {len(self.failed) - 1} more)" if len(self.failed) > 1 else ""
+        return (
+            f"{len(self.failed)} of {self.shard_size} runs failed: {first_name}: {first_error}{more}; "
+            f"details in {Path(out_dir) / 'failed'}, re-run the same command to retry"
+        )
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out_dir: str | os.PathLike,
+    shard: tuple[int, int] = (0, 1),
+    data_dir: str | None = None,
+    run_fn: RunFn | None = None,
+    log: Log = _log_to_stderr,
+) -> SweepOutcome:
+    """Train this shard's runs that are not complete yet, then rebuild the tables.
+
+    ``run_fn(config, out_dir, resume=...)`` defaults to :func:`freqprobe.train.run_training`; a failing run is
+    recorded in ``DIR/failed/`` and the sweep goes on. ``data_dir`` overrides the spec's ``data_dir`` for this
+    machine only.
+    """
+    engine = _engine()
+    run_fn = run_fn or engine.run_training
+    out_dir = Path(out_dir)
+    runs = expand_grid(spec)
+    record_sweep(out_dir, spec, runs)
+    mine = shard_runs(runs, *shard)
+    outcome = SweepOutcome(total=len(runs), shard=shard)
+    for position, run in enumerate(mine, 1):
+        prefix = f"[{position}/{len(mine)}] {run.name}"
+        kind, detail = _run_one(engine, run, out_dir, data_dir, run_fn, lambda text: log(f"{prefix}: {text}"))
+        if kind == "skipped":
+            outcome.skipped.append(run.name)
+            log(f"{prefix}: already complete, skipped")
+            continue
+        if kind == "busy":
+            outcome.busy[run.name] = detail
+            log(f"{prefix}: being trained by {detail}, skipped (its lock: {lock_path(out_dir, run.name)})")
+            continue
+        if kind == "failed":
+            outcome.failed[run.name] = detail
+            log(f"{prefix}: FAILED: {detail}")
+        else:
+            outcome.trained.append(run.name)
+            log(f"{prefix}: done")
+        write_tables(out_dir, spec, runs)
+    write_tables(out_dir, spec, runs)
+    return outcome
+
+
+def _run_one(
+    engine, run: SweepRun, out_dir: Path, data_dir: str | None, run_fn: RunFn, announce: Log
+) -> tuple[str, str]:
+    """Train one run under its lock: ("trained" | "skipped" | "busy" | "failed", detail)."""
+    folder = run_dir(out_dir, run.name)
+    if engine.is_run_complete(folder):
+        return "skipped", ""
+    lock = lock_path(out_dir, run.name)
+    holder = acquire_lock(lock)
+    if holder is not None:
+        return "busy", describe_holder(holder)
+    try:
+        if engine.is_run_complete(folder):  # another shard finished it while we looked
+            return "skipped", ""
+        settings = dict(run.settings)
+        if data_dir is not None:
+            settings["data_dir"] = data_dir
+        resume = is_resumable(folder)
+        announce("resuming" if resume else "training")
+        try:
+            run_fn(resolve_settings(settings), folder, resume=resume)
+            if not engine.is_run_complete(folder):
+                raise RuntimeError(f"training returned but {folder / 'metrics.json'} is missing or invalid")
+        except Exception as error:  # noqa: BLE001 - one bad run must not stop the sweep; it is recorded
+            message = record_failure(out_dir, run.name, error)
+            return "failed", message
+        failure_path(out_dir, run.name).unlink(missing_ok=True)
+        return "trained", ""
+    finally:
+        release_lock(lock)
+
+
+def is_resumable(folder: Path) -> bool:
+    """The folder holds a started, unfinished run (interrupted, killed or failed): the engine continues it from
+    its last checkpoint, and refuses to start over in it without ``resume``."""
+    from freqprobe.train.run_folder import FolderState, folder_state
+
+    return folder_state(folder) is FolderState.INCOMPLETE
+
+
+def record_failure(out_dir: Path, name: str, error: BaseException) -> str:
+    """Write ``DIR/failed/<name>.json`` (one file per run, so shards never overwrite each other's records)."""
+    message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+    atomic_write_json(
+        failure_path(out_dir, name),
+        {
+            "run": name,
+            "error": message,
+            "host": socket.gethostname(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "traceback": traceback.format_exception(type(error), error, error.__traceback__),
+        },
+    )
+    return message
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tables
+
+
+def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[str, Any]]:
+    """One row per grid point: its fields, status (complete | failed | missing) and, when complete, its metrics."""
+    engine = _engine()
+    out_dir = Path(out_dir)
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {key: run.config[key] for key in NAMED_FIELDS}
+        row.update(run.options)
+        row.update({key: None for key in RESULT_COLUMNS})
+        folder = run_dir(out_dir, run.name)
+        failure = failure_path(out_dir, run.name)
+        row["status"], row["error"] = "missing", ""
+        if engine.is_run_complete(folder):
+            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            row.update({key: metrics.get(key) for key in RESULT_COLUMNS})
+            row["status"] = "complete"
+        elif failure.is_file():
+            row["status"] = "failed"
+            row["error"] = _read_failure_message(failure)
+        row["run"] = run.name
+        rows.append(row)
+    return rows
+
+
+def _read_failure_message(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("error", ""))
+    except (OSError, ValueError, AttributeError):
+        return "failed (unreadable record)"
+
+
+def csv_columns(runs: list[SweepRun]) -> list[str]:
+    options = _option_fields(runs)
+    return [*NAMED_FIELDS, *options, *RESULT_COLUMNS, "status", "run", "error"]
+
+
+def format_results_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """CSV text; accuracies as fractions in [0, 1] as in metrics.json, booleans as true/false."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_value(row.get(key)) for key in columns})
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Accuracies (percent) of the complete seeds of one variant on one dataset."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (n - 1); 0 for a single seed, where it is not shown."""
+        return statistics.stdev(self.values) if self.n > 1 else 0.0
+
+    def cell(self) -> str:
+        if self.n == 0:
+            return "-"
+        if self.n == 1:
+            return f"{self.mean:.2f} (n=1)"
+        return f"{self.mean:.2f} ± {self.std:.2f} (n={self.n})"
+
+
+def summarize(rows: list[dict[str, Any]], key_fields: Sequence[str], metric: str) -> dict[tuple, SeedSummary]:
+    """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent, over the complete runs' seeds."""
+    values: dict[tuple, list[float]] = {}
+    for row in rows:
+        if row["status"] != "complete" or not _is_number(row.get(metric)):
+            continue
+        key = (*(row[name] for name in key_fields), row["dataset"])
+        values.setdefault(key, []).append(100.0 * float(row[metric]))
+    return {key: SeedSummary(tuple(found)) for key, found in values.items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def variant_fields(runs: list[SweepRun]) -> list[str]:
+    """The fields that tell table rows apart: the model when swept, the filter, the other swept options."""
+    swept = runs[0].swept if runs else {}
+    return (["model"] if "model" in swept else []) + ["filter"] + _option_fields(runs)
+
+
+def _option_fields(runs: list[SweepRun]) -> list[str]:
+    return list(runs[0].options) if runs else []
+
+
+def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
+    """Mean ± std over seeds (percent); rows = variants, columns = each dataset's test and val accuracy."""
+    keys = variant_fields(runs)
+    datasets = _unique(row["dataset"] for row in rows)
+    variants = _unique(tuple(row[name] for name in keys) for row in rows)
+    test = summarize(rows, keys, "test_accuracy")
+    val = summarize(rows, keys, "val_accuracy")
+    header = [*keys] + [f"{dataset} {metric}" for dataset in datasets for metric in ("test", "val")]
+    lines = [
+        f"# Sweep results: {spec.source}",
+        "",
+        f"{_fixed_settings(runs)}",
+        "",
+        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {_completion(rows)}.",
+        "",
+        _markdown_row(header),
+        _markdown_row(["---"] * len(header)),
+    ]
+    empty = SeedSummary(())
+    for variant in variants:
+        cells = [_display(value) for value in variant]
+        for dataset in datasets:
+            cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
+        lines.append(_markdown_row(cells))
+    failed = [row for row in rows if row["status"] == "failed"]
+    if failed:
+        lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
+    return "\n".join(lines) + "\n"
+
+
+def _fixed_settings(runs: list[SweepRun]) -> str:
+    if not runs:
+        return "No runs."
+    unswept = [name for name in SHOWN_SETTINGS if name not in runs[0].swept]
+    return f"Common settings: {describe_settings(runs, unswept)}."
+
+
+SHOWN_SETTINGS = ("model", "epochs", "schedule", "lr", "batch_size", "preset", "subset", "limit_eval")
+
+
+def describe_settings(runs: list[SweepRun], names: Sequence[str] = SHOWN_SETTINGS) -> str:
+    """``model resnet20, epochs 10 (fashion-mnist) / 40 (cifar10), ...``: unset (None) settings are left out.
+
+    A setting that differs between datasets (a preset's per-dataset epochs, say) is shown per dataset.
+    """
+    parts = []
+    for name in names:
+        values = _unique(run.config.get(name) for run in runs)
+        if values == [None]:
+            continue
+        by_dataset: dict[str, list] = {}
+        for run in runs:
+            found = by_dataset.setdefault(run.config["dataset"], [])
+            if run.config.get(name) not in found:
+                found.append(run.config.get(name))
+        if len(values) == 1:
+            shown = _display(values[0])
+        elif all(len(found) == 1 for found in by_dataset.values()):
+            shown = " / ".join(f"{_display(found[0])} ({dataset})" for dataset, found in by_dataset.items())
+        else:
+            shown = " / ".join(_display(value) for value in values)
+        parts.append(f"{name} {shown}")
+    return ", ".join(parts)
+
+
+def _completion(rows: list[dict[str, Any]]) -> str:
+    complete = sum(row["status"] == "complete" for row in rows)
+    failed = sum(row["status"] == "failed" for row in rows)
+    missing = len(rows) - complete - failed
+    return f"{complete} of {len(rows)} runs complete, {missing} missing, {failed} failed"
+
+
+def _markdown_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+
+def _display(value: Any) -> str:
+    return _toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
+
+
+def _unique(items: Iterable) -> list:
+    return list(dict.fromkeys(items))
+
+
+def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun]) -> list[dict[str, Any]]:
+    """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk; returns the rows."""
+    out_dir = Path(out_dir)
+    rows = collect_rows(out_dir, runs)
+    atomic_write_text(out_dir / "results.csv", format_results_csv(rows, csv_columns(runs)))
+    atomic_write_text(out_dir / "results.md", format_results_markdown(spec, runs, rows))
+    return rows
+
+
+def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rebuild the tables without training anything (``--collect``)."""
+    runs = expand_grid(spec)
+    return write_tables(out_dir, spec, runs)
+
+
+def completion_line(rows: list[dict[str, Any]], out_dir: str | os.PathLike) -> str:
+    return f"{_completion(rows)}; tables in {Path(out_dir) / 'results.md'} and {Path(out_dir) / 'results.csv'}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``freqprobe sweep``."""
+    parser = subparsers.add_parser(
+        "sweep",
+        help="train a grid of runs (datasets x models x filters x seeds x options) and tabulate them",
+        description=(
+            "Train every grid point of SPEC.toml ([base] TrainConfig fields, [grid] lists) under DIR/runs/, "
+            "skipping complete runs and resuming interrupted ones, and write DIR/results.csv and DIR/results.md."
+        ),
+    )
+    parser.add_argument("spec", metavar="SPEC.toml", help="sweep spec (see experiments/example_sweep.toml)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder, shared by all shards")
+    add_sweep_options(parser)
+    parser.set_defaults(handler=_sweep_command)
+
+
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``sweep`` and ``reproduce``."""
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="0-based: run only grid points with index %% N == I, e.g. a SLURM array "
+        "--array=0-3 with --shard $SLURM_ARRAY_TASK_ID/4",
+    )
+    parser.add_argument(
+        "--collect", action="store_true", help="train nothing; rebuild the tables from the complete runs"
+    )
+    parser.add_argument("--list", dest="list_runs", action="store_true", help="list the runs, their shard and status")
+    parser.add_argument("--data-dir", help="data root on this machine (overrides the spec's data_dir)")
+
+
+def _sweep_command(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    code = execute(spec, args)
+    if args.collect:
+        print((Path(args.out) / "results.md").read_text(encoding="utf-8"), end="")
+    return code
+
+
+def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = None) -> int:
+    """Run, list or collect ``spec`` as the shared ``--shard/--collect/--list`` options say; returns an exit code.
+
+    Exit codes: 0 when every run of this shard is complete or busy elsewhere, 1 when a run failed.
+    """
+    shard = parse_shard(args.shard) if args.shard else (0, 1)
+    out_dir = Path(args.out)
+    if args.list_runs:
+        print_run_list(spec, out_dir, shard)
+        return 0
+    if args.collect:
+        rows = collect(spec, out_dir)
+        _log_to_stderr(completion_line(rows, out_dir))
+        return 0
+    outcome = run_sweep(spec, out_dir, shard=shard, data_dir=args.data_dir, run_fn=run_fn)
+    rows = collect_rows(out_dir, expand_grid(spec))
+    _log_to_stderr(f"sweep {outcome.summary()}")
+    _log_to_stderr(completion_line(rows, out_dir))
+    if outcome.failed:
+        _log_to_stderr(f"freqprobe: {outcome.failure_line(out_dir)}")
+        return 1
+    return 0
+
+
+def print_run_list(spec: SweepSpec, out_dir: Path, shard: tuple[int, int]) -> None:
+    runs = expand_grid(spec)
+    index, count = shard
+    statuses = {row["run"]: row["status"] for row in collect_rows(out_dir, runs)}
+    for run in runs:
+        mark = "*" if run.index % count == index else " "
+        print(f"{mark} {run.index:4d}  shard {run.index % count}/{count}  {statuses[run.name]:8s}  {run.name}")

@@ -1,0 +1,243 @@
+"""freqprobe.train.reproduce: the original rows, the sweep behind them, the side-by-side table and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from freqprobe.errors import ConfigError
+from freqprobe.train import reproduce
+from freqprobe.train.config import TrainConfig
+from freqprobe.train.reproduce import ORIGINAL_ROWS, build_spec, write_reproduce_table
+from freqprobe.train.sweep import expand_grid, load_spec, run_sweep
+
+from sweep_fakes import FakeTrainer, read_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+QUIET = lambda message: None  # noqa: E731
+JPEG = "folder:/data/shared/cifar10-jpeg.tar.gz"
+
+# The original README's table, as published (percent).
+ORIGINAL_README = """
+| ResNet-18 | none | 92.79 | 92.16 | 92.04 | 92.04 |
+| FFT transform | whiten | 10.29 | 9.89 | 88.38 | 88.38 |
+| Gaussian blur sigma=2 | blur:2 | 78.25 | 78.25 | 91.54 | 91.54 |
+| Gaussian blur sigma=4 | blur:4 | 59.13 | 59.13 | 88.87 | 88.87 |
+| original - blur sigma=2 | highpass:2 | 10.00 | 9.52 | 88.38 | 88.38 |
+| original - blur sigma=4 | highpass:4 | 10.00 | 9.52 | 88.38 | 88.38 |
+| original - blur sigma=12 | highpass:12 | - | - | 89.17 | 89.31 |
+| original - blur sigma=20 | highpass:20 | - | - | 89.01 | 89.01 |
+"""
+
+
+def readme_rows() -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in ORIGINAL_README.strip().splitlines()]
+
+
+def markdown_table(text: str) -> list[dict[str, str]]:
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def expected_cell(values: list[float]) -> str:
+    percent = 100 * np.array(values)
+    if len(percent) == 1:
+        return f"{percent[0]:.2f} (n=1)"
+    return f"{percent.mean():.2f} ± {percent.std(ddof=1):.2f} (n={len(percent)})"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+# ------------------------------------------------------------------------------------------------ original rows
+
+
+def test_the_original_rows_are_the_readme_table():
+    assert len(ORIGINAL_ROWS) == len(readme_rows())
+    for row, (variant, spec, c_test, c_val, f_test, f_val) in zip(ORIGINAL_ROWS, readme_rows()):
+        assert (row.variant, row.filter) == (variant, spec)
+        assert [_number(v) for v in row.accuracy["cifar10"]] == [c_test, c_val]
+        assert [_number(v) for v in row.accuracy["fashion-mnist"]] == [f_test, f_val]
+
+
+def test_dataset_labels_and_original_columns():
+    assert reproduce.dataset_label("fashion-mnist") == "F-MNIST"
+    assert reproduce.dataset_label("cifar10") == "CIFAR-10"
+    assert reproduce.dataset_label("folder:../shared/data/cifar10-jpeg.tar.gz") == "CIFAR-10 (JPEG q75 copy)"
+    assert reproduce.dataset_label("folder:/x/pets.tar") == "folder:/x/pets.tar"
+    assert reproduce.original_key("folder:../shared/data/cifar10-jpeg.tar.gz") == "cifar10"
+    assert reproduce.original_key("folder:/x/pets.tar") is None
+
+
+# ------------------------------------------------------------------------------------------------ the sweep
+
+
+def test_the_default_spec_is_the_original_table_with_resnet18():
+    runs = expand_grid(build_spec())
+    assert len(runs) == 2 * 8
+    assert [run.config["filter"] for run in runs[:8]] == [row[1] for row in readme_rows()]
+    assert {run.config["dataset"] for run in runs} == {"fashion-mnist", "cifar10"}
+    assert {run.config["model"] for run in runs} == {"resnet18"}
+    assert {run.config["seed"] for run in runs} == {0}
+    assert {run.config["epochs"] for run in runs} == {TrainConfig().epochs}
+
+
+def test_model_epochs_seeds_preset_and_subset_pass_through():
+    from freqprobe.train.presets import PRESETS
+
+    spec = build_spec(["fashion-mnist"], model="resnet20", epochs=2, seeds=3, preset="fast", subset=500,
+                      limit_eval=300)
+    runs = expand_grid(spec)
+    assert len(runs) == 8 * 3
+    config = runs[0].config
+    assert (config["model"], config["epochs"], config["preset"]) == ("resnet20", 2, "fast")
+    assert (config["subset"], config["limit_eval"]) == (500, 300)
+    assert "a quick check" in reproduce.describe_recipe(runs)
+    assert config["lr"] == PRESETS["fast"]["fashion-mnist"]["lr"]
+    assert sorted({run.config["seed"] for run in runs}) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", ["reproduce_fashion_mnist.toml", "reproduce_cifar10_jpeg.toml"])
+def test_the_experiment_specs_are_the_reproduce_sweeps(name):
+    spec_runs = expand_grid(load_spec(REPO / "experiments" / name))
+    datasets = list(dict.fromkeys(run.config["dataset"] for run in spec_runs))
+    seeds = len({run.config["seed"] for run in spec_runs})
+    built = expand_grid(build_spec(datasets, model="resnet20", preset="fast", seeds=seeds))
+    assert [(run.name, run.config) for run in spec_runs] == [(run.name, run.config) for run in built]
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"seeds": 0}, "--seeds 0"),
+    ({"epochs": 0}, "--epochs 0"),
+    ({"datasets": ["mnist"]}, "--dataset 'mnist' is not supported"),
+    ({"datasets": ["cifar10", "cifar10"]}, "given twice"),
+])
+def test_bad_reproduce_options_fail_in_one_line(kwargs, fragment):
+    with pytest.raises(ConfigError) as error:
+        build_spec(**kwargs)
+    assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+
+def test_the_table_puts_freqprobe_beside_the_original_row_by_row(tmp_path):
+    spec = build_spec(["fashion-mnist", JPEG], model="resnet20", epochs=1, seeds=2)
+    run_sweep(spec, tmp_path, run_fn=FakeTrainer(), log=QUIET)
+    text = write_reproduce_table(spec, tmp_path)
+    assert (tmp_path / "reproduce.md").read_text() == text
+    table = markdown_table(text)
+    assert [row["variant (original name)"] for row in table] == [row[0] for row in readme_rows()]
+    columns = {"F-MNIST": ("fashion-mnist", 4, 5), "CIFAR-10 (JPEG q75 copy)": ("folder-cifar10-jpeg", 2, 3)}
+    for row, readme in zip(table, readme_rows()):
+        slug = row["filter"].replace(":", "-")
+        for label, (dataset, test_col, val_col) in columns.items():
+            assert row[f"{label} test: original"] == readme[test_col]
+            assert row[f"{label} val: original"] == readme[val_col]
+            folders = [tmp_path / "runs" / f"{dataset}__resnet20__{slug}__seed{seed}" for seed in (0, 1)]
+            for metric in ("test", "val"):
+                values = [read_metrics(folder)[f"{metric}_accuracy"] for folder in folders]
+                assert row[f"{label} {metric}: freqprobe"] == expected_cell(values)
+    by_filter = {row["filter"]: row for row in table}
+    assert by_filter["highpass:12"]["CIFAR-10 (JPEG q75 copy) test: original"] == "-"
+    assert "uint8 - uint8" in by_filter["highpass:2"]["what differs in the original"]
+    assert "89.30" in by_filter["highpass:2"]["what differs in the original"]
+    assert "88.48" in by_filter["highpass:4"]["what differs in the original"]
+    assert "255 again" in by_filter["whiten"]["what differs in the original"]
+    assert "colour axis" in by_filter["blur:2"]["what differs in the original"]
+    assert "model resnet20, epochs 1, schedule onecycle" in text  # the recipe actually used
+    assert "step schedule (lr 0.1, x0.1 every 50 epochs)" in text  # the original's
+    assert "32 of 32 runs complete, 0 missing, 0 failed" in text
+    for phrase in ("256 + d", "3-D Gaussian", "~1e-3", "JPEG quality-75", "fitted on the filtered training split"):
+        assert phrase in text
+
+
+def test_rows_without_runs_or_original_numbers_print_a_dash(tmp_path):
+    spec = build_spec(["folder:/x/pets.tar", "cifar10"], model="resnet20", epochs=1)
+    text = write_reproduce_table(spec, tmp_path)  # nothing trained yet
+    table = markdown_table(text)
+    assert all(row["folder:/x/pets.tar test: original"] == "-" for row in table)
+    assert all(row["CIFAR-10 test: freqprobe"] == "-" for row in table)
+    assert table[0]["CIFAR-10 test: original"] == "92.79"
+    assert "0 of 16 runs complete, 16 missing" in text
+    assert "JPEG quality-75" not in text
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def run_cli(argv: list[str]) -> int:
+    from freqprobe.cli import main
+
+    return main(argv)
+
+
+def test_add_commands_registers_on_a_fresh_parser():
+    parser = argparse.ArgumentParser(prog="freqprobe")
+    reproduce.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["reproduce", *(["spec.toml"] if "reproduce" == "sweep" else []), "--out", "d"])
+    assert args.handler.__module__ == "freqprobe.train.reproduce"
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    import freqprobe.train
+
+    trainer = FakeTrainer()
+    monkeypatch.setattr(freqprobe.train, "run_training", trainer, raising=False)
+    return trainer
+
+
+def test_cli_reproduce_runs_prints_and_resumes(tmp_path, shared_data, fake_engine, capsys):
+    out = tmp_path / "out"
+    argv = ["reproduce", "--dataset", "fashion-mnist", "--model", "resnet20", "--epochs", "1", "--seeds", "2",
+            "--data-dir", str(shared_data), "--out", str(out)]
+    fake_engine.interrupt_after = 5
+    assert run_cli(argv) == 130  # Ctrl-C: the CLI says the work is saved
+    assert len(fake_engine.calls) == 5
+    fake_engine.interrupt_after = None
+    assert run_cli(argv) == 0
+    assert fake_engine.calls[5] == (fake_engine.calls[4][0], True)  # the interrupted run resumed
+    assert len(fake_engine.calls) == 16 + 1
+    printed = capsys.readouterr().out
+    assert printed.strip() == (out / "reproduce.md").read_text().strip()
+    assert "| original - blur sigma=20 | highpass:20 | 89.01 |" in printed
+    assert run_cli(argv) == 0 and len(fake_engine.calls) == 17  # complete: nothing trained again
+
+
+def test_cli_reproduce_collect_trains_nothing(tmp_path, fake_engine, capsys):
+    argv = ["reproduce", "--dataset", "fashion-mnist", "--model", "resnet20", "--out", str(tmp_path), "--collect"]
+    assert run_cli(argv) == 0
+    assert fake_engine.calls == []
+    assert "0 of 8 runs complete, 8 missing" in capsys.readouterr().out
+
+
+def test_cli_reproduce_reports_failures_with_exit_1(tmp_path, shared_data, fake_engine, capsys):
+    fake_engine.fail = {"fashion-mnist__resnet20__whiten__seed0"}
+    argv = ["reproduce", "--dataset", "fashion-mnist", "--model", "resnet20", "--epochs", "1",
+            "--data-dir", str(shared_data), "--out", str(tmp_path)]
+    assert run_cli(argv) == 1
+    captured = capsys.readouterr()
+    assert "Failed runs:" in captured.out and "freqprobe: 1 of 8 runs failed" in captured.err
+    assert len(fake_engine.calls) == 8
+
+
+@pytest.mark.parametrize("argv_tail, fragment", [
+    (["--dataset", "folder:/nonexistent/cifar10-jpeg.tar.gz"], "/nonexistent/cifar10-jpeg.tar.gz"),
+    (["--dataset", "svhn"], "--dataset 'svhn' is not supported"),
+    (["--seeds", "0"], "--seeds 0"),
+    (["--shard", "3/2"], "--shard 3/2 is out of range"),
+])
+def test_cli_reproduce_bad_input_prints_one_line(tmp_path, fake_engine, capsys, argv_tail, fragment):
+    argv = ["reproduce", "--model", "resnet20", "--out", str(tmp_path / "o"), *argv_tail]
+    if "--dataset" not in argv_tail:
+        argv += ["--dataset", "fashion-mnist", "--data-dir", str(tmp_path)]
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("freqprobe: error:") and fragment in err[0]
+    assert fake_engine.calls == []

@@ -1,0 +1,62 @@
+"""Data-parallel training: two CPU processes under torchrun (gloo) write one run folder and agree on the weights."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from freqprobe.io import read_jsonl
+from freqprobe.models import create_model, load_weights
+from freqprobe.train import is_run_complete
+from freqprobe.train.engine import weights_digest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_torchrun_two_processes_train_one_run(shared_data, tmp_path):
+    out = tmp_path / "ddp"
+    argv = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
+        "-m", "freqprobe", "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data),
+        "--subset", "256", "--batch-size", "64", "--epochs", "1", "--limit-eval", "200", "--out", str(out),
+        "--no-progress",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert is_run_complete(out)
+    # rank 0 alone reports and writes
+    assert done.stdout.count("test accuracy") == 1 and done.stderr.count("done: test accuracy") == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    config = json.loads((out / "config.json").read_text())
+    assert metrics["world_size"] == 2 and config["world_size"] == 2
+    assert config["batch_size_per_rank"] == 32 and config["steps_per_epoch"] == 4
+    digests = metrics["rank_weights_sha256"]
+    assert len(digests) == 2 and digests[0] == digests[1]  # gradients were all-reduced: same weights everywhere
+    model = load_weights(create_model("resnet20", in_channels=1), out / "model.safetensors")
+    assert weights_digest(model) == digests[0]
+    (epoch,) = read_jsonl(out / "metrics.jsonl")
+    # both ranks' images are counted: 4 steps x 2 ranks x 32 images
+    assert round(epoch["images_per_second"] * epoch["step_seconds"]) == 256
+    assert metrics["val_images"] == 200 and 0.0 <= metrics["test_accuracy"] <= 1.0
+
+
+def test_ranks_take_disjoint_equal_shares_of_the_permutation():
+    import torch
+
+    from freqprobe.train.engine import rank_share
+
+    permutation = torch.randperm(103, generator=torch.Generator().manual_seed(0))
+    shares = [rank_share(permutation, rank, 4) for rank in range(4)]
+    assert {len(share) for share in shares} == {25}
+    together = torch.cat(shares)
+    assert len(together.unique()) == 100 and set(together.tolist()) == set(permutation[:100].tolist())
+    assert torch.equal(rank_share(permutation, 0, 1), permutation)

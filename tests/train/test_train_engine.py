@@ -1,0 +1,220 @@
+"""End-to-end training on small real Fashion-MNIST subsets: run folder, accuracy, resume, kill -9, divergence."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from freqprobe.cli import main
+from freqprobe.errors import ConfigError, TrainingDiverged
+from freqprobe.filters import build_filter
+from freqprobe.io import append_jsonl, read_jsonl
+from freqprobe.models import create_model, load_weights
+from freqprobe.train import config_from_dict, is_run_complete, run_training
+from freqprobe.train.checkpoint import load_checkpoint
+from freqprobe.train.engine import weights_digest
+
+RUN_FILES = {"config.json", "metrics.jsonl", "metrics.json", "model.safetensors", "checkpoint.pt", "env.json"}
+TIMING_KEYS = {"train_seconds", "images_per_second", "seconds", "step_seconds"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def without_timings(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key not in TIMING_KEYS}
+
+
+def tiny_settings(shared_data: Path) -> dict:
+    """3 epochs of 4 steps on 256 images: small enough for resume tests, long enough to kill in between."""
+    return {
+        "dataset": "fashion-mnist",
+        "data_dir": str(shared_data),
+        "epochs": 3,
+        "subset": 256,
+        "batch_size": 64,
+        "limit_eval": 200,
+        "lr": 0.05,
+        "label_smoothing": 0.1,
+        "seed": 3,
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(shared_data, tmp_path_factory):
+    """An uninterrupted tiny run: what every interrupted run must reproduce exactly."""
+    out = tmp_path_factory.mktemp("reference") / "run"
+    metrics = run_training(config_from_dict(tiny_settings(shared_data)), out, progress=False)
+    return out, metrics
+
+
+@pytest.fixture(scope="module")
+def cli_run(shared_data, tmp_path_factory):
+    """A short real run through the CLI: 2 epochs on 2000 images seen through blur:1."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    argv = [
+        "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--filter", "blur:1",
+        "--epochs", "2", "--subset", "2000", "--limit-eval", "500", "--batch-size", "64", "--lr", "0.1", "--crop-padding", "2",
+        "--seed", "1", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    return out
+
+
+def test_cli_run_writes_the_run_folder(cli_run):
+    assert RUN_FILES <= {path.name for path in cli_run.iterdir()}
+    config = json.loads((cli_run / "config.json").read_text())
+    assert config["config"]["filter"] == "blur:1" and config["config"]["subset"] == 2000
+    assert config["filter_position"].startswith("before augmentation")
+    assert config["fast_paths"]["device"] == "cpu" and config["fast_paths"]["threads"] >= 1
+    assert config["data"]["train_images"] == 2000 and config["data"]["image_shape"] == [1, 28, 28]
+    epochs = read_jsonl(cli_run / "metrics.jsonl")
+    assert [record["epoch"] for record in epochs] == [1, 2]
+    assert {"train_loss", "train_accuracy", "val_accuracy", "lr", "images_per_second"} <= set(epochs[0])
+    metrics = json.loads((cli_run / "metrics.json").read_text())
+    for key in ("test_accuracy", "val_accuracy", "epochs", "train_seconds", "images_per_second", "params",
+                "device", "precision"):  # fmt: skip
+        assert key in metrics
+    assert metrics["epochs"] == 2 and metrics["test_images"] == 500 and metrics["val_images"] == 500
+    assert metrics["val_accuracy"] == epochs[-1]["val_accuracy"]
+    assert metrics["params"] == sum(p.numel() for p in create_model("resnet20", in_channels=1).parameters())
+    env = json.loads((cli_run / "env.json").read_text())
+    assert env["torch"] == torch.__version__ and env["freqprobe_version"] and env["date"]
+    assert is_run_complete(cli_run)
+
+
+def test_short_run_learns_well_above_chance(cli_run):
+    metrics = json.loads((cli_run / "metrics.json").read_text())
+    # 10 balanced classes: chance is 0.1; 2 epochs on 2000 images reach ~0.7
+    assert metrics["test_accuracy"] > 0.5 and metrics["val_accuracy"] > 0.5
+    epochs = read_jsonl(cli_run / "metrics.jsonl")
+    assert epochs[1]["train_loss"] < epochs[0]["train_loss"]
+
+
+def test_saved_weights_are_the_final_model_with_the_filtered_normalization(cli_run, shared_data):
+    metrics = json.loads((cli_run / "metrics.json").read_text())
+    model = load_weights(create_model("resnet20", in_channels=1), cli_run / "model.safetensors")
+    assert weights_digest(model) == metrics["weights_sha256"]
+    # the normalization is the filtered training subset's mean/std, not the raw images'
+    from freqprobe.data import load_splits
+    from freqprobe.train.prepare import stratified_first
+
+    train = load_splits("fashion-mnist", root=shared_data).train
+    images = train.images[stratified_first(train.labels, 2000)].double() / 255
+    blurred = build_filter("blur:1")(images)
+    assert model.normalize.mean.item() == pytest.approx(blurred.mean().item(), rel=1e-5)
+    assert model.normalize.std.item() == pytest.approx(blurred.std(unbiased=False).item(), rel=1e-5)
+    assert model.normalize.std.item() < images.std().item()  # blurring lowers the contrast
+    checkpoint = load_checkpoint(cli_run / "checkpoint.pt")
+    assert checkpoint.epoch == 2 and set(checkpoint.model) == set(load_file(cli_run / "model.safetensors"))
+
+
+def test_a_complete_run_is_not_overwritten_without_force(cli_run, capsys):
+    before = (cli_run / "metrics.json").read_bytes()
+    assert main(["train", "--dataset", "fashion-mnist", "--epochs", "1", "--out", str(cli_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("freqprobe: error: ") and "already holds a complete run; pass --force" in err
+    assert (cli_run / "metrics.json").read_bytes() == before
+
+
+def test_resume_after_a_clean_stop_matches_the_uninterrupted_run(reference, shared_data, tmp_path, capsys):
+    reference_dir, reference_metrics = reference
+    config = config_from_dict(tiny_settings(shared_data))
+    out = tmp_path / "run"
+    assert run_training(config, out, progress=False, stop_after=1) == {"complete": False, "epochs_done": 1}
+    assert not is_run_complete(out) and load_checkpoint(out / "checkpoint.pt").epoch == 1
+    # an unfinished folder needs --resume
+    assert main(["train", "--dataset", "fashion-mnist", "--epochs", "3", "--out", str(out)]) == 2
+    assert f"pass --resume {out} to continue it" in capsys.readouterr().err
+    # resuming with other settings would not reproduce the run
+    with pytest.raises(ConfigError, match=f"run folder {out} holds an unfinished run with epochs=3, not 4; resume"):
+        run_training(config.replace(epochs=4), out, resume=True, progress=False)
+    # a stale line past the checkpoint (as left by a kill between log and checkpoint) must be dropped
+    append_jsonl(out / "metrics.jsonl", {"epoch": 2, "train_loss": -1.0})
+    metrics = run_training(config, out, resume=True, progress=False)
+    assert without_timings(metrics) == without_timings(reference_metrics)
+    assert metrics["weights_sha256"] == reference_metrics["weights_sha256"]
+    resumed_log = [without_timings(r) for r in read_jsonl(out / "metrics.jsonl")]
+    assert resumed_log == [without_timings(r) for r in read_jsonl(reference_dir / "metrics.jsonl")]
+    # --force starts over in the same folder
+    assert run_training(config, out, force=True, progress=False, stop_after=1)["epochs_done"] == 1
+    assert not is_run_complete(out) and len(read_jsonl(out / "metrics.jsonl")) == 1
+
+
+def test_resume_after_kill_9_matches_the_uninterrupted_run(reference, shared_data, tmp_path):
+    _, reference_metrics = reference
+    settings = tiny_settings(shared_data)
+    out = tmp_path / "killed"
+    argv = [sys.executable, "-m", "freqprobe", "train", "--out", str(out), "--no-progress"]
+    for key, value in settings.items():
+        argv += [f"--{key.replace('_', '-')}", str(value)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 180
+        while not (out / "checkpoint.pt").exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "no checkpoint within 180 s"
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    assert not is_run_complete(out), "the run finished before it could be killed"
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert without_timings(metrics) == without_timings(reference_metrics)
+    assert [r["epoch"] for r in read_jsonl(out / "metrics.jsonl")] == [1, 2, 3]
+
+
+def test_a_nan_loss_stops_with_the_epoch_step_and_kept_checkpoint(shared_data, tmp_path, capsys):
+    out = tmp_path / "diverged"
+    # epoch 1 trains at lr 0.05; the step schedule then multiplies it by 1e30
+    argv = [
+        "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--subset", "256",
+        "--batch-size", "64", "--limit-eval", "100", "--epochs", "2", "--schedule", "step", "--lr", "0.05",
+        "--step-size", "1", "--step-gamma", "1e30", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("freqprobe: error:")]
+    assert errors == err[-1:] and err[-1].startswith("freqprobe: error: training diverged: loss ")
+    assert "at epoch 2, step " in err[-1] and f"checkpoint {out / 'checkpoint.pt'} (epoch 1) is kept" in err[-1]
+    kept = load_checkpoint(out / "checkpoint.pt")
+    assert kept.epoch == 1 and all(torch.isfinite(t).all() for t in kept.model.values() if t.is_floating_point())
+    assert not is_run_complete(out)
+    with pytest.raises(TrainingDiverged, match="epoch 2"):
+        run_training(config_from_dict(kept.config), out, resume=True, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--model", "resnet7", "unknown model 'resnet7'; valid: resnet18, resnet20"),
+        ("--filter", "sharpen:2", "unknown filter 'sharpen'"),
+        ("--dataset", "mnist", "unknown dataset 'mnist'"),
+    ],
+)
+def test_unknown_names_fail_before_writing_anything(flag, value, message, shared_data, tmp_path, capsys):
+    argv = ["train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--out", str(tmp_path / "r")]
+    assert main([*argv, flag, value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "r").exists()
+
+
+def test_subset_is_stratified_and_ordered():
+    from freqprobe.train.prepare import stratified_first
+
+    labels = torch.tensor([0, 0, 0, 0, 1, 2, 1, 2, 0, 1])
+    chosen = stratified_first(labels, 6)
+    assert chosen.tolist() == [0, 1, 4, 5, 6, 7]
+    assert np.bincount(labels[chosen].numpy()).tolist() == [2, 2, 2]
