@@ -34,11 +34,23 @@ class PerSampleAugmentedDataset(Dataset):
         return image, self.labels[index]
 
 
-def train_plain(model, train_images, train_labels, test_images, test_labels, epochs: int, batch_size: int = 128,
-                lr: float = 0.05) -> dict:
-    """Train and evaluate in fp32 with a DataLoader; returns images/s over the whole thing (eval included)."""
+def evaluate(model, loader) -> float:
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            correct += int((model(images).argmax(1) == labels).sum())
+            total += len(labels)
+    return correct / total
+
+
+def train_plain(model, train_images, train_labels, val_images, val_labels, test_images, test_labels, epochs: int,
+                batch_size: int = 128, lr: float = 0.05) -> dict:
+    """Train in fp32 with a DataLoader, validate every epoch, test at the end (the same evaluation work as
+    freqprobe's engine); returns images/s over the whole thing."""
     train_loader = DataLoader(PerSampleAugmentedDataset(train_images, train_labels, augment=True),
                               batch_size=batch_size, shuffle=True, drop_last=True)
+    val_loader = DataLoader(PerSampleAugmentedDataset(val_images, val_labels, augment=False), batch_size=512)
     test_loader = DataLoader(PerSampleAugmentedDataset(test_images, test_labels, augment=False), batch_size=512)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     start = time.perf_counter()
@@ -51,11 +63,8 @@ def train_plain(model, train_images, train_labels, test_images, test_labels, epo
             loss.backward()
             optimizer.step()
             seen += len(labels)
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for images, labels in test_loader:
-                correct += int((model(images).argmax(1) == labels).sum())
+        val_accuracy = evaluate(model, val_loader)
+    test_accuracy = evaluate(model, test_loader)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "train_images": seen, "images_per_second": seen / seconds,
-            "test_accuracy": correct / len(test_labels)}
+            "val_accuracy": val_accuracy, "test_accuracy": test_accuracy}

@@ -2,9 +2,10 @@
 
 Both sides train the same architecture on the same real images (the CIFAR-10 JPEG q75 copy by default) for the same
 number of epochs, and both evaluate; the clock covers everything from the uint8 tensors to the last evaluation
-(data path, augmentation, evaluation, and for freqprobe also checkpointing and the run folder).
+(data path, augmentation, validation after every epoch and the final test evaluation on both sides, and for
+freqprobe also the filter fit, checkpointing and the run folder).
 
-    python benchmarks/train_throughput.py --train 10000 --eval 2000 --epochs 2
+    python benchmarks/train_throughput.py            # 1 epoch of the 40k training split, 10k evaluation images
 
 Prints one JSON object; BENCHMARKS.md records the numbers with the machine and date.
 """
@@ -34,9 +35,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_data = os.environ.get("FREQPROBE_DATA", "../shared/data")
     parser.add_argument("--dataset", default=f"folder:{default_data}/cifar10-jpeg.tar.gz")
-    parser.add_argument("--train", type=int, default=10000, help="training images per epoch")
-    parser.add_argument("--eval", type=int, default=2000, help="evaluation images")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train", type=int, default=40000, help="training images per epoch (40000: the whole train split)")
+    parser.add_argument("--eval", type=int, default=10000, help="evaluation images per evaluation")
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--skip-plain", action="store_true")
     return parser.parse_args()
 
@@ -61,6 +62,7 @@ def bench_plain(args) -> dict:
     train_index = torch.randperm(len(splits.train.labels))[: args.train]
     model = create_model("resnet20", in_channels=splits.train.images.shape[1], num_classes=len(splits.train.classes))
     return train_plain(model, splits.train.images[train_index], splits.train.labels[train_index],
+                       splits.val.images[: args.eval], splits.val.labels[: args.eval],
                        splits.test.images[: args.eval], splits.test.labels[: args.eval], epochs=args.epochs)
 
 
