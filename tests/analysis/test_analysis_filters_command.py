@@ -65,7 +65,9 @@ def test_analyze_kernels_summarizes_every_conv_of_a_module():
     expected_norm = conv_singular_values(model[2].weight.detach(), 12, 2)[0].item()
     assert strided["spectral_norm"] == pytest.approx(expected_norm, rel=1e-6)
     assert strided["aliasing_share"] is not None and first["aliasing_share"] is None
-    assert result["totals"] == {"conv_layers": 3, "kernels": 12 + 24 + 30, "conv_parameters": 108 + 216 + 30}
+    # parameters of each conv module: weight + bias (4 + 6 + 5)
+    weights_and_biases = (108 + 4) + (216 + 6) + (30 + 5)
+    assert result["totals"] == {"conv_layers": 3, "kernels": 12 + 24 + 30, "conv_parameters": weights_and_biases}
     assert (result["grid"], result["cutoff"], result["input_size"], result["in_channels"]) == (16, 0.2, 12, 3)
     assert set(result["definitions"]) >= {"spectral_centroid", "high_frequency_ratio", "aliasing_share", "sparsity"}
 

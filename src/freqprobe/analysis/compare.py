@@ -294,13 +294,13 @@ def run_image_shape(run: RunRecord) -> tuple[int, int, int]:
 
 
 def load_run_model(run: RunRecord):
-    """The run's trained model in eval mode: ``create_model`` with its configuration, then ``model.safetensors``
-    (which holds the normalization fitted on its filtered training split).
+    """The run's trained model in eval mode: ``create_model`` with its configuration (``conv`` included, so band-pass
+    runs load), then ``model.safetensors`` (which holds the normalization fitted on its filtered training split).
 
     Raises:
         FreqprobeError: no weights file, unknown model name, or weights that do not fit (naming the file).
     """
-    from freqprobe.models import create_model, load_weights
+    from freqprobe.models import conv_model_kwargs, create_model, load_weights
 
     weights = run.folder / "model.safetensors"
     if not weights.is_file():
@@ -312,6 +312,7 @@ def load_run_model(run: RunRecord):
         in_channels=run_image_shape(run)[0],
         num_classes=len(classes) if isinstance(classes, list) and classes else _classifier_rows(weights),
         antialias=bool(run.config.get("antialias", False)),
+        **conv_model_kwargs(run.config.get("conv") or "standard"),
     )
     return load_weights(model, weights).eval()
 

@@ -431,7 +431,8 @@ def summarize_layer(
         "dilation": list(as_stride_pair(module.dilation)),
         "groups": int(module.groups),
         "input_size": list(input_size) if input_size else None,
-        "parameters": int(weight.numel()),
+        # the module's own parameters: a band-pass conv generates its weight from far fewer (bias counted too)
+        "parameters": sum(int(parameter.numel()) for parameter in module.parameters()),
         "kernels": int(stats.squared_norm.numel()),
         "zero_kernels": int((~nonzero).sum()),
         "spectral_centroid_mean": _number(centroid.mean()),

@@ -4,9 +4,10 @@ Also finds a model's convolutions and traces the spatial size of each one's inpu
 need (:mod:`freqprobe.analysis.singular`).
 
 A run folder holds ``config.json`` and ``model.safetensors``. Keys are looked up at the top level of config.json,
-then one level down (the trainer writes ``{"config": {"model", "dataset", "antialias", ...}, "data": {"image_shape",
-"classes", ...}}``): ``model`` and ``dataset`` are required; ``in_channels``/``num_classes`` or
-``image_shape``/``classes`` are used when recorded. Without a
+then one level down (the trainer writes ``{"config": {"model", "dataset", "antialias", "conv", ...}, "data":
+{"image_shape", "classes", ...}}``): ``model`` and ``dataset`` are required; ``in_channels``/``num_classes`` or
+``image_shape``/``classes`` are used when recorded, and ``conv`` (the ``--conv`` spec; ``standard`` when absent)
+picks the convolution layers, so band-pass runs load. Without a
 record, input channels follow the dataset (fashion-mnist 1, others 3) and so does the input size (28 and 32).
 """
 
@@ -165,7 +166,10 @@ def _run_folder_source(
     channels = in_channels or _find_key(config, "in_channels")
     channels = channels or (image_shape[0] if image_shape else in_channels_for_dataset(dataset))
     n_classes = num_classes or _find_key(config, "num_classes") or (len(classes) if classes else None)
-    model = _build_model(name, int(channels), n_classes, weights, antialias=bool(_find_key(config, "antialias")))
+    model = _build_model(
+        name, int(channels), n_classes, weights, antialias=bool(_find_key(config, "antialias")),
+        conv=_find_key(config, "conv"),
+    )
     _load_weights(model, weights)
     size = int(image_shape[1]) if image_shape else input_size_for_dataset(dataset)
     return ModelSource(model, str(folder), name, int(channels), size, dataset)
@@ -183,11 +187,17 @@ def _weights_file_source(
     return ModelSource(model, str(path), model_name, in_channels, DEFAULT_INPUT_SIZE)
 
 
-def _build_model(name: str, in_channels: int, num_classes: int | None, weights: Path, antialias: bool) -> nn.Module:
-    from freqprobe.models import create_model
+def _build_model(
+    name: str, in_channels: int, num_classes: int | None, weights: Path, antialias: bool, conv: str | None = None
+) -> nn.Module:
+    """The registered model with the run's convolution kind (``conv``: a ``--conv`` spec, None = standard)."""
+    from freqprobe.models import conv_model_kwargs, create_model
 
     classes = num_classes or _classifier_rows(weights) or 10
-    return create_model(name, in_channels=in_channels, num_classes=int(classes), antialias=antialias)
+    return create_model(
+        name, in_channels=in_channels, num_classes=int(classes), antialias=antialias,
+        **conv_model_kwargs(conv or "standard"),
+    )
 
 
 def _classifier_rows(weights: Path) -> int | None:

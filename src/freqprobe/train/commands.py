@@ -70,6 +70,26 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--filter", metavar="F", help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag")
     model.add_argument("--boundary", choices=("circular", "reflect"), help="boundary of blur/highpass (circular)")
     model.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=None, help="BlurPool before subsampling")
+    # literal grammars (freqprobe.models.conv_spec.GRAMMAR, freqprobe.train.regularizers.GRAMMAR): importing those
+    # modules would import torch, and building the parser must not
+    model.add_argument(
+        "--conv",
+        metavar="SPEC",
+        help=(
+            "3x3 convolutions: standard (default) | bandpass[:FAMILY][:lo=F][:hi=F][:per=pair|output][:k=K]"
+            "[@all|@stem]; FAMILY gabor (default) or dog, band lo..hi in cycles/pixel (0.05..0.5), @all (default) "
+            "every 3x3 conv or @stem the first only; e.g. bandpass:gabor@stem"
+        ),
+    )
+    model.add_argument(
+        "--spectral-reg",
+        metavar="SPEC",
+        help=(
+            "loss on the kernels' frequency responses: none (default) | highfreq:WEIGHT[:CUTOFF][@all|@stem] "
+            "(share of power above CUTOFF, default 0.25 cycles/pixel) | centroid:WEIGHT:TARGET[@all|@stem] "
+            "(squared distance of the spectral centroid to TARGET); e.g. highfreq:0.1"
+        ),
+    )
 
     optim = parser.add_argument_group("optimization")
     optim.add_argument("--epochs", type=int, metavar="N", help="epochs (10)")
@@ -90,7 +110,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     augment.add_argument("--padding-mode", choices=("reflect", "zero"), help="random-crop padding fill (reflect)")
     augment.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (on)")
     augment.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=None, help="flip TTA at eval")
-    augment.add_argument("--eval-batch-size", type=int, metavar="B", help="evaluation batch size (1024)")
+    augment.add_argument("--eval-batch-size", type=int, metavar="B", help="evaluation batch size (256)")
 
     speed = parser.add_argument_group("speed")
     speed.add_argument("--device", metavar="DEV", help="auto (default), cpu, cuda, cuda:N")

@@ -56,13 +56,15 @@ class TrainConfig:
     split_seed: int = 0
     data_dir: str | None = None
     antialias: bool = False
+    conv: str = "standard"  # --conv spec (freqprobe.models.conv_spec), stored canonical: "bandpass:gabor@stem"
+    spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
     channels_last: str | bool = "auto"
     compile: bool = False
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
     subset: int | None = None  # train on the first N (stratified) training images: quick runs and tests
     limit_eval: int | None = None  # evaluate on the first N (stratified) validation and test images
-    eval_batch_size: int = 1024
+    eval_batch_size: int = 256  # measured: bf16 CPU inference is ~1.7x faster at 256 than at 1024 (cache)
     preset: str | None = None
 
     def __post_init__(self) -> None:
@@ -211,6 +213,8 @@ def _validate(config: TrainConfig) -> None:
     _check_int(config, "split_seed", minimum=0)
     _check_optional(config, "data_dir", str)
     _check_type(config, "antialias", bool)
+    config.conv = _canonical_conv(config.conv)
+    config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_choice(config, "precision", PRECISIONS)
     config.channels_last = _normalized_channels_last(config.channels_last)
     _check_type(config, "compile", bool)
@@ -293,6 +297,34 @@ def _normalized_channels_last(value: Any) -> str | bool:
         return False
     _fail("channels_last", value, "auto, true or false")
     return value  # unreachable
+
+
+def _canonical_conv(value: Any) -> str:
+    """The canonical text of a ``--conv`` spec, so equal layers give equal configs (and resume checks agree)."""
+    if value is None or value == "standard":
+        return "standard"  # the common case needs no torch import
+    if not isinstance(value, str):
+        _fail("conv", value, "a string such as 'standard' or 'bandpass:gabor@stem'")
+    from freqprobe.models.conv_spec import parse_conv_spec
+
+    try:
+        return parse_conv_spec(value).text
+    except ConfigError as error:
+        raise _keyed_error(str(error), "conv") from None
+
+
+def _canonical_spectral_reg(value: Any) -> str | None:
+    """The canonical text of a ``--spectral-reg`` spec (e.g. ``highfreq:0.1:0.25@all``), None when off."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    if not isinstance(value, str):
+        _fail("spectral_reg", value, "a string such as 'highfreq:0.1' or 'none'")
+    from freqprobe.train.regularizers import parse_regularizer_spec
+
+    try:
+        return parse_regularizer_spec(value).text
+    except ConfigError as error:
+        raise _keyed_error(str(error), "spectral_reg") from None
 
 
 def _check_device(value: Any) -> None:

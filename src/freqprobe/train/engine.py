@@ -95,14 +95,15 @@ class _EpochTotals:
     correct: float = 0.0
     count: float = 0.0
     step_seconds: float = 0.0
+    cross_entropy_sum: float = 0.0  # with a spectral regularizer: the loss without its penalty
 
 
 class _Run:
     """One training run: claims the folder, sets up data and model, trains epoch by epoch, writes the results.
 
     Attributes set by :meth:`_setup`: ``data``, ``model`` (the plain module, for state dicts and evaluation),
-    ``train_module`` (DDP- and/or compile-wrapped), ``optimizer``, ``scaler``, ``batch_per_rank``,
-    ``steps_per_epoch``.
+    ``train_module`` (DDP- and/or compile-wrapped), ``regularizer`` (a spectral regularizer on ``model``, or None),
+    ``optimizer``, ``scaler``, ``batch_per_rank``, ``steps_per_epoch``.
     """
 
     def __init__(self, config: TrainConfig, out_dir: Path, context: DistributedContext, show_progress: bool):
@@ -157,6 +158,7 @@ class _Run:
             f"augmentation ({data.seconds:.1f} s)"
         )
         self.model = self._build_model(data, saved)
+        self.regularizer = self._build_regularizer(self.model)
         self.optimizer = self._build_optimizer(self.model, saved)
         self.scaler = self._build_scaler(saved)
         self.batch_per_rank, self.steps_per_epoch = self._batching(len(data.train_labels))
@@ -202,8 +204,10 @@ class _Run:
 
     def _check_same_config(self, saved: dict, what: str) -> None:
         current = self.config.to_dict()
+        defaults = TrainConfig().to_dict()
         for key, value in current.items():
-            if key in RESUME_TOLERATED_KEYS or saved.get(key) == value:
+            # a key the saved config lacks was added to freqprobe later; the run trained with its default
+            if key in RESUME_TOLERATED_KEYS or saved.get(key, defaults[key]) == value:
                 continue
             raise ConfigError(
                 f"run folder {self.out_dir} holds {what} with {key}={saved.get(key)!r}, not {value!r}; resume "
@@ -264,7 +268,7 @@ class _Run:
     # ------------------------------------------------------------------------------------------ model and optim
 
     def _build_model(self, data: PreparedData, saved: TrainingState | None) -> nn.Module:
-        from freqprobe.models import create_model
+        from freqprobe.models import conv_model_kwargs, create_model
 
         # the initial weights depend only on the seed, whatever ran before in this process
         torch.manual_seed(derive_seed(self.config.seed, "init"))
@@ -275,6 +279,7 @@ class _Run:
             antialias=self.config.antialias,
             mean=data.mean.tolist(),
             std=data.std.tolist(),
+            **conv_model_kwargs(self.config.conv),
         )
         model = model.to(self.fast.torch_device)
         if self.fast.channels_last:
@@ -282,6 +287,13 @@ class _Run:
         if saved is not None:
             model.load_state_dict(saved.model)
         return model
+
+    def _build_regularizer(self, model: nn.Module):
+        """The ``spectral_reg`` loss term, built on the plain model: its layers are looked up by name, which DDP and
+        ``torch.compile`` wrappers would prefix."""
+        from freqprobe.train.regularizers import build_regularizer
+
+        return build_regularizer(self.config.spectral_reg, model)
 
     def _build_optimizer(self, model: nn.Module, saved: TrainingState | None) -> torch.optim.Optimizer:
         optimizer = build_optimizer(model, self.config)
@@ -346,6 +358,7 @@ class _Run:
         )
         totals = _EpochTotals()
         correct = torch.zeros((), dtype=torch.float64, device=fast.torch_device)  # summed on device: no sync
+        cross_entropy = torch.zeros((), dtype=torch.float64, device=fast.torch_device)  # without the penalty
         unreported_images = 0
         self.train_module.train()
         progress.start_epoch(epoch)
@@ -359,6 +372,9 @@ class _Run:
             with fast.autocast():
                 logits = self.train_module(images)
             loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+            if self.regularizer is not None:
+                cross_entropy += loss.detach()
+                loss = loss + self.regularizer.penalty(self.model)
             unreported_images += len(labels)
             # checked before backward: on CPU a NaN never reaches the weights
             if guard.record(index + 1, loss) or index + 1 == self.steps_per_epoch:
@@ -377,6 +393,7 @@ class _Run:
         if fast.device_type == "cuda":
             torch.cuda.synchronize(fast.torch_device)
         totals.correct = float(correct)
+        totals.cross_entropy_sum = float(cross_entropy) * self.batch_per_rank
         totals.step_seconds = time.perf_counter() - started
         context.broadcast_buffers(self.model)
         return self._epoch_record(epoch, lr, totals, started), step
@@ -417,10 +434,14 @@ class _Run:
         self.scaler.update()
 
     def _epoch_record(self, epoch: int, lr: float, totals: _EpochTotals, started: float) -> dict:
-        """Metrics of one epoch, summed over ranks (validation without TTA)."""
-        train_sums = self.context.sum([totals.loss_sum, totals.correct, totals.count], self.fast.torch_device)
+        """Metrics of one epoch, summed over ranks (validation without TTA). With a spectral regularizer
+        ``train_loss`` is the objective (cross-entropy + penalty); ``train_cross_entropy`` and the regularizer's
+        summary of the end-of-epoch weights (``spectral_*``) are added."""
+        train_sums = self.context.sum(
+            [totals.loss_sum, totals.correct, totals.count, totals.cross_entropy_sum], self.fast.torch_device
+        )
         val = self._evaluate(self.data.val_images, self.data.val_labels, tta_flip=False)
-        return {
+        record = {
             "epoch": epoch,
             "train_loss": train_sums[0] / train_sums[2],
             "train_accuracy": train_sums[1] / train_sums[2],
@@ -431,6 +452,10 @@ class _Run:
             "step_seconds": totals.step_seconds,
             "seconds": time.perf_counter() - started,
         }
+        if self.regularizer is not None:
+            record["train_cross_entropy"] = train_sums[3] / train_sums[2]
+            record.update(self.regularizer.summary(self.model))
+        return record
 
     def _evaluate(self, images: torch.Tensor, labels: torch.Tensor, tta_flip: bool) -> EvalCounts:
         counts = evaluate(
@@ -477,13 +502,18 @@ class _Run:
     def _final_metrics(
         self, history: list[dict], test: EvalCounts, val_accuracy: float, val_loss: float, digests: list
     ) -> dict[str, Any]:
+        from freqprobe.models import count_parameters as count_by_kind
+
         config, fast, data = self.config, self.fast, self.data
         step_seconds = sum(record["step_seconds"] for record in history)
         trained_images = sum(record["images_per_second"] * record["step_seconds"] for record in history)
-        return {
+        by_kind = count_by_kind(self.model)
+        metrics = {
             "dataset": config.dataset,
             "model": config.model,
             "filter": config.filter,
+            "conv": config.conv,
+            "spectral_reg": config.spectral_reg,
             "seed": config.seed,
             "preset": config.preset,
             "test_accuracy": test.accuracy,
@@ -497,6 +527,8 @@ class _Run:
             "train_seconds": sum(record["seconds"] for record in history),
             "images_per_second": trained_images / step_seconds if step_seconds else None,
             "params": count_parameters(self.model),
+            "conv_params": by_kind["conv"],
+            "bandpass_params": by_kind["bandpass"],
             "device": fast.device,
             "precision": fast.precision,
             "channels_last": fast.channels_last,
@@ -510,6 +542,9 @@ class _Run:
             "weights_sha256": digests[0],
             "rank_weights_sha256": digests,
         }
+        if self.regularizer is not None:
+            metrics.update(self.regularizer.summary(self.model))  # of the final weights, as the last epoch's line
+        return metrics
 
     def _say(self, text: str) -> None:
         if self.context.is_main:

@@ -95,8 +95,9 @@ def _flat_training_config(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_run_model(folder: Path, config: dict[str, Any]) -> nn.Module:
-    """The registered model of the run with its weights (normalization buffers included), in eval mode."""
-    from freqprobe.models import create_model, load_weights
+    """The registered model of the run with its weights (normalization buffers included), in eval mode; ``conv``
+    (the run's ``--conv`` spec, ``standard`` when the config predates it) picks the convolution layers."""
+    from freqprobe.models import conv_model_kwargs, create_model, load_weights
 
     name, dataset = config.get("model"), config.get("dataset")
     if not isinstance(name, str) or not isinstance(dataset, str):
@@ -105,7 +106,8 @@ def _load_run_model(folder: Path, config: dict[str, Any]) -> nn.Module:
     channels = config.get("in_channels") or (image_shape[0] if image_shape else GRAYSCALE.get(dataset, 3))
     classes = config.get("num_classes") or (len(config["classes"]) if config.get("classes") else DEFAULT_CLASSES)
     model = create_model(name, in_channels=int(channels), num_classes=int(classes),
-                         antialias=bool(config.get("antialias", False)))
+                         antialias=bool(config.get("antialias", False)),
+                         **conv_model_kwargs(config.get("conv") or "standard"))
     return load_weights(model, folder / WEIGHTS_FILE).eval()
 
 
