@@ -294,40 +294,16 @@ def run_image_shape(run: RunRecord) -> tuple[int, int, int]:
 
 
 def load_run_model(run: RunRecord):
-    """The run's trained model in eval mode: ``create_model`` with its configuration (``conv`` included, so band-pass
-    runs load), then ``model.safetensors`` (which holds the normalization fitted on its filtered training split).
+    """The run's trained model in eval mode, through the one run-folder loader
+    (``freqprobe.analysis.model_source``: the run's model, channels, classes, antialias and ``conv``, then
+    ``model.safetensors``, which holds the normalization fitted on its filtered training split).
 
     Raises:
         FreqprobeError: no weights file, unknown model name, or weights that do not fit (naming the file).
     """
-    from freqprobe.models import conv_model_kwargs, create_model, load_weights
+    from freqprobe.analysis.model_source import load_model_source
 
-    weights = run.folder / "model.safetensors"
-    if not weights.is_file():
-        raise FreqprobeError(f"run folder {run.folder} has no model.safetensors; finish or resume its training")
-    data = run.info.get("data") if isinstance(run.info.get("data"), dict) else {}
-    classes = data.get("classes")
-    model = create_model(
-        str(run.config.get("model", "resnet20")),
-        in_channels=run_image_shape(run)[0],
-        num_classes=len(classes) if isinstance(classes, list) and classes else _classifier_rows(weights),
-        antialias=bool(run.config.get("antialias", False)),
-        **conv_model_kwargs(run.config.get("conv") or "standard"),
-    )
-    return load_weights(model, weights).eval()
-
-
-def _classifier_rows(weights: Path) -> int:
-    """Rows of ``fc.weight`` in a safetensors file (its class count), read from the header; 10 when absent."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(weights), framework="pt") as handle:
-            if "fc.weight" in handle.keys():
-                return int(handle.get_slice("fc.weight").get_shape()[0])
-    except Exception:  # the weights loader reports an unreadable file with its own message
-        pass
-    return 10
+    return load_model_source(run.folder).model.eval()
 
 
 def _first_stratified(split, count: int):

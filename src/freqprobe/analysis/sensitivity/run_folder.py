@@ -17,9 +17,6 @@ from torch import nn
 from freqprobe.errors import ConfigError, DataError, FreqprobeError
 
 CHECKPOINT_FILE = "checkpoint.pt"
-WEIGHTS_FILE = "model.safetensors"
-GRAYSCALE = {"fashion-mnist": 1}  # input channels of a run whose config does not record them
-DEFAULT_CLASSES = 10
 
 
 class LoadedRun(NamedTuple):
@@ -95,20 +92,13 @@ def _flat_training_config(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_run_model(folder: Path, config: dict[str, Any]) -> nn.Module:
-    """The registered model of the run with its weights (normalization buffers included), in eval mode; ``conv``
-    (the run's ``--conv`` spec, ``standard`` when the config predates it) picks the convolution layers."""
-    from freqprobe.models import conv_model_kwargs, create_model, load_weights
+    """The registered model of the run with its weights (normalization buffers included), in eval mode.
 
-    name, dataset = config.get("model"), config.get("dataset")
-    if not isinstance(name, str) or not isinstance(dataset, str):
-        raise FreqprobeError(f"{folder / 'config.json'} names no model or dataset; it is not a freqprobe run config")
-    image_shape = config.get("image_shape")
-    channels = config.get("in_channels") or (image_shape[0] if image_shape else GRAYSCALE.get(dataset, 3))
-    classes = config.get("num_classes") or (len(config["classes"]) if config.get("classes") else DEFAULT_CLASSES)
-    model = create_model(name, in_channels=int(channels), num_classes=int(classes),
-                         antialias=bool(config.get("antialias", False)),
-                         **conv_model_kwargs(config.get("conv") or "standard"))
-    return load_weights(model, folder / WEIGHTS_FILE).eval()
+    One loader for every run-folder reader (kernel analysis, sensitivity, compare): ``freqprobe.analysis.model_source``.
+    """
+    from freqprobe.analysis.model_source import load_model_source
+
+    return load_model_source(folder).model.eval()
 
 
 def _filter_spec(raw: dict[str, Any], config: dict[str, Any]) -> str:
