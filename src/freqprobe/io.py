@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash or ``kill -9`` leaves either the old file or the new one, never half of one."""
+"""Atomic file writes (a crash or ``kill -9`` leaves either the old file or the new one, never half of one) and
+JSON readers whose errors name the file and the fix."""
 
 from __future__ import annotations
 
@@ -78,6 +79,27 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except json.JSONDecodeError:
             break
     return records
+
+
+def read_json_object(path: str | os.PathLike, missing: str, fix: str) -> dict[str, Any]:
+    """The JSON object in ``path``.
+
+    Raises:
+        FreqprobeError: one line; ``missing`` when the file does not exist, else that it is not valid JSON or not an
+            object, followed by ``fix`` (e.g. "restore it or re-run the training").
+    """
+    from freqprobe.errors import FreqprobeError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FreqprobeError(missing)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FreqprobeError(f"{path} is not valid JSON ({error}); {fix}") from None
+    if not isinstance(value, dict):
+        raise FreqprobeError(f"{path} does not hold a JSON object; {fix}")
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -167,3 +167,15 @@ def test_a_bad_eps_is_rejected_by_the_parser(trained_run, tmp_path, freqprobe_ma
         freqprobe_main(["sensitivity", str(trained_run), "--out", str(tmp_path), "--attack", "pgd", "--eps", "1/0"])
     assert exit_info.value.code == 2
     assert "not a number" in capsys.readouterr().err
+
+
+def test_figure_titles_name_the_shared_cifar_archive_as_the_jpeg_copy():
+    from types import SimpleNamespace
+
+    from freqprobe.analysis.sensitivity.runner import _figure_title
+
+    run = SimpleNamespace(config={"model": "resnet20", "antialias": True}, input_filter=SimpleNamespace(spec="blur:2"))
+    title = _figure_title(run, "folder:../shared/data/cifar10-jpeg.tar.gz", 1000)
+    assert title == "resnet20 · CIFAR-10 (JPEG q75 copy) test (1000 images) · filter blur:2 · antialias"
+    plain = SimpleNamespace(config={"model": "resnet20"}, input_filter=SimpleNamespace(spec="none"))
+    assert _figure_title(plain, "fashion-mnist", 500) == "resnet20 · Fashion-MNIST test (500 images) · filter none"

@@ -98,3 +98,15 @@ def test_shifted_extent_puts_pixel_centres_on_fftshifted_frequencies(size):
     centres = np.linspace(left, right, 2 * size + 1)[1::2]
     np.testing.assert_allclose(centres, np.fft.fftshift(np.fft.fftfreq(size)), atol=1e-12)
     assert (bottom, top) == (left, right)
+
+
+def test_wrap_title_breaks_only_at_separators_and_fits_the_width():
+    from freqprobe.plots.sensitivity import TITLE_CHARS_PER_INCH, wrap_title
+
+    title = "resnet20 · CIFAR-10 (JPEG q75 copy) test (1000 images) · filter highpass:2 · antialias"
+    wrapped = wrap_title(title, 4.6)
+    lines = wrapped.split("\n")
+    assert lines == ["resnet20 · CIFAR-10 (JPEG q75 copy) test (1000 images)", "filter highpass:2 · antialias"]
+    assert all(len(line) <= 4.6 * TITLE_CHARS_PER_INCH for line in lines)
+    assert wrapped.replace("\n", " · ") == title
+    assert wrap_title(title, 12.0) == title  # a wide figure keeps one line

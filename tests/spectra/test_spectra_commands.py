@@ -15,6 +15,7 @@ from PIL import Image
 from freqprobe.cli import main
 from freqprobe.spectra.commands import PREVIEW_FILE, SPECTRUM_FILE
 from freqprobe.spectra.summary import DEFINITIONS, JPEG_CIFAR_NOTE
+from freqprobe.report.captions import data_context, figure_caption
 
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
@@ -209,6 +210,12 @@ def test_preview_draws_every_filter(shared_data, tmp_path, capsys, cache_env):
     with Image.open(path) as image:
         assert image.format == "PNG" and image.height > image.width * 0.8  # 3 stages x 2 rows for 4 columns
     assert str(path) in capsys.readouterr().out
+    recorded = json.loads((tmp_path / "preview.json").read_text())
+    assert recorded["dataset"] == "fashion-mnist" and recorded["split"] == "test" and recorded["n_images"] == 4
+    assert recorded["filter"] == "blur:1, highpass:1"
+    assert recorded["classes"] == ["T-shirt/top", "Trouser", "Pullover", "Dress"]  # one per class, in class order
+    caption = figure_caption(path, data_context(tmp_path, tmp_path))
+    assert caption.endswith("Data: Fashion-MNIST, test split (4 images), filter blur:1, highpass:1.")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ record, input channels follow the dataset (fashion-mnist 1, others 3) and so doe
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 
 from freqprobe.errors import ConfigError, FreqprobeError
+from freqprobe.io import read_json_object
 
 RUN_CONFIG = "config.json"
 RUN_WEIGHTS = "model.safetensors"
@@ -239,16 +239,11 @@ def _load_weights(model: nn.Module, path: Path) -> None:
 
 
 def _read_run_config(folder: Path) -> dict[str, Any]:
-    path = folder / RUN_CONFIG
-    if not path.is_file():
-        raise FreqprobeError(f"{folder} has no {RUN_CONFIG}; pass a freqprobe run folder or a .safetensors file")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FreqprobeError(f"{path} is not valid JSON ({error}); restore it or re-run the training") from None
-    if not isinstance(config, dict):
-        raise FreqprobeError(f"{path} does not hold a JSON object; restore it or re-run the training")
-    return config
+    return read_json_object(
+        folder / RUN_CONFIG,
+        missing=f"{folder} has no {RUN_CONFIG}; pass a freqprobe run folder or a .safetensors file",
+        fix="restore it or re-run the training",
+    )
 
 
 def _find_key(config: dict[str, Any], key: str) -> Any:

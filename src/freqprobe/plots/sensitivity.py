@@ -15,6 +15,7 @@ from freqprobe.plots.style import FREQUENCY_LABEL, SPECTRUM_CMAP, new_figure, pa
 HEATMAP_CMAP = "viridis"
 UNEVALUATED_COLOR = "0.88"  # frequencies a partial heat map did not evaluate
 NYQUIST = 0.5
+TITLE_CHARS_PER_INCH = 12  # title font of paper_style(): ~12 characters per inch of figure width
 
 
 def plot_band_ablation(result, title: str, path: str | os.PathLike) -> None:
@@ -36,7 +37,7 @@ def plot_band_ablation(result, title: str, path: str | os.PathLike) -> None:
         ax.set_ylim(-0.02, 1.02)
         ax.grid(True)
         ax.legend(frameon=False, loc="best")
-        ax.set_title(f"Accuracy on ideally low- and high-passed test images\n{title}")
+        ax.set_title(f"Accuracy on ideally low- and high-passed test images\n{wrap_title(title, 5.6)}")
         save_png(fig, path)
 
 
@@ -56,7 +57,7 @@ def plot_heat_map(result, title: str, path: str | os.PathLike) -> None:
         )
         _frequency_axes(ax)
         fig.colorbar(shown, ax=ax, label=f"error rate (clean {data['clean_error']:.3f})")
-        ax.set_title(f"Fourier heat map, L2 norm {data['eps']:g} per channel\n{title}")
+        ax.set_title(f"Fourier heat map, L2 norm {data['eps']:g} per channel\n{wrap_title(title, 4.6)}")
         save_png(fig, path)
 
 
@@ -89,7 +90,7 @@ def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLi
             fig.colorbar(shown, ax=axes[1], label="error rate")
             axes[1].set_title(f"Fourier heat map (L2 norm {heat['eps']:g}, {heat['n_images']} images)")
         agreement = "" if correlation is None or np.isnan(correlation) else f" · Spearman rho {correlation:.3f}"
-        fig.suptitle(f"{title}{agreement}")
+        fig.suptitle(wrap_title(f"{title}{agreement}", 4.4 * panels))
         save_png(fig, path)
 
 
@@ -107,7 +108,7 @@ def plot_shift_consistency(result, title: str, path: str | os.PathLike) -> None:
         ax.set_ylim(0, 1.08)
         ax.set_ylabel("share of test images")
         max_dy, max_dx = data["max_shift"]
-        ax.set_title(f"Two random circular shifts per image, up to ±{max_dy} px (y) and ±{max_dx} px (x)\n{title}")
+        ax.set_title(f"Two random circular shifts per image, up to ±{max_dy} px (y) and ±{max_dx} px (x)\n{wrap_title(title, 4.2)}")
         save_png(fig, path)
 
 
@@ -153,6 +154,18 @@ def plot_attack_spectra(result, title: str, path: str | os.PathLike) -> None:
             f"{data['robust_accuracy']:.3f} (clean {data['clean_accuracy']:.3f}){defence_text}\n{title}"
         )
         save_png(fig, path)
+
+
+def wrap_title(title: str, inches: float) -> str:
+    """``title`` broken into lines at its " · " separators so each line fits a figure ``inches`` wide."""
+    width = max(20, int(inches * TITLE_CHARS_PER_INCH))
+    lines: list[str] = []
+    for part in title.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _heat_cmap():

@@ -64,7 +64,7 @@ FIGURE_PATTERNS = (
     (re.compile(r"^band_matrix_(.+)\.png$"), "Accuracy of models trained on one frequency band (rows) on test images "
      "passed through each band (columns), {0}"),
 )
-CONTEXT_FILES = ("spectrum.json", "sensitivity.json", "filters.json", "config.json", "compare.json", "sweep.json")
+CONTEXT_FILES = ("spectrum.json", "preview.json", "sensitivity.json", "filters.json", "config.json", "compare.json", "sweep.json")
 
 
 @dataclass
@@ -232,6 +232,7 @@ def _sweep_context(data: dict, folder: Path) -> DataContext:
 
 _CONTEXT_READERS = {
     "spectrum.json": _spectrum_context,
+    "preview.json": _spectrum_context,
     "sensitivity.json": _sensitivity_context,
     "filters.json": _filters_context,
     "config.json": _run_context,

@@ -17,6 +17,7 @@ WINDOW_CHOICES = ("none", "hamming")
 FILTER_HELP = "input filter spec: none, blur:S, highpass:S, whiten, band:LO:HI, logmag"
 SPECTRUM_FILE = "spectrum.json"
 PREVIEW_FILE = "preview.png"
+PREVIEW_JSON = "preview.json"
 
 
 def add_commands(subparsers) -> None:
@@ -134,6 +135,7 @@ def run_preview(args: argparse.Namespace) -> int:
 
     from freqprobe.data import splits_from_args, to_float
     from freqprobe.filters import build_filter
+    from freqprobe.io import atomic_write_json
     from freqprobe.plots import describe
     from freqprobe.plots.preview import plot_preview
     from freqprobe.spectra.examples import one_per_class
@@ -154,6 +156,20 @@ def run_preview(args: argparse.Namespace) -> int:
     title = describe(data.name, args.split, ", ".join(filtered), data_note(data.name, data.source))
     path = out_dir / PREVIEW_FILE
     plot_preview(originals, filtered, names, title, path)
+    # The report's captions read what the figure shows from this file.
+    atomic_write_json(
+        out_dir / PREVIEW_JSON,
+        {
+            "dataset": data.name,
+            "source": data.source,
+            "data_note": data_note(data.name, data.source),
+            "split": args.split,
+            "n_images": len(indices),
+            "filter": ", ".join(filtered),
+            "boundary": args.boundary,
+            "classes": names,
+        },
+    )
     print(f"preview of {len(indices)} {args.split} images, filters {', '.join(filtered)}: wrote {path}")
     return 0
 

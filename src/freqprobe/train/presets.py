@@ -1,7 +1,7 @@
 """Named training recipes (``--preset NAME``), keyed by the kind of dataset they were made for.
 
-``fast``: short, strong recipes for a 2-core CPU (one-cycle, Nesterov, label smoothing, resnet20). They are
-provisional until measured; BENCHMARKS.md records the measured time and accuracy of each.
+``fast``: short, strong recipes for a 2-core CPU (one-cycle, Nesterov, label smoothing, resnet20), each
+as measured in BENCHMARKS.md: Fashion-MNIST 93.56% in 9 min 8 s, CIFAR-10 (JPEG q75 copy) 88.33% in 40 min 53 s.
 ``original``: the original study's notebooks (ResNet-18, SGD lr 0.1 with a x0.1 step every 50 epochs, momentum 0.9,
 weight decay 5e-4, crop + flip, no label smoothing).
 """
@@ -51,12 +51,15 @@ _ORIGINAL: dict[str, Any] = {
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "fast": {
-        # 28x28 grey: small shifts, flips are label-preserving for clothes
-        # measured: 10 epochs 93.21% in 8 min 55 s, 12 epochs 93.44% in 9 min 9 s (BENCHMARKS.md)
-        "fashion-mnist": {**_FAST_COMMON, "epochs": 12, "lr": 0.2, "crop_padding": 2, "tta_flip": True},
-        "cifar10": {**_FAST_COMMON, "epochs": 40, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
+        # 28x28 grey: small shifts, flips are label-preserving for clothes. A 90/10 split: at a fixed time budget
+        # 11 epochs over 54k images beat 12 over 48k (BENCHMARKS.md has both measurements)
+        "fashion-mnist": {
+            **_FAST_COMMON, "epochs": 11, "lr": 0.2, "crop_padding": 2, "tta_flip": True, "val_fraction": 0.1,
+        },
+        # measured on the CIFAR-10 JPEG copy: 88.33% in 40 min 53 s (BENCHMARKS.md; the 90% target is not met)
+        "cifar10": {**_FAST_COMMON, "epochs": 48, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
         # a folder dataset is most often the CIFAR-10 JPEG copy: use the CIFAR-10 recipe
-        "folder": {**_FAST_COMMON, "epochs": 40, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
+        "folder": {**_FAST_COMMON, "epochs": 48, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
     },
     "original": {kind: dict(_ORIGINAL) for kind in DATASET_KINDS},
 }

@@ -7,7 +7,6 @@ A run folder holds ``config.json`` (the training config under ``"config"``, or f
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -15,6 +14,7 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from freqprobe.errors import ConfigError, DataError, FreqprobeError
+from freqprobe.io import read_json_object as read_json_file
 
 CHECKPOINT_FILE = "checkpoint.pt"
 
@@ -142,12 +142,6 @@ def _load_filter_state(folder: Path, input_filter: nn.Module) -> None:
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise FreqprobeError(f"{what}: {path} is missing; pass a folder written by freqprobe train")
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FreqprobeError(f"{path} is not valid JSON ({error}); restore or delete it") from None
-    if not isinstance(value, dict):
-        raise FreqprobeError(f"{path} does not hold a JSON object; restore or delete it")
-    return value
+    return read_json_file(
+        path, missing=f"{what}: {path} is missing; pass a folder written by freqprobe train", fix="restore or delete it"
+    )

@@ -274,7 +274,10 @@ def _run_description(run_name: str, run: LoadedRun, test, options: SensitivityOp
 
 def _figure_title(run: LoadedRun, dataset: str, count: int) -> str:
     config = run.config
-    parts = [str(config.get("model", "model")), f"{dataset} test ({count} images)", f"filter {run.input_filter.spec}"]
+    from freqprobe.report.captions import dataset_label
+
+    shown = dataset_label(dataset) or dataset  # the shared JPEG archive is always named as the JPEG copy
+    parts = [str(config.get("model", "model")), f"{shown} test ({count} images)", f"filter {run.input_filter.spec}"]
     if config.get("antialias"):
         parts.append("antialias")
     return " · ".join(parts)
