@@ -190,3 +190,18 @@ def test_unknown_boundary_and_integer_input_are_config_errors():
         gaussian_blur(torch.rand(1, 1, 8, 8), 1.0, "mirror")
     with pytest.raises(ConfigError, match="to_float"):
         highpass(torch.zeros(1, 1, 8, 8, dtype=torch.uint8), 1.0)
+
+
+def test_blur_first_used_under_inference_mode_still_gives_gradients_later():
+    # The transfer function is cached; a sensitivity run blurs under inference_mode (heat map) and then attacks
+    # through the same blur with gradients (PGD), which failed when the cache held an inference tensor.
+    from freqprobe.filters.gaussian import gaussian_rfft_kernel
+
+    gaussian_rfft_kernel.cache_clear()
+    x = torch.rand(2, 1, 12, 10, dtype=torch.float64)
+    with torch.inference_mode():
+        gaussian_blur(x, 1.5)
+    pixels = x.clone().requires_grad_(True)
+    gaussian_blur(pixels, 1.5).sum().backward()
+    # a circular blur preserves the sum, so d(sum)/dx is 1 everywhere
+    torch.testing.assert_close(pixels.grad, torch.ones_like(x))

@@ -59,9 +59,12 @@ def gaussian_rfft_kernel(
     height: int, width: int, sigma: float, truncate: float, dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor:
     """Cached separable 2-D transfer function on the ``rfft2`` grid: (H, W // 2 + 1), real, in ``dtype``."""
-    along_h = periodic_kernel_dft(height, sigma, truncate)
-    along_w = periodic_kernel_dft(width, sigma, truncate, onesided=True)
-    return torch.outer(along_h, along_w).to(dtype=dtype, device=device)
+    # A first call under torch.inference_mode() would otherwise cache an inference tensor, which every later
+    # call that needs gradients (an attack through a blur) could not use.
+    with torch.inference_mode(False):
+        along_h = periodic_kernel_dft(height, sigma, truncate)
+        along_w = periodic_kernel_dft(width, sigma, truncate, onesided=True)
+        return torch.outer(along_h, along_w).to(dtype=dtype, device=device)
 
 
 def gaussian_blur(
