@@ -176,3 +176,23 @@ def test_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "figs" / "a.md").write_text("# a\n")
     with pytest.raises(FreqprobeError, match="is a folder"):
         write_report(tmp_path / "figs", tmp_path)
+
+
+def test_kernel_figures_beside_test_results_are_captioned_by_their_model(tmp_path):
+    # freqprobe writes filters and sensitivity output into one RUN/analysis folder: the kernel figures involve no
+    # test images, the band figure does.
+    import json
+
+    from freqprobe.report.captions import data_context, figure_caption
+
+    folder = tmp_path / "analysis"
+    folder.mkdir()
+    (folder / "sensitivity.json").write_text(json.dumps({
+        "run": "/x/run", "model": "resnet20", "dataset": "fashion-mnist", "filter": "none", "test_images": 500,
+    }))
+    (folder / "filters.json").write_text(json.dumps({"source": "/x/run", "model": "resnet20", "dataset": "fashion-mnist"}))
+    context = data_context(folder, tmp_path)
+    kernels = figure_caption(folder / "first_layer_kernels.png", context)
+    assert kernels.endswith("Data: kernels of a model trained on Fashion-MNIST; model resnet20 (run run).")
+    bands = figure_caption(folder / "band_ablation.png", context)
+    assert bands.endswith("Data: Fashion-MNIST, test split (500 images), filter none; model resnet20 (run run).")

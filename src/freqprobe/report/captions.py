@@ -58,6 +58,9 @@ FIGURE_DESCRIPTIONS = {
     "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
     "band (columns)",
 }
+KERNEL_FIGURES = frozenset(
+    name for name in FIGURE_DESCRIPTIONS if name.startswith(("kernel_", "first_layer_", "singular_"))
+)
 FIGURE_PATTERNS = (
     (re.compile(r"^attack_(.+)\.png$"), "Power spectra of the adversarial perturbations of attack {0} beside those "
      "of the clean images, and the accuracy with a low-pass pre-filter"),
@@ -126,6 +129,11 @@ def data_context(folder: Path, root: Path) -> DataContext:
 def figure_caption(path: Path, context: DataContext, overrides: dict[str, str] | None = None) -> str:
     """``<what is plotted>. <Data: ...>`` for the figure at ``path``."""
     what = (overrides or {}).get(path.name) or describe_figure(path.name)
+    if path.name in KERNEL_FIGURES:
+        # kernels involve no images: describe the model they come from even when a folder also holds test results
+        filters = read_json(path.parent / "filters.json")
+        if isinstance(filters, dict):
+            context = _filters_context(filters, path.parent)
     return f"{what.rstrip('.')}. {context.describe()}"
 
 
