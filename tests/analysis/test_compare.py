@@ -114,6 +114,24 @@ def test_heatmap_summary_by_hand():
     assert summary["heatmap_mean_error"] == pytest.approx((61 * 0.2 + 2 * 0.7) / 63)
     # all excess error sits at |f| = sqrt((1/8)^2 + (2/8)^2)
     assert summary["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
+    # bands of |f| on the 8x8 grid: below 1/8 only DC; [1/8, 1/4) the four axis neighbours at 1/8 and the four
+    # diagonal ones at 0.177; the rest from 1/4 up holds the bad pair (|f| = 0.28) and the unevaluated cell
+    assert summary["heatmap_error_low"] == pytest.approx(0.2)
+    assert summary["heatmap_error_mid"] == pytest.approx(0.2)
+    assert summary["heatmap_error_high"] == pytest.approx((52 * 0.2 + 2 * 0.7) / 54)
+
+
+def test_swept_options_are_fields_that_differ_within_a_dataset():
+    def record(dataset: str, **config) -> C.RunRecord:
+        return C.RunRecord("r", Path("r"), {"dataset": dataset, "model": "resnet20", **config}, {}, {})
+
+    runs = [
+        record("fashion-mnist", conv="standard", crop_padding=2, seed=0),
+        record("fashion-mnist", conv="bandpass", crop_padding=2, seed=1),
+        record("folder:c10.tar.gz", conv="standard", crop_padding=4, seed=0),
+    ]
+    # crop_padding differs only between datasets (a preset's per-dataset value): not a column of its own
+    assert C.swept_option_names(runs) == ["conv"]
 
 
 def test_sensitivity_columns_read_the_real_layout_and_pick_the_first_attack():
@@ -401,10 +419,66 @@ def test_output_files(compared):
     saved = json.loads((out / C.COMPARE_JSON).read_text())
     assert saved["band_matrices"][0]["accuracy"] == matrix.accuracy
     expected_figures = {"scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
-                        "band_matrix"}
+                        "band_matrix", "variant_band_curves", "variant_summary"}
     assert set(saved["figures"]) == expected_figures
     for filename in saved["figures"].values():
         assert (out / filename).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_variants_are_mean_and_std_over_seeds(compared):
+    comparison, out, _ = compared
+    variants = {variant.label: variant for variant in comparison.variants}
+    assert set(variants) == {"none", LOW, HIGH}  # only the filter differs, so it names the variant
+    low = variants[LOW]
+    assert low.seeds == [0, 1] and len(low.runs) == 2
+    assert low.stats["clean_accuracy"]["mean"] == pytest.approx(0.61)
+    assert low.stats["clean_accuracy"]["std"] == pytest.approx(np.std([0.60, 0.62], ddof=1))
+    assert low.stats["train_seconds"] == {"mean": 1.0, "std": 0.0, "n": 2}
+    single = variants["none"]
+    assert single.stats["clean_accuracy"]["std"] is None and single.cell("clean_accuracy", 100.0) == "80.00"
+    assert single.stats["robust_accuracy"]["mean"] == 0.25  # only the runs that have a column count
+    assert "robust_accuracy" not in low.stats
+    assert single.band_curve["low_pass_accuracy_mean"] == BANDS["low_pass_accuracy"]
+    markdown = (out / C.COMPARE_MD).read_text()
+    assert "## Mean ± std over seeds" in markdown
+    assert f"| Fashion-MNIST | {LOW} | 2 | 61.00 ± 1.41 |" in markdown
+    saved = json.loads((out / C.COMPARE_JSON).read_text())
+    assert [variant["label"] for variant in saved["variants"]] == [v.label for v in comparison.variants]
+
+
+def test_mean_band_curve_by_hand():
+    from freqprobe.analysis.variants import mean_band_curve
+
+    first = {"radii": [0.1, 0.2], "low_pass_accuracy": [0.2, 0.6], "high_pass_accuracy": [0.8, 0.4]}
+    second = {"radii": [0.1, 0.2], "low_pass_accuracy": [0.4, 0.6], "high_pass_accuracy": [0.6, 0.2]}
+    curve = mean_band_curve([first, second])
+    assert curve["runs"] == 2 and curve["radii"] == [0.1, 0.2]
+    assert curve["low_pass_accuracy_mean"] == pytest.approx([0.3, 0.6])
+    assert curve["low_pass_accuracy_std"] == pytest.approx([math.sqrt(0.02), 0.0])
+    assert curve["high_pass_accuracy_mean"] == pytest.approx([0.7, 0.3])
+    assert mean_band_curve([first, {**second, "radii": [0.1, 0.3]}]) is None  # no silent interpolation
+    assert mean_band_curve([]) is None
+
+
+def test_several_sweep_folders_are_compared_as_one(sweep, tmp_path, capsys):
+    import shutil
+
+    from freqprobe.cli import main
+
+    root, _ = sweep
+    for name in ("conv", "reg"):
+        shutil.copytree(root / "runs", tmp_path / name / "runs")
+    code = main(["compare", str(tmp_path / "conv"), str(tmp_path / "reg"), "--out", str(tmp_path / "out"),
+                 "--subset", "60", "--no-band-matrix"])
+    assert code == 0
+    assert "compared 8 runs" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / C.COMPARE_JSON).read_text())
+    names = [row["run"] for row in saved["rows"]]
+    # the same run name in both folders: each row says which sweep it came from
+    assert len(set(names)) == 8 and all(name.split("/")[0] in {"conv", "reg"} for name in names)
+    assert saved["sweeps"] == [str(tmp_path / "conv"), str(tmp_path / "reg")]
+    by_label = {variant["label"]: variant for variant in saved["variants"]}
+    assert len(by_label[LOW]["runs"]) == 4  # two seeds from each folder
 
 
 def test_cli_compare_writes_the_table(sweep, tmp_path, capsys):

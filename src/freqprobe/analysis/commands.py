@@ -56,6 +56,8 @@ def run_filters(args: argparse.Namespace) -> int:
     from freqprobe.analysis.model_source import conv_layers, load_model_source
     from freqprobe.errors import ConfigError
     from freqprobe.io import atomic_write_json
+    from freqprobe.plots.kernel_history import FIGURE_FILE as KERNEL_HISTORY_FIGURE
+    from freqprobe.plots.kernel_history import plot_kernel_history, read_kernel_history
     from freqprobe.plots.kernels import write_kernel_figures
 
     if args.input_size is not None and args.input_size < 1:
@@ -77,6 +79,11 @@ def run_filters(args: argparse.Namespace) -> int:
     atomic_write_json(json_path, result)
     first_weight = conv_layers(source.model)[0][1].weight
     figures = write_kernel_figures(result, first_weight, out_dir)
+    history = read_kernel_history(args.source) if Path(args.source).is_dir() else []
+    if history:
+        figures["kernel_history"] = out_dir / KERNEL_HISTORY_FIGURE
+        plot_kernel_history(history, f"{result['model']} · {args.source} · {len(history)} epochs",
+                            figures["kernel_history"])
     _print_summary(result)
     print(f"wrote {json_path}")
     for path in figures.values():

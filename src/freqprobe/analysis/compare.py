@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from freqprobe.analysis.variants import VariantSummary, summarize_variants
 from freqprobe.errors import ConfigError, FreqprobeError
 from freqprobe.io import atomic_write_json, atomic_write_text
 
@@ -67,16 +68,27 @@ METRIC_COLUMNS = {
     "highpass_r50": "band ablation: smallest radius whose high-pass accuracy falls below half the clean accuracy",
     "heatmap_mean_error": "Fourier heat map: mean error rate over the evaluated frequencies",
     "heatmap_centroid": "Fourier heat map: mean |f| weighted by the error above the clean error (cycles/pixel)",
+    "heatmap_error_low": "Fourier heat map: mean error rate over the frequencies with |f| < 1/8 cycles/pixel",
+    "heatmap_error_mid": "Fourier heat map: mean error rate over 1/8 <= |f| < 1/4 cycles/pixel",
+    "heatmap_error_high": "Fourier heat map: mean error rate over |f| >= 1/4 cycles/pixel",
     "shift_consistency": "share of test images whose class is unchanged under two random circular shifts",
     "robust_accuracy": "accuracy under an adversarial attack of sensitivity.json (column robust_attack names it; "
     "--analyze: FGSM, L-inf, eps 2/255)",
 }
 # Columns that are fractions of images: shown in percent in compare.md and in the figures.
 PERCENT_COLUMNS = frozenset(
-    {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "shift_consistency",
-     "robust_accuracy"}
+    {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "heatmap_error_low",
+     "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy"}
 )
 ID_COLUMNS = ("run", "dataset", "model", "filter", "seed")
+# What a run cost, from metrics.json: in the table and the seed summaries, not in the correlations.
+COST_COLUMNS = {
+    "params": "trainable parameters of the model (metrics.json)",
+    "train_seconds": "training wall time in seconds (metrics.json; machine and load as recorded in its env.json)",
+}
+# Heat-map frequency bands (cycles/pixel) of the heatmap_error_* columns: DC and the coarsest structure, the middle,
+# and everything from half the Nyquist radius up.
+HEATMAP_BANDS = {"heatmap_error_low": (0.0, 0.125), "heatmap_error_mid": (0.125, 0.25), "heatmap_error_high": (0.25, 1.0)}
 SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source")
 LAYER_PREFIX = "kernel_centroid:"
 
@@ -135,6 +147,33 @@ def find_runs(sweep_dir: str | os.PathLike) -> tuple[list[RunRecord], list[str]]
     return runs, notes
 
 
+def find_runs_in(sweep_dirs: Sequence[str | os.PathLike]) -> tuple[list[RunRecord], list[str]]:
+    """The complete runs of several sweep folders (e.g. a sweep and the sweep holding its regularized twin), folder
+    by folder. A run name that repeats is prefixed with its sweep folder's name, so every row stays identifiable.
+
+    Raises:
+        FreqprobeError: a folder does not exist or holds no complete run.
+    """
+    runs, notes = [], []
+    for sweep_dir in sweep_dirs:
+        found, found_notes = find_runs(sweep_dir)
+        runs += found
+        notes += found_notes if len(sweep_dirs) == 1 else [f"{Path(sweep_dir).name}: {note}" for note in found_notes]
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.name] = counts.get(run.name, 0) + 1
+    for run in runs:
+        if counts[run.name] > 1:
+            run.name = f"{_sweep_of(run.folder).name}/{run.name}"
+    return runs, notes
+
+
+def _sweep_of(run_folder: Path) -> Path:
+    """The sweep folder a run folder belongs to (``SWEEP/runs/<name>`` or ``SWEEP/<name>``)."""
+    parent = run_folder.parent
+    return parent.parent if parent.name == "runs" else parent
+
+
 def _read_run(folder: Path) -> tuple[RunRecord | None, str | None]:
     metrics = _read_json(folder / "metrics.json")
     info = _read_json(folder / "config.json")
@@ -159,13 +198,22 @@ def _read_json(path: Path) -> Any:
 
 
 def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
-    """Configuration fields other than the identity columns whose values differ between runs (e.g. antialias)."""
-    skipped = {"dataset", "model", "filter", "seed", "data_dir", "preset"}
+    """Configuration fields other than the identity columns whose values differ between runs of the same dataset and
+    model (e.g. antialias, conv). Fields a preset sets per dataset (crop padding, validation share) differ only
+    across datasets and are left out: they are part of what "the dataset" means in the table."""
+    # track_kernels only observes a run: it does not make a variant
+    skipped = {"dataset", "model", "filter", "seed", "data_dir", "preset", "track_kernels"}
     names = sorted({key for run in runs for key in run.config} - skipped)
+    groups: dict[tuple[str, str], list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault((run.dataset, str(run.config.get("model", ""))), []).append(run)
     return [
         name
         for name in names
-        if len({json.dumps(run.config.get(name), sort_keys=True, default=str) for run in runs}) > 1
+        if any(
+            len({json.dumps(run.config.get(name), sort_keys=True, default=str) for run in members}) > 1
+            for members in groups.values()
+        )
     ]
 
 
@@ -535,6 +583,9 @@ def heatmap_summary(heatmap: dict) -> dict[str, float | None]:
     fy = fy if fy is not None and len(fy) == height else np.fft.fftfreq(height)
     fx = fx if fx is not None and len(fx) == width else np.fft.fftfreq(width)
     radius = np.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
+    for name, (low, high) in HEATMAP_BANDS.items():
+        inside = evaluated & (radius >= low) & (radius < high)
+        summary[name] = float(error[inside].mean()) if inside.any() else None
     clean = _number_or_none(heatmap.get("clean_error")) or 0.0
     excess = np.where(evaluated, np.clip(np.nan_to_num(error) - clean, 0.0, None), 0.0)
     total = float(excess.sum())
@@ -694,10 +745,16 @@ class Comparison:
     band_matrices: list[BandMatrix]
     notes: list[str]
     figures: dict[str, str] = field(default_factory=dict)
+    sweeps: list[str] = field(default_factory=list)  # every folder compared; sweep_dir is their display form
+    options: list[str] = field(default_factory=list)  # the swept configuration fields (columns after the identity)
+    variants: list[VariantSummary] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
             "sweep": self.sweep_dir,
+            "sweeps": self.sweeps or [self.sweep_dir],
+            "options": self.options,
+            "variants": [variant.to_dict() for variant in self.variants],
             "subset": self.subset,
             "definitions": {name: METRIC_COLUMNS[name] for name in self.metric_columns},
             "columns": self.columns,
@@ -712,28 +769,33 @@ class Comparison:
 
 
 def compare_sweep(
-    sweep_dir: str | os.PathLike,
+    sweep_dir: str | os.PathLike | Sequence[str | os.PathLike],
     subset: int = DEFAULT_SUBSET,
     analyze: bool = False,
     data_dir: str | None = None,
     band_matrices: bool = True,
     log: Log = lambda message: print(message, file=sys.stderr, flush=True),
 ) -> Comparison:
-    """Gather the table of a sweep folder (see the module docstring); nothing is written.
+    """Gather the table of a sweep folder, or of several compared as one (see the module docstring); nothing is
+    written.
 
     Raises:
         FreqprobeError: no such folder, no complete run, ``subset`` < 1.
     """
     if not isinstance(subset, int) or subset < 1:
         raise ConfigError(f"--subset must be a positive number of images, got {subset!r}")
-    runs, notes = find_runs(sweep_dir)
+    sweep_dirs = [sweep_dir] if isinstance(sweep_dir, (str, os.PathLike)) else list(sweep_dir)
+    if not sweep_dirs:
+        raise ConfigError("compare needs at least one sweep folder")
+    runs, notes = find_runs_in(sweep_dirs)
     data = RunData(data_dir)
     centroids = InputCentroids(data, subset)
     options = swept_option_names(runs)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, dict[str, Any]] = {}
     for run in runs:
         log(f"compare: {run.name}")
-        rows.append(run_row(run, options, centroids, data, subset, analyze, notes, log))
+        rows.append(run_row(run, options, centroids, data, subset, analyze, notes, log, curves))
     matrices = []
     if band_matrices:
         for (dataset, model), members in band_groups(runs).items():
@@ -744,9 +806,13 @@ def compare_sweep(
     metric_columns = [name for name in METRIC_COLUMNS if any(_is_number(row.get(name)) for row in rows)]
     layer_columns = _unique(key for row in rows for key in row if key.startswith(LAYER_PREFIX))
     sources = [name for name in SOURCE_COLUMNS if any(row.get(name) for row in rows)]
-    columns = [*ID_COLUMNS, *options, *metric_columns, *sources, *layer_columns]
+    costs = [name for name in COST_COLUMNS if any(_is_number(row.get(name)) for row in rows)]
+    columns = [*ID_COLUMNS, *options, *metric_columns, *costs, *sources, *layer_columns]
     return Comparison(
-        sweep_dir=str(sweep_dir),
+        sweep_dir=" + ".join(str(path) for path in sweep_dirs),
+        sweeps=[str(path) for path in sweep_dirs],
+        options=options,
+        variants=summarize_variants(rows, options, curves),
         subset=subset,
         rows=rows,
         columns=columns,
@@ -767,8 +833,10 @@ def run_row(
     analyze: bool,
     notes: list[str],
     log: Log,
+    curves: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One table row: identity, swept options, and every column source that works for this run."""
+    """One table row: identity, swept options, and every column source that works for this run. The run's band
+    ablation curve, when it has one, goes into ``curves[run.name]``."""
     row: dict[str, Any] = {
         "run": run.name,
         "dataset": run.dataset,
@@ -779,6 +847,7 @@ def run_row(
     row.update({name: run.config.get(name) for name in options})
     row["clean_accuracy"] = _number_or_none(run.metrics.get("test_accuracy"))
     row["val_accuracy"] = _number_or_none(run.metrics.get("val_accuracy"))
+    row.update({name: _number_or_none(run.metrics.get(name)) for name in COST_COLUMNS})
     row["input_centroid"] = _guarded(notes, f"{run.name}: input centroid", lambda: centroids.of_run(run))
     found = _guarded(notes, f"{run.name}: kernel statistics", lambda: kernel_layers(run))
     if found is not None:
@@ -794,6 +863,9 @@ def run_row(
         row["sensitivity_source"] = "computed (--analyze)" if sensitivity is not None else None
     if sensitivity is not None:
         row.update(sensitivity_columns(sensitivity))
+        bands = find_section(sensitivity, BANDS_KEYS)
+        if curves is not None and bands is not None and band_ablation_summary(bands):
+            curves[run.name] = {key: bands[key] for key in BANDS_KEYS}
     return row
 
 
@@ -908,6 +980,7 @@ def format_markdown(comparison: Comparison) -> str:
     percent = [name for name in shown if name in PERCENT_COLUMNS]
     lines += [f"In percent: {', '.join(percent)}; centroids and radii in cycles/pixel.", ""] if percent else []
     lines += _markdown_table(shown, table_rows)
+    lines += format_variant_section(comparison)
     lines += ["", "## Spearman rank correlations", ""]
     lines += [
         "Rank correlation over the runs where both values exist (average ranks for ties); n in brackets; "
@@ -939,9 +1012,41 @@ def format_markdown(comparison: Comparison) -> str:
         lines += _markdown_table(["train \\ test", *matrix.test_filters], band_rows)
     lines += ["", "## Columns", ""]
     lines += [f"- `{name}`: {METRIC_COLUMNS[name]}" for name in metric]
+    lines += [f"- `{name}`: {COST_COLUMNS[name]}" for name in COST_COLUMNS if name in comparison.columns]
     if comparison.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in comparison.notes]
     return "\n".join(lines) + "\n"
+
+
+def format_variant_section(comparison: Comparison) -> list[str]:
+    """Mean ± std over seeds per variant (dataset, model, filter, swept options); nothing when no variant has more
+    than one run."""
+    variants = comparison.variants
+    if not any(len(variant.runs) > 1 for variant in variants):
+        return []
+    from freqprobe.analysis.variants import SUMMARY_COLUMNS
+
+    shown = [name for name in SUMMARY_COLUMNS if any(name in variant.stats for variant in variants)]
+    lines = [
+        "",
+        "## Mean ± std over seeds",
+        "",
+        "One row per variant: the runs that differ only in their seed; sample standard deviation. "
+        "Percent as above; seconds and parameter counts as recorded in each run's metrics.json.",
+        "",
+    ]
+    rows = []
+    for variant in variants:
+        cells = [dataset_label(str(variant.identity.get("dataset"))), variant.label, str(len(variant.runs))]
+        for name in shown:
+            if name in PERCENT_COLUMNS:
+                cells.append(variant.cell(name, scale=100.0, digits=2))
+            elif name in COST_COLUMNS:
+                cells.append(variant.cell(name, digits=0))
+            else:
+                cells.append(variant.cell(name, digits=4))
+        rows.append(cells)
+    return lines + _markdown_table(["dataset", "variant", "runs", *shown], rows)
 
 
 def _md_cell(column: str, value: Any) -> str:

@@ -14,14 +14,21 @@ def add_commands(subparsers) -> None:
         "compare",
         help="one table of input centroid, kernel centroids, accuracy and robustness across a sweep's runs",
         description=(
-            "For every complete run of a sweep folder: the spectral centroid of its filtered training images, each "
-            "layer's mean kernel centroid (RUN/analysis/filters.json, else computed), its clean accuracy and the "
+            "For every complete run of one or more sweep folders: the spectral centroid of its filtered training "
+            "images, each layer's mean kernel centroid (RUN/analysis/filters.json, else computed), its clean accuracy and the "
             "band-ablation, heat-map and attack summaries of RUN/analysis/sensitivity.json; Spearman rank "
             "correlations between them and scatter figures. Sweeps over band:LO:HI filters also get the train-band x "
-            "test-band accuracy matrix. Writes OUT/compare.csv, compare.md, band_matrix.csv, PNGs and compare.json."
+            "test-band accuracy matrix. Runs that differ only in their seed are summarized as mean +- std per "
+            "variant. Writes OUT/compare.csv, compare.md, band_matrix.csv, PNGs and compare.json."
         ),
     )
-    parser.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out folder of freqprobe sweep or reproduce")
+    parser.add_argument(
+        "sweep_dir",
+        metavar="SWEEP_DIR",
+        nargs="+",
+        help="the --out folder of freqprobe sweep or reproduce; several folders are compared as one table (e.g. a "
+        "sweep and the sweep of its regularized twin)",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument(
         "--analyze",
@@ -60,7 +67,7 @@ def run_compare(args: argparse.Namespace) -> int:
         band_matrices=not args.no_band_matrix,
     )
     written = write_comparison(comparison, out_dir)
-    print(f"compared {len(comparison.rows)} runs of {args.sweep_dir}; summary in {out_dir / COMPARE_MD}")
+    print(f"compared {len(comparison.rows)} runs of {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
     for note in comparison.notes:
         print(f"note: {note}")
     for path in written.values():

@@ -588,7 +588,8 @@ def _add_time(timings: dict[str, float], key: str, since: float) -> float:
 class KernelStatsCallback:
     """Per-layer kernel statistics after every epoch of training, to watch filters move.
 
-    The trainer calls ``callback(epoch, model)`` once after each completed epoch with the (unwrapped) model; each
+    ``freqprobe train --track-kernels`` calls ``callback(0, model)`` before the first epoch of a fresh run and
+    ``callback(epoch, model)`` after each completed epoch with the (unwrapped) model; each
     call appends ``{"epoch": epoch, "layers": [...]}`` to :attr:`history` and, with ``path``, one JSON line to that
     file (``freqprobe.io.append_jsonl``: a killed run loses at most the line being written). Each layer entry holds
     the scalar fields of :func:`summarize_layer` (spectral centroid mean/std, high-frequency ratio, filter quality,

@@ -75,6 +75,12 @@ def write_compare_figures(comparison: "Comparison", out_dir: str | os.PathLike) 
     if any(entry["rho"] is not None for entry in comparison.layer_correlations):
         written["layer_correlations"] = out_dir / "layer_correlations.png"
         plot_layer_correlations(comparison, subtitle, written["layer_correlations"])
+    if any(len(variant.runs) > 1 for variant in comparison.variants):
+        from freqprobe.plots.variants import plot_variant_band_curves, plot_variant_summary
+
+        for name, plot in (("variant_band_curves", plot_variant_band_curves), ("variant_summary", plot_variant_summary)):
+            if plot(comparison.variants, subtitle, out_dir / f"{name}.png"):
+                written[name] = out_dir / f"{name}.png"
     for matrix in comparison.band_matrices:
         suffix = "" if len(comparison.band_matrices) == 1 else f"_{_slug(matrix.dataset)}_{_slug(matrix.model)}"
         name = f"band_matrix{suffix}"
@@ -86,7 +92,8 @@ def write_compare_figures(comparison: "Comparison", out_dir: str | os.PathLike) 
 def describe_comparison(comparison: "Comparison") -> str:
     """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
     datasets = ", ".join(dict.fromkeys(dataset_label(row["dataset"]) for row in comparison.rows))
-    return f"{datasets} · {len(comparison.rows)} runs of {Path(comparison.sweep_dir).name}"
+    sweeps = " + ".join(Path(folder).name for folder in comparison.sweeps or [comparison.sweep_dir])
+    return f"{datasets} · {len(comparison.rows)} runs of {sweeps}"
 
 
 def plot_scatter(

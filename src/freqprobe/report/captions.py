@@ -38,6 +38,8 @@ FIGURE_DESCRIPTIONS = {
     "first_layer_kernels.png": "First-layer kernels beside their power spectra",
     "singular_values.png": "Singular values of each convolution as an operator on its input size (exact, via the "
     "kernel DFT)",
+    "kernel_stats_over_epochs.png": "Each convolution's mean kernel spectral centroid and high-frequency energy "
+    "share after every epoch of training (freqprobe train --track-kernels), coloured by depth",
     # freqprobe sensitivity
     "band_ablation.png": "Test accuracy when the test images are low-passed (|f| < r) or high-passed (|f| >= r) at "
     "radius r, with the clean accuracy as reference (band ablation)",
@@ -55,6 +57,10 @@ FIGURE_DESCRIPTIONS = {
     "correlations.png": "Spearman rank correlations between the run statistics of the comparison table",
     "layer_correlations.png": "Spearman rank correlation between the input centroid and each convolution's mean "
     "kernel centroid, layer by layer",
+    "variant_band_curves.png": "Band ablation per variant (runs that differ only in their seed): mean low-pass and "
+    "high-pass test accuracy over the radius, with a band of one standard deviation over seeds",
+    "variant_summary.png": "Each variant's clean and robust accuracy, Fourier heat-map error in three frequency bands "
+    "and first-layer kernel centroid, mean with one standard deviation over seeds",
     "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
     "band (columns)",
 }
@@ -226,7 +232,8 @@ def _run_context(data: dict, folder: Path) -> DataContext | None:
 def _compare_context(data: dict, folder: Path) -> DataContext:
     rows = [row for row in data.get("rows") or [] if isinstance(row, dict)]
     datasets = ", ".join(dict.fromkeys(dataset_label(row.get("dataset")) or "?" for row in rows))
-    sweep = Path(str(data.get("sweep", ""))).name or "a sweep"
+    folders = data.get("sweeps") if isinstance(data.get("sweeps"), list) else [data.get("sweep", "")]
+    sweep = " + ".join(Path(str(folder)).name for folder in folders if folder) or "a sweep"
     return DataContext(extra=f"{len(rows)} runs of {sweep} on {datasets or 'unrecorded data'}")
 
 

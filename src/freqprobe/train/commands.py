@@ -62,6 +62,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
     run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
     run.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on the first N val and test images")
+    run.add_argument(
+        "--track-kernels",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after every epoch, per-layer kernel statistics (spectral centroid, high-frequency ratio, filter "
+        "quality, aliasing) into RUN/kernel_stats.jsonl; freqprobe filters RUN plots them over the epochs",
+    )
 
     _add_data_arguments(parser)
 

@@ -56,6 +56,7 @@ class TrainConfig:
     split_seed: int = 0
     data_dir: str | None = None
     antialias: bool = False
+    track_kernels: bool = False  # per-layer kernel statistics after every epoch, RUN/kernel_stats.jsonl
     conv: str = "standard"  # --conv spec (freqprobe.models.conv_spec), stored canonical: "bandpass:gabor@stem"
     spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
@@ -213,6 +214,7 @@ def _validate(config: TrainConfig) -> None:
     _check_int(config, "split_seed", minimum=0)
     _check_optional(config, "data_dir", str)
     _check_type(config, "antialias", bool)
+    _check_type(config, "track_kernels", bool)
     config.conv = _canonical_conv(config.conv)
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_choice(config, "precision", PRECISIONS)

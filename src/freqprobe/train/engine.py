@@ -22,7 +22,7 @@ from torch import nn
 
 import freqprobe
 from freqprobe.errors import ConfigError
-from freqprobe.io import append_jsonl, atomic_write_json, atomic_write_text
+from freqprobe.io import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 from freqprobe.train.augment import augment_batch
 from freqprobe.train.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from freqprobe.train.config import TrainConfig, config_from_dict
@@ -159,11 +159,14 @@ class _Run:
         )
         self.model = self._build_model(data, saved)
         self.regularizer = self._build_regularizer(self.model)
+        self.kernel_tracker = self._build_kernel_tracker()
         self.optimizer = self._build_optimizer(self.model, saved)
         self.scaler = self._build_scaler(saved)
         self.batch_per_rank, self.steps_per_epoch = self._batching(len(data.train_labels))
         if self.context.is_main:
             self._write_start_files(data, saved)
+        if self.kernel_tracker is not None and saved is None:
+            self.kernel_tracker(0, self.model)  # the initialization, so the plot shows where the kernels started
         if saved:
             self._say(f"resuming {self.out_dir} after epoch {saved.epoch}")
         self.data = self._to_device(data)
@@ -245,10 +248,14 @@ class _Run:
             # lines past the checkpoint's epoch belong to an epoch that will run again
             lines = "".join(json.dumps(record) + "\n" for record in saved.history)
             atomic_write_text(self.paths.metrics_log, lines)
+            if self.kernel_tracker is not None:
+                self._truncate_kernel_log(saved.epoch)
 
     def _save_epoch(self, record: dict, step: int, history: list[dict]) -> None:
         # metrics line first: if killed before the checkpoint lands, the resume rewrites the log from the checkpoint
         append_jsonl(self.paths.metrics_log, record)
+        if self.kernel_tracker is not None:
+            self.kernel_tracker(record["epoch"], self.model)
         save_checkpoint(
             self.paths.checkpoint,
             TrainingState(
@@ -294,6 +301,24 @@ class _Run:
         from freqprobe.train.regularizers import build_regularizer
 
         return build_regularizer(self.config.spectral_reg, model)
+
+    def _build_kernel_tracker(self):
+        """``--track-kernels``: per-layer kernel statistics after every epoch, written by rank 0 only."""
+        if not self.config.track_kernels or not self.context.is_main:
+            return None
+        from freqprobe.analysis.kernels import KernelStatsCallback
+
+        return KernelStatsCallback(self.paths.kernel_log)
+
+    def _truncate_kernel_log(self, epoch: int) -> None:
+        # like metrics.jsonl: lines past the checkpoint's epoch belong to an epoch that will run again
+        kept = [record for record in self._read_kernel_log() if record.get("epoch", 0) <= epoch]
+        atomic_write_text(self.paths.kernel_log, "".join(json.dumps(record) + "\n" for record in kept))
+
+    def _read_kernel_log(self) -> list[dict]:
+        if not self.paths.kernel_log.exists():
+            return []
+        return [record for record in read_jsonl(self.paths.kernel_log) if isinstance(record, dict)]
 
     def _build_optimizer(self, model: nn.Module, saved: TrainingState | None) -> torch.optim.Optimizer:
         optimizer = build_optimizer(model, self.config)

@@ -28,6 +28,10 @@ class RunPaths:
         return self.root / "metrics.jsonl"
 
     @property
+    def kernel_log(self) -> Path:
+        return self.root / "kernel_stats.jsonl"
+
+    @property
     def metrics(self) -> Path:
         return self.root / "metrics.json"
 
@@ -44,7 +48,10 @@ class RunPaths:
         return self.root / "env.json"
 
     def run_files(self) -> list[Path]:
-        return [self.config, self.metrics_log, self.metrics, self.weights, self.checkpoint, self.environment]
+        return [
+            self.config, self.metrics_log, self.metrics, self.weights, self.checkpoint, self.environment,
+            self.kernel_log,
+        ]
 
 
 class FolderState(Enum):

@@ -1,0 +1,148 @@
+"""Seed summaries of a comparison: the runs of one variant (same dataset, model, filter and swept options, only the
+seed differs) as mean ± sample standard deviation per column, and their mean band-ablation curves.
+
+A sweep with ``seeds = [0, 1, 2]`` answers "does band-pass conv beat ordinary conv?" only through these: one run per
+row (``compare.md``'s runs table) mixes the effect with seed noise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+# The run columns summarized per variant, in display order (absent columns are left out).
+SUMMARY_COLUMNS = (
+    "clean_accuracy",
+    "robust_accuracy",
+    "heatmap_mean_error",
+    "heatmap_error_low",
+    "heatmap_error_mid",
+    "heatmap_error_high",
+    "heatmap_centroid",
+    "lowpass_r50",
+    "highpass_r50",
+    "shift_consistency",
+    "kernel_centroid_first",
+    "kernel_centroid_mean",
+    "params",
+    "train_seconds",
+)
+IDENTITY_FIELDS = ("dataset", "model", "filter")
+
+
+@dataclass
+class VariantSummary:
+    """The runs of one variant: its identity (dataset, model, filter, swept options), member runs and statistics.
+
+    ``stats[column]`` is ``{"mean", "std", "n"}`` over the runs that have the column (``std`` is None for n = 1);
+    ``band_curve`` holds the mean and std of the low-/high-pass accuracy at each radius when every member's band
+    ablation used the same radii.
+    """
+
+    identity: dict[str, Any]
+    runs: list[str]
+    seeds: list[Any]
+    stats: dict[str, dict[str, float | int | None]]
+    band_curve: dict[str, Any] | None = None
+    label: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            **self.identity,
+            "label": self.label,
+            "runs": self.runs,
+            "seeds": self.seeds,
+            "stats": self.stats,
+            "band_curve": self.band_curve,
+        }
+
+    def cell(self, column: str, scale: float = 1.0, digits: int = 2) -> str:
+        """``mean ± std`` (scaled), ``mean`` for a single run, ``-`` when no run has the column."""
+        entry = self.stats.get(column)
+        if entry is None:
+            return "-"
+        mean = f"{scale * entry['mean']:.{digits}f}"
+        return mean if entry["std"] is None else f"{mean} ± {scale * entry['std']:.{digits}f}"
+
+
+def summarize_variants(
+    rows: Sequence[dict[str, Any]],
+    options: Sequence[str],
+    curves: dict[str, dict[str, Any]] | None = None,
+) -> list[VariantSummary]:
+    """Group ``rows`` (compare's runs table) by dataset, model, filter and ``options``; one summary per group in
+    order of first appearance. ``curves`` maps a run name to its band ablation (``radii``, ``low_pass_accuracy``,
+    ``high_pass_accuracy``)."""
+    fields = (*IDENTITY_FIELDS, *options)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        key = json.dumps([row.get(name) for name in fields], sort_keys=True, default=str)
+        groups.setdefault(key, []).append(row)
+    summaries = []
+    for members in groups.values():
+        stats = {}
+        for column in SUMMARY_COLUMNS:
+            values = [float(row[column]) for row in members if _is_number(row.get(column))]
+            if values:
+                stats[column] = {
+                    "mean": statistics.fmean(values),
+                    "std": statistics.stdev(values) if len(values) > 1 else None,
+                    "n": len(values),
+                }
+        member_curves = [(curves or {}).get(row["run"]) for row in members]
+        summaries.append(
+            VariantSummary(
+                identity={name: members[0].get(name) for name in fields},
+                runs=[row["run"] for row in members],
+                seeds=[row.get("seed") for row in members],
+                stats=stats,
+                band_curve=mean_band_curve([curve for curve in member_curves if curve is not None]),
+            )
+        )
+    label_variants(summaries, fields)
+    return summaries
+
+
+def mean_band_curve(curves: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Mean and sample std over runs of the low-/high-pass accuracy at each radius; None when there is no curve or
+    the runs used different radii (averaging them would need interpolation the table does not state)."""
+    if not curves:
+        return None
+    radii = [float(r) for r in curves[0]["radii"]]
+    if any([float(r) for r in curve["radii"]] != radii for curve in curves):
+        return None
+    result: dict[str, Any] = {"radii": radii, "runs": len(curves)}
+    for key in ("low_pass_accuracy", "high_pass_accuracy"):
+        columns = list(zip(*(curve[key] for curve in curves)))
+        result[f"{key}_mean"] = [statistics.fmean(column) for column in columns]
+        result[f"{key}_std"] = [statistics.stdev(column) if len(column) > 1 else None for column in columns]
+    return result
+
+
+def label_variants(summaries: Sequence[VariantSummary], fields: Sequence[str]) -> None:
+    """Name each variant by the fields that differ between variants of its dataset (e.g. ``conv=bandpass:gabor@stem``),
+    ``baseline`` when nothing differs."""
+    varying = [
+        name
+        for name in fields
+        if name != "dataset"
+        and len({json.dumps(summary.identity.get(name), default=str) for summary in summaries}) > 1
+    ]
+    for summary in summaries:
+        parts = [_field_text(name, summary.identity.get(name)) for name in varying]
+        summary.label = ", ".join(parts) or "baseline"
+
+
+def _field_text(name: str, value: Any) -> str:
+    if name == "filter":
+        return str(value)
+    if value is None:
+        return f"{name}=none"
+    return f"{name}={value}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
