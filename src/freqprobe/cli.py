@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for commands that relaunch themselves (train --processes)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

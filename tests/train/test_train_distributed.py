@@ -60,3 +60,49 @@ def test_ranks_take_disjoint_equal_shares_of_the_permutation():
     together = torch.cat(shares)
     assert len(together.unique()) == 100 and set(together.tolist()) == set(permutation[:100].tolist())
     assert torch.equal(rank_share(permutation, 0, 1), permutation)
+
+
+def test_processes_flag_launches_the_ranks_itself(shared_data, tmp_path):
+    out = tmp_path / "launched"
+    argv = [
+        sys.executable, "-m", "freqprobe", "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data),
+        "--subset", "256", "--batch-size", "64", "--epochs", "1", "--limit-eval", "200", "--out", str(out),
+        "--no-progress", "--processes", "2",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("test accuracy") == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    config = json.loads((out / "config.json").read_text())
+    assert metrics["world_size"] == 2 and config["batch_size_per_rank"] == 32
+    digests = metrics["rank_weights_sha256"]
+    assert len(digests) == 2 and digests[0] == digests[1]
+    assert "--processes" not in json.dumps(config)  # a launch option, not part of the recipe
+
+
+def test_processes_flag_with_bad_input_reports_one_line(shared_data, tmp_path):
+    argv = [
+        sys.executable, "-m", "freqprobe", "train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "none"),
+        "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress", "--processes", "2",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("freqprobe: ")]
+    assert len(errors) == 1 and "fashion-mnist not found" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_processes_values_and_the_relaunched_command_line():
+    import pytest
+
+    from freqprobe.errors import ConfigError
+    from freqprobe.train.launch import processes_value, rank_environment, remove_option
+
+    assert processes_value("3") == 3 and processes_value("auto") >= 1
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(ConfigError, match="--processes"):
+            processes_value(bad)
+    argv = ["train", "--processes", "2", "--out", "r", "--processes=auto", "--epochs", "1"]
+    assert remove_option(argv, "--processes") == ["train", "--out", "r", "--epochs", "1"]
+    environment = rank_environment(1, 2, 29500)
+    assert (environment["RANK"], environment["WORLD_SIZE"], environment["MASTER_ADDR"]) == ("1", "2", "127.0.0.1")

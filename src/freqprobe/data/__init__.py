@@ -8,8 +8,9 @@ and that must not import torch, so ``freqprobe --help`` stays instant.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from freqprobe.lazy import lazy_exports
 
 # public name -> module defining it. DATASETS and friends come through ``loading`` so that the datasets
 # have registered themselves before anyone looks at the registry.
@@ -41,15 +42,4 @@ if TYPE_CHECKING:
     from freqprobe.data.root import resolve_cache_dir, resolve_root
     from freqprobe.data.splits import load_splits, stratified_split
 
-
-def __getattr__(name: str):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'freqprobe.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from freqprobe.lazy import lazy_exports
 
 _EXPORTS = {
     "describe": "freqprobe.plots.style",
@@ -36,15 +37,4 @@ if TYPE_CHECKING:
     )
     from freqprobe.plots.style import describe, new_figure, paper_style, save_png
 
-
-def __getattr__(name: str):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'freqprobe.plots' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,7 +7,7 @@ page. Importing this package loads nothing heavy: the CLI builds its parser from
 
 from __future__ import annotations
 
-import importlib
+from freqprobe.lazy import lazy_exports
 
 _EXPORTS = {
     "write_report": "freqprobe.report.html",
@@ -17,11 +17,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'freqprobe.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

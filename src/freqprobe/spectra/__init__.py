@@ -8,8 +8,9 @@ that must not import torch, so ``freqprobe --help`` stays quick.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from freqprobe.lazy import lazy_exports
 
 _EXPORTS = {
     "spectral_centroid": "freqprobe.spectra.centroid",
@@ -40,15 +41,4 @@ if TYPE_CHECKING:
     from freqprobe.spectra.radial import power_law_slope, radial_bin_width, radial_profile
     from freqprobe.spectra.summary import spectrum_summary
 
-
-def __getattr__(name: str):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'freqprobe.spectra' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,8 +11,9 @@ must not import torch, so ``freqprobe --help`` stays quick.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from freqprobe.lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "freqprobe.train.config",
@@ -34,14 +35,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from freqprobe.train.presets import PRESETS, preset_values
     from freqprobe.train.run_folder import is_run_complete, read_final_metrics
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'freqprobe.train' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -58,6 +58,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--resume", metavar="RUN", help="continue the unfinished run in RUN with its saved options")
     run.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
     run.add_argument("--stop-after", type=int, metavar="N", help="stop cleanly after N epochs (resume later)")
+    run.add_argument(
+        "--processes",
+        metavar="N",
+        help="data-parallel ranks on this machine, as torchrun --nproc_per_node=N would start them; 'auto' = one "
+        "per core (on a small CPU one single-threaded process per core is faster than one process with many "
+        "threads); default 1",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
     run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
@@ -170,9 +177,17 @@ def _saved_config(run: Path) -> dict | None:
 
 def run_train(args: argparse.Namespace) -> int:
     from freqprobe.errors import ConfigError
+    from freqprobe.train.distributed import launched_by_torchrun
     from freqprobe.train.engine import run_training
 
     out = _out_dir(args)
+    if args.processes is not None and not launched_by_torchrun():
+        from freqprobe.train.launch import launch_processes, processes_value
+
+        count = processes_value(args.processes)
+        if count > 1:
+            config_from_args(args)  # a bad option fails here, once, not in every rank
+            return launch_processes(getattr(args, "argv", sys.argv[1:]), count)
     config = config_from_args(args)
     if not config.dataset:
         if args.resume:

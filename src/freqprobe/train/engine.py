@@ -55,7 +55,7 @@ def run_training(
     resume: bool = False,
     *,
     force: bool = False,
-    progress: bool = True,
+    progress: bool | None = None,
     stop_after: int | None = None,
 ) -> dict:
     """Train ``config`` and write the run folder ``out_dir``; return the content of ``metrics.json``.
@@ -64,7 +64,8 @@ def run_training(
         resume: continue the unfinished run in ``out_dir`` from its last completed epoch (a missing or empty
             folder starts fresh; a complete run is returned as it is).
         force: delete a previous run's files in ``out_dir`` and start over.
-        progress: show the progress bar (per-epoch lines are printed either way).
+        progress: show the progress bar (per-epoch lines are printed either way); None: only when standard error
+            is a terminal, so a log file (a sweep's, a --jobs child's) gets the per-epoch lines alone.
         stop_after: stop cleanly once this many epochs are complete (the run stays resumable); returns
             ``{"complete": False, "epochs_done": N}`` then.
 
@@ -84,6 +85,8 @@ def run_training(
     device_type = torch.device(resolve_device(config.device)).type
     context = init_distributed(device_type)
     try:
+        if progress is None:
+            progress = sys.stderr.isatty()
         return _Run(config, out_dir, context, progress).execute(resume, force, stop_after)
     finally:
         context.close()
