@@ -16,15 +16,13 @@ import numpy as np
 import pytest
 
 from freqprobe.errors import ConfigError, FreqprobeError
-from freqprobe.train import sweep
+from freqprobe.train import sweep, sweep_tables
+from freqprobe.train.locks import acquire_lock, read_lock, release_lock
 from freqprobe.train.sweep import (
-    acquire_lock,
     expand_grid,
     load_spec,
     lock_path,
     parse_shard,
-    read_lock,
-    release_lock,
     run_sweep,
     shard_runs,
     spec_from_dict,
@@ -103,7 +101,7 @@ def test_a_preset_is_resolved_per_dataset():
     assert fmnist.config["epochs"] == PRESETS["fast"]["fashion-mnist"]["epochs"]
     assert cifar.config["epochs"] == PRESETS["fast"]["cifar10"]["epochs"]
     assert fmnist.config["crop_padding"] == PRESETS["fast"]["fashion-mnist"]["crop_padding"]
-    settings = sweep.describe_settings([fmnist, cifar])
+    settings = sweep_tables.describe_settings([fmnist, cifar])
     if fmnist.config["epochs"] != cifar.config["epochs"]:
         assert f"epochs {fmnist.config['epochs']} (fashion-mnist) / {cifar.config['epochs']} (cifar10)" in settings
     else:
@@ -376,11 +374,11 @@ def test_results_md_rows_split_by_swept_options_and_show_missing_cells(tmp_path)
     # train only fashion-mnist, and only seed 0 of antialias = true
     wanted = {run.name for run in runs if run.config["dataset"] == "fashion-mnist"} - {runs[3].name}
     trainer = FakeTrainer()
-    sweep.write_tables(tmp_path, spec, runs)
+    sweep_tables.write_tables(tmp_path, spec, runs)
     for run in runs:
         if run.name in wanted:
             trainer(sweep.resolve_settings(run.settings), tmp_path / "runs" / run.name)
-    rows = sweep.write_tables(tmp_path, spec, runs)
+    rows = sweep_tables.write_tables(tmp_path, spec, runs)
     text = (tmp_path / "results.md").read_text()
     assert "3 of 8 runs complete, 5 missing, 0 failed" in text
     table = markdown_table(text)

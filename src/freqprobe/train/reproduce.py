@@ -17,18 +17,15 @@ from freqprobe.errors import ConfigError
 from freqprobe.io import atomic_write_text
 from freqprobe.train.sweep import (
     RunFn,
-    SeedSummary,
     SweepRun,
     SweepSpec,
     add_sweep_options,
-    collect_rows,
-    describe_settings,
     execute,
     expand_grid,
     parse_shard,
     spec_from_dict,
-    summarize,
 )
+from freqprobe.train.sweep_tables import SeedSummary, collect_rows, describe_settings, summarize
 
 DEFAULT_DATASETS = ("fashion-mnist", "cifar10")
 DEFAULT_MODEL = "resnet18"  # the original study's network

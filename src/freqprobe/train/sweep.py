@@ -29,28 +29,24 @@ Shards are 0-based: ``--shard i/n`` runs the grid points whose index ``% n == i`
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import hashlib
-import io
 import itertools
 import json
-import math
 import os
 import re
 import socket
-import statistics
 import sys
 import time
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from freqprobe.errors import ConfigError
-from freqprobe.io import atomic_write_json, atomic_write_text
+from freqprobe.io import atomic_write_json
 from freqprobe.train.jobs import jobs_value, run_jobs
+from freqprobe.train.locks import acquire_lock, describe_holder, release_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,6 +67,13 @@ Log = Callable[[str], None]
 
 def _log_to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _tables():
+    """freqprobe.train.sweep_tables, which imports this module's layout: imported at first use, not at the top."""
+    from freqprobe.train import sweep_tables
+
+    return sweep_tables
 
 
 def _engine():
@@ -403,94 +406,6 @@ def _identity(config: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Locks: a run is trained by at most one process at a time, even across machines sharing DIR
-
-
-def acquire_lock(path: Path) -> dict | None:
-    """Take the lock file at ``path``; return None on success or the holder's record when another process has it.
-
-    The record is written completely before ``os.link`` publishes it, so a lock is never seen half-written, and
-    ``link`` fails when the name exists, also on NFS. A lock left by a dead process on this host is taken over.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time(), "token": uuid.uuid4().hex}
-    draft = path.with_name(f".{path.name}.{record['token']}")
-    draft.write_text(json.dumps(record), encoding="utf-8")
-    try:
-        for _ in range(3):
-            try:
-                os.link(draft, path)
-                return None
-            except FileExistsError:
-                holder = read_lock(path)
-                if holder is not None and not is_stale(holder):
-                    return holder
-                _remove_stale_lock(path, holder)
-        return read_lock(path) or {"host": "?", "pid": "?"}
-    finally:
-        draft.unlink(missing_ok=True)
-
-
-def release_lock(path: Path) -> None:
-    """Remove the lock at ``path`` if this process holds it."""
-    holder = read_lock(path)
-    if holder is not None and holder.get("host") == socket.gethostname() and holder.get("pid") == os.getpid():
-        path.unlink(missing_ok=True)
-
-
-def read_lock(path: Path) -> dict | None:
-    """The lock's record, or None when it is gone or unreadable."""
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def is_stale(holder: dict) -> bool:
-    """True when the holder ran on this host and its process is gone (a crash or ``kill -9``).
-
-    A lock from another host is never judged stale: its pid means nothing here. Our own pid with a lock we do not
-    hold (a sweep runs one run at a time) can only be a leftover of an earlier process that had the same pid.
-    """
-    if holder.get("host") != socket.gethostname():
-        return False
-    pid = holder.get("pid")
-    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
-        return True
-    return not _pid_alive(pid)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, owned by another user
-    return True
-
-
-def _remove_stale_lock(path: Path, holder: dict | None) -> None:
-    """Move the stale lock aside atomically; if a fresh lock was moved instead (a race), put it back."""
-    aside = path.with_name(f".{path.name}.stale.{uuid.uuid4().hex}")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return  # another process took it over first
-    if read_lock(aside) != holder:
-        try:
-            os.link(aside, path)
-        except FileExistsError:
-            pass
-    aside.unlink(missing_ok=True)
-
-
-def describe_holder(holder: dict) -> str:
-    return f"{holder.get('host', '?')}:{holder.get('pid', '?')}"
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Running
 
 
@@ -563,8 +478,8 @@ def run_sweep(
         else:
             outcome.trained.append(run.name)
             log(f"{prefix}: done")
-        write_tables(out_dir, spec, runs)
-    write_tables(out_dir, spec, runs)
+        _tables().write_tables(out_dir, spec, runs)
+    _tables().write_tables(out_dir, spec, runs)
     return outcome
 
 
@@ -622,219 +537,6 @@ def record_failure(out_dir: Path, name: str, error: BaseException) -> str:
         },
     )
     return message
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Tables
-
-
-def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[str, Any]]:
-    """One row per grid point: its fields, status (complete | failed | missing) and, when complete, its metrics."""
-    engine = _engine()
-    out_dir = Path(out_dir)
-    rows = []
-    for run in runs:
-        row: dict[str, Any] = {key: run.config[key] for key in NAMED_FIELDS}
-        row.update(run.options)
-        row.update({key: None for key in RESULT_COLUMNS})
-        folder = run_dir(out_dir, run.name)
-        failure = failure_path(out_dir, run.name)
-        row["status"], row["error"] = "missing", ""
-        if engine.is_run_complete(folder):
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-            row.update({key: metrics.get(key) for key in RESULT_COLUMNS})
-            row["status"] = "complete"
-        elif failure.is_file():
-            row["status"] = "failed"
-            row["error"] = _read_failure_message(failure)
-        row["run"] = run.name
-        rows.append(row)
-    return rows
-
-
-def _read_failure_message(path: Path) -> str:
-    try:
-        return str(json.loads(path.read_text(encoding="utf-8")).get("error", ""))
-    except (OSError, ValueError, AttributeError):
-        return "failed (unreadable record)"
-
-
-def csv_columns(runs: list[SweepRun]) -> list[str]:
-    options = _option_fields(runs)
-    return [*NAMED_FIELDS, *options, *RESULT_COLUMNS, "status", "run", "error"]
-
-
-def format_results_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """CSV text; accuracies as fractions in [0, 1] as in metrics.json, booleans as true/false."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _csv_value(row.get(key)) for key in columns})
-    return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-@dataclass(frozen=True)
-class SeedSummary:
-    """Accuracies (percent) of the complete seeds of one variant on one dataset."""
-
-    values: tuple[float, ...]
-
-    @property
-    def n(self) -> int:
-        return len(self.values)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.values)
-
-    @property
-    def std(self) -> float:
-        """Sample standard deviation (n - 1); 0 for a single seed, where it is not shown."""
-        return statistics.stdev(self.values) if self.n > 1 else 0.0
-
-    def cell(self) -> str:
-        if self.n == 0:
-            return "-"
-        if self.n == 1:
-            return f"{self.mean:.2f} (n=1)"
-        return f"{self.mean:.2f} ± {self.std:.2f} (n={self.n})"
-
-
-def summarize(rows: list[dict[str, Any]], key_fields: Sequence[str], metric: str) -> dict[tuple, SeedSummary]:
-    """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent, over the complete runs' seeds."""
-    values: dict[tuple, list[float]] = {}
-    for row in rows:
-        if row["status"] != "complete" or not _is_number(row.get(metric)):
-            continue
-        key = (*(row[name] for name in key_fields), row["dataset"])
-        values.setdefault(key, []).append(100.0 * float(row[metric]))
-    return {key: SeedSummary(tuple(found)) for key, found in values.items()}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def variant_fields(runs: list[SweepRun]) -> list[str]:
-    """The fields that tell table rows apart: the model when swept, the filter, the other swept options."""
-    swept = runs[0].swept if runs else {}
-    return (["model"] if "model" in swept else []) + ["filter"] + _option_fields(runs)
-
-
-def _option_fields(runs: list[SweepRun]) -> list[str]:
-    return list(runs[0].options) if runs else []
-
-
-def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
-    """Mean ± std over seeds (percent); rows = variants, columns = each dataset's test and val accuracy."""
-    keys = variant_fields(runs)
-    datasets = _unique(row["dataset"] for row in rows)
-    variants = _unique(tuple(row[name] for name in keys) for row in rows)
-    test = summarize(rows, keys, "test_accuracy")
-    val = summarize(rows, keys, "val_accuracy")
-    header = [*keys] + [f"{dataset} {metric}" for dataset in datasets for metric in ("test", "val")]
-    lines = [
-        f"# Sweep results: {spec.source}",
-        "",
-        f"{_fixed_settings(runs)}",
-        "",
-        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {_completion(rows)}.",
-        "",
-        _markdown_row(header),
-        _markdown_row(["---"] * len(header)),
-    ]
-    empty = SeedSummary(())
-    for variant in variants:
-        cells = [_display(value) for value in variant]
-        for dataset in datasets:
-            cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
-        lines.append(_markdown_row(cells))
-    failed = [row for row in rows if row["status"] == "failed"]
-    if failed:
-        lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
-    return "\n".join(lines) + "\n"
-
-
-def _fixed_settings(runs: list[SweepRun]) -> str:
-    if not runs:
-        return "No runs."
-    unswept = [name for name in SHOWN_SETTINGS if name not in runs[0].swept]
-    return f"Common settings: {describe_settings(runs, unswept)}."
-
-
-SHOWN_SETTINGS = ("model", "epochs", "schedule", "lr", "batch_size", "preset", "subset", "limit_eval")
-
-
-def describe_settings(runs: list[SweepRun], names: Sequence[str] = SHOWN_SETTINGS) -> str:
-    """``model resnet20, epochs 10 (fashion-mnist) / 40 (cifar10), ...``: unset (None) settings are left out.
-
-    A setting that differs between datasets (a preset's per-dataset epochs, say) is shown per dataset.
-    """
-    parts = []
-    for name in names:
-        values = _unique(run.config.get(name) for run in runs)
-        if values == [None]:
-            continue
-        by_dataset: dict[str, list] = {}
-        for run in runs:
-            found = by_dataset.setdefault(run.config["dataset"], [])
-            if run.config.get(name) not in found:
-                found.append(run.config.get(name))
-        if len(values) == 1:
-            shown = _display(values[0])
-        elif all(len(found) == 1 for found in by_dataset.values()):
-            shown = " / ".join(f"{_display(found[0])} ({dataset})" for dataset, found in by_dataset.items())
-        else:
-            shown = " / ".join(_display(value) for value in values)
-        parts.append(f"{name} {shown}")
-    return ", ".join(parts)
-
-
-def _completion(rows: list[dict[str, Any]]) -> str:
-    complete = sum(row["status"] == "complete" for row in rows)
-    failed = sum(row["status"] == "failed" for row in rows)
-    missing = len(rows) - complete - failed
-    return f"{complete} of {len(rows)} runs complete, {missing} missing, {failed} failed"
-
-
-def _markdown_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
-
-
-def _display(value: Any) -> str:
-    return _toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
-
-
-def _unique(items: Iterable) -> list:
-    return list(dict.fromkeys(items))
-
-
-def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun]) -> list[dict[str, Any]]:
-    """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk; returns the rows."""
-    out_dir = Path(out_dir)
-    rows = collect_rows(out_dir, runs)
-    atomic_write_text(out_dir / "results.csv", format_results_csv(rows, csv_columns(runs)))
-    atomic_write_text(out_dir / "results.md", format_results_markdown(spec, runs, rows))
-    return rows
-
-
-def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rebuild the tables without training anything (``--collect``)."""
-    runs = expand_grid(spec)
-    return write_tables(out_dir, spec, runs)
-
-
-def completion_line(rows: list[dict[str, Any]], out_dir: str | os.PathLike) -> str:
-    return f"{_completion(rows)}; tables in {Path(out_dir) / 'results.md'} and {Path(out_dir) / 'results.csv'}"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -898,16 +600,16 @@ def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = No
         print_run_list(spec, out_dir, shard)
         return 0
     if args.collect:
-        rows = collect(spec, out_dir)
-        _log_to_stderr(completion_line(rows, out_dir))
+        rows = _tables().collect(spec, out_dir)
+        _log_to_stderr(_tables().completion_line(rows, out_dir))
         return 0
     jobs = jobs_value(getattr(args, "jobs", None))
     if jobs > 1:
         return _execute_jobs(spec, args, shard, jobs)
     outcome = run_sweep(spec, out_dir, shard=shard, data_dir=args.data_dir, run_fn=run_fn)
-    rows = collect_rows(out_dir, expand_grid(spec))
+    rows = _tables().collect_rows(out_dir, expand_grid(spec))
     _log_to_stderr(f"sweep {outcome.summary()}")
-    _log_to_stderr(completion_line(rows, out_dir))
+    _log_to_stderr(_tables().completion_line(rows, out_dir))
     if outcome.failed:
         _log_to_stderr(f"freqprobe: {outcome.failure_line(out_dir)}")
         return 1
@@ -919,8 +621,8 @@ def _execute_jobs(spec: SweepSpec, args: argparse.Namespace, shard: tuple[int, i
     runs = expand_grid(spec)
     record_sweep(out_dir, spec, runs)
     codes = run_jobs(getattr(args, "argv", sys.argv[1:]), shard, jobs, out_dir)
-    rows = write_tables(out_dir, spec, runs)
-    _log_to_stderr(completion_line(rows, out_dir))
+    rows = _tables().write_tables(out_dir, spec, runs)
+    _log_to_stderr(_tables().completion_line(rows, out_dir))
     failed = [job for job, code in enumerate(codes) if code != 0]
     if failed:
         _log_to_stderr(f"freqprobe: {len(failed)} of {jobs} jobs failed (first: job {failed[0]}); see {out_dir / 'logs'}")
@@ -931,7 +633,7 @@ def _execute_jobs(spec: SweepSpec, args: argparse.Namespace, shard: tuple[int, i
 def print_run_list(spec: SweepSpec, out_dir: Path, shard: tuple[int, int]) -> None:
     runs = expand_grid(spec)
     index, count = shard
-    statuses = {row["run"]: row["status"] for row in collect_rows(out_dir, runs)}
+    statuses = {row["run"]: row["status"] for row in _tables().collect_rows(out_dir, runs)}
     for run in runs:
         mark = "*" if run.index % count == index else " "
         print(f"{mark} {run.index:4d}  shard {run.index % count}/{count}  {statuses[run.name]:8s}  {run.name}")

@@ -1,0 +1,231 @@
+"""The tables of a sweep: ``DIR/results.csv`` (one row per grid point, its status and metrics) and ``DIR/results.md``
+(percent, mean ± sample std over seeds; rows = variants, columns = datasets), rebuilt from the run folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from freqprobe.io import atomic_write_text
+from freqprobe.train.sweep import NAMED_FIELDS, RESULT_COLUMNS, _engine, _toml_literal, expand_grid, failure_path, run_dir
+
+if TYPE_CHECKING:
+    from freqprobe.train.sweep import SweepRun, SweepSpec
+
+
+
+def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[str, Any]]:
+    """One row per grid point: its fields, status (complete | failed | missing) and, when complete, its metrics."""
+    engine = _engine()
+    out_dir = Path(out_dir)
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {key: run.config[key] for key in NAMED_FIELDS}
+        row.update(run.options)
+        row.update({key: None for key in RESULT_COLUMNS})
+        folder = run_dir(out_dir, run.name)
+        failure = failure_path(out_dir, run.name)
+        row["status"], row["error"] = "missing", ""
+        if engine.is_run_complete(folder):
+            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            row.update({key: metrics.get(key) for key in RESULT_COLUMNS})
+            row["status"] = "complete"
+        elif failure.is_file():
+            row["status"] = "failed"
+            row["error"] = _read_failure_message(failure)
+        row["run"] = run.name
+        rows.append(row)
+    return rows
+
+
+def _read_failure_message(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("error", ""))
+    except (OSError, ValueError, AttributeError):
+        return "failed (unreadable record)"
+
+
+def csv_columns(runs: list[SweepRun]) -> list[str]:
+    options = _option_fields(runs)
+    return [*NAMED_FIELDS, *options, *RESULT_COLUMNS, "status", "run", "error"]
+
+
+def format_results_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """CSV text; accuracies as fractions in [0, 1] as in metrics.json, booleans as true/false."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_value(row.get(key)) for key in columns})
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Accuracies (percent) of the complete seeds of one variant on one dataset."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (n - 1); 0 for a single seed, where it is not shown."""
+        return statistics.stdev(self.values) if self.n > 1 else 0.0
+
+    def cell(self) -> str:
+        if self.n == 0:
+            return "-"
+        if self.n == 1:
+            return f"{self.mean:.2f} (n=1)"
+        return f"{self.mean:.2f} ± {self.std:.2f} (n={self.n})"
+
+
+def summarize(rows: list[dict[str, Any]], key_fields: Sequence[str], metric: str) -> dict[tuple, SeedSummary]:
+    """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent, over the complete runs' seeds."""
+    values: dict[tuple, list[float]] = {}
+    for row in rows:
+        if row["status"] != "complete" or not _is_number(row.get(metric)):
+            continue
+        key = (*(row[name] for name in key_fields), row["dataset"])
+        values.setdefault(key, []).append(100.0 * float(row[metric]))
+    return {key: SeedSummary(tuple(found)) for key, found in values.items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def variant_fields(runs: list[SweepRun]) -> list[str]:
+    """The fields that tell table rows apart: the model when swept, the filter, the other swept options."""
+    swept = runs[0].swept if runs else {}
+    return (["model"] if "model" in swept else []) + ["filter"] + _option_fields(runs)
+
+
+def _option_fields(runs: list[SweepRun]) -> list[str]:
+    return list(runs[0].options) if runs else []
+
+
+def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
+    """Mean ± std over seeds (percent); rows = variants, columns = each dataset's test and val accuracy."""
+    keys = variant_fields(runs)
+    datasets = _unique(row["dataset"] for row in rows)
+    variants = _unique(tuple(row[name] for name in keys) for row in rows)
+    test = summarize(rows, keys, "test_accuracy")
+    val = summarize(rows, keys, "val_accuracy")
+    header = [*keys] + [f"{dataset} {metric}" for dataset in datasets for metric in ("test", "val")]
+    lines = [
+        f"# Sweep results: {spec.source}",
+        "",
+        f"{_fixed_settings(runs)}",
+        "",
+        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {_completion(rows)}.",
+        "",
+        _markdown_row(header),
+        _markdown_row(["---"] * len(header)),
+    ]
+    empty = SeedSummary(())
+    for variant in variants:
+        cells = [_display(value) for value in variant]
+        for dataset in datasets:
+            cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
+        lines.append(_markdown_row(cells))
+    failed = [row for row in rows if row["status"] == "failed"]
+    if failed:
+        lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
+    return "\n".join(lines) + "\n"
+
+
+def _fixed_settings(runs: list[SweepRun]) -> str:
+    if not runs:
+        return "No runs."
+    unswept = [name for name in SHOWN_SETTINGS if name not in runs[0].swept]
+    return f"Common settings: {describe_settings(runs, unswept)}."
+
+
+SHOWN_SETTINGS = ("model", "epochs", "schedule", "lr", "batch_size", "preset", "subset", "limit_eval")
+
+
+def describe_settings(runs: list[SweepRun], names: Sequence[str] = SHOWN_SETTINGS) -> str:
+    """``model resnet20, epochs 10 (fashion-mnist) / 40 (cifar10), ...``: unset (None) settings are left out.
+
+    A setting that differs between datasets (a preset's per-dataset epochs, say) is shown per dataset.
+    """
+    parts = []
+    for name in names:
+        values = _unique(run.config.get(name) for run in runs)
+        if values == [None]:
+            continue
+        by_dataset: dict[str, list] = {}
+        for run in runs:
+            found = by_dataset.setdefault(run.config["dataset"], [])
+            if run.config.get(name) not in found:
+                found.append(run.config.get(name))
+        if len(values) == 1:
+            shown = _display(values[0])
+        elif all(len(found) == 1 for found in by_dataset.values()):
+            shown = " / ".join(f"{_display(found[0])} ({dataset})" for dataset, found in by_dataset.items())
+        else:
+            shown = " / ".join(_display(value) for value in values)
+        parts.append(f"{name} {shown}")
+    return ", ".join(parts)
+
+
+def _completion(rows: list[dict[str, Any]]) -> str:
+    complete = sum(row["status"] == "complete" for row in rows)
+    failed = sum(row["status"] == "failed" for row in rows)
+    missing = len(rows) - complete - failed
+    return f"{complete} of {len(rows)} runs complete, {missing} missing, {failed} failed"
+
+
+def _markdown_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+
+def _display(value: Any) -> str:
+    return _toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
+
+
+def _unique(items: Iterable) -> list:
+    return list(dict.fromkeys(items))
+
+
+def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun]) -> list[dict[str, Any]]:
+    """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk; returns the rows."""
+    out_dir = Path(out_dir)
+    rows = collect_rows(out_dir, runs)
+    atomic_write_text(out_dir / "results.csv", format_results_csv(rows, csv_columns(runs)))
+    atomic_write_text(out_dir / "results.md", format_results_markdown(spec, runs, rows))
+    return rows
+
+
+def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rebuild the tables without training anything (``--collect``)."""
+    runs = expand_grid(spec)
+    return write_tables(out_dir, spec, runs)
+
+
+def completion_line(rows: list[dict[str, Any]], out_dir: str | os.PathLike) -> str:
+    return f"{_completion(rows)}; tables in {Path(out_dir) / 'results.md'} and {Path(out_dir) / 'results.csv'}"
