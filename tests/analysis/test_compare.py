@@ -527,3 +527,35 @@ def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):
     columns = C.sensitivity_columns(result)
     assert columns["robust_accuracy"] == attack["robust_accuracy"]
     assert columns["lowpass_auc"] == C.band_ablation_summary(bands)["lowpass_auc"]
+
+
+def test_runs_of_several_datasets_get_correlations_within_each_dataset():
+    from freqprobe.analysis.compare import correlation_matrix, correlations_within_datasets
+
+    # Simpson's paradox: within each dataset y falls as x rises, but the second dataset sits higher on both axes
+    rows = [{"dataset": "fashion-mnist", "x": x, "y": 10 - x} for x in (1, 2, 3)]
+    rows += [{"dataset": "cifar10", "x": x, "y": 30 - x} for x in (11, 12, 13)]
+    within = correlations_within_datasets(rows, ["x", "y"])
+    assert set(within) == {"fashion-mnist", "cifar10"}
+    assert within["fashion-mnist"]["x"]["y"] == {"rho": -1.0, "n": 3}
+    assert within["cifar10"]["x"]["y"] == {"rho": -1.0, "n": 3}
+    pooled = correlation_matrix(rows, ["x", "y"])["x"]["y"]
+    assert pooled["n"] == 6 and pooled["rho"] > 0.5
+    assert correlations_within_datasets(rows[:3], ["x", "y"]) == {}  # one dataset: the pooled matrix says it all
+
+
+def test_variant_labels_leave_out_unset_options_where_set_ones_tell_them_apart():
+    from freqprobe.analysis.variants import VariantSummary, label_variants
+
+    def variant(conv, reg):
+        identity = {"dataset": "fashion-mnist", "conv": conv, "spectral_reg": reg}
+        return VariantSummary(identity=identity, runs=[], seeds=[], stats={})
+
+    variants = [variant("standard", None), variant("bandpass:gabor@stem", None), variant("standard", "highfreq:0.05")]
+    label_variants(variants, ["dataset", "conv", "spectral_reg"])
+    assert [v.label for v in variants] == [
+        "conv=standard", "conv=bandpass:gabor@stem", "conv=standard, spectral_reg=highfreq:0.05",
+    ]
+    only_unset = [variant("standard", None), variant("standard", "highfreq:0.05")]
+    label_variants(only_unset, ["dataset", "spectral_reg"])
+    assert [v.label for v in only_unset] == ["spectral_reg=none", "spectral_reg=highfreq:0.05"]

@@ -748,6 +748,9 @@ class Comparison:
     sweeps: list[str] = field(default_factory=list)  # every folder compared; sweep_dir is their display form
     options: list[str] = field(default_factory=list)  # the swept configuration fields (columns after the identity)
     variants: list[VariantSummary] = field(default_factory=list)
+    # dataset -> matrix over that dataset's runs alone; filled when the runs span several datasets, whose pooled
+    # ranks mostly sort the datasets (CIFAR-10 runs have lower accuracy and input centroids than Fashion-MNIST ones)
+    correlations_by_dataset: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -761,6 +764,7 @@ class Comparison:
             "rows": self.rows,
             "correlation": "Spearman rank correlation (average ranks for ties) over runs where both values exist",
             "correlations": self.correlations,
+            "correlations_by_dataset": self.correlations_by_dataset,
             "layer_correlations": self.layer_correlations,
             "band_matrices": [matrix.to_dict() for matrix in self.band_matrices],
             "notes": self.notes,
@@ -818,10 +822,21 @@ def compare_sweep(
         columns=columns,
         metric_columns=metric_columns,
         correlations=correlation_matrix(rows, metric_columns),
+        correlations_by_dataset=correlations_within_datasets(rows, metric_columns),
         layer_correlations=layer_correlations(rows, layer_columns),
         band_matrices=matrices,
         notes=notes,
     )
+
+
+def correlations_within_datasets(rows: Sequence[dict], columns: Sequence[str]) -> dict[str, dict[str, dict[str, dict]]]:
+    """One correlation matrix per dataset when the rows hold more than one; empty for a single dataset."""
+    datasets = _unique(row["dataset"] for row in rows)
+    if len(datasets) < 2:
+        return {}
+    return {
+        dataset: correlation_matrix([row for row in rows if row["dataset"] == dataset], columns) for dataset in datasets
+    }
 
 
 def run_row(
@@ -988,10 +1003,18 @@ def format_markdown(comparison: Comparison) -> str:
         "",
     ]
     metric = comparison.metric_columns
-    correlation_rows = [
-        [name] + [_rho_cell(comparison.correlations[name][other]) for other in metric] for name in metric
-    ]
-    lines += _markdown_table(["", *metric], correlation_rows)
+    for dataset, matrix in comparison.correlations_by_dataset.items():
+        lines += [f"### {dataset_label(dataset)} runs only", ""]
+        lines += _correlation_table(matrix, metric) + [""]
+    if comparison.correlations_by_dataset:
+        lines += [
+            "### All runs pooled",
+            "",
+            "Over several datasets the pooled ranks mostly sort the datasets (their accuracies and input centroids "
+            "differ), so read the per-dataset matrices above for within-dataset links.",
+            "",
+        ]
+    lines += _correlation_table(comparison.correlations, metric)
     if comparison.layer_correlations:
         lines += ["", "## Input centroid vs each layer's mean kernel centroid", ""]
         layer_rows = [[entry["layer"], _rho_cell(entry)] for entry in comparison.layer_correlations]
@@ -1059,6 +1082,11 @@ def _md_cell(column: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _correlation_table(matrix: dict[str, dict[str, dict]], metric: Sequence[str]) -> list[str]:
+    rows = [[name] + [_rho_cell(matrix[name][other]) for other in metric] for name in metric]
+    return _markdown_table(["", *metric], rows)
 
 
 def _rho_cell(entry: dict) -> str:

@@ -124,7 +124,7 @@ def mean_band_curve(curves: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
 
 def label_variants(summaries: Sequence[VariantSummary], fields: Sequence[str]) -> None:
     """Name each variant by the fields that differ between variants of its dataset (e.g. ``conv=bandpass:gabor@stem``),
-    ``baseline`` when nothing differs."""
+    leaving out unset ones (``spectral_reg=none``) where set ones remain; ``baseline`` when nothing differs."""
     varying = [
         name
         for name in fields
@@ -132,7 +132,9 @@ def label_variants(summaries: Sequence[VariantSummary], fields: Sequence[str]) -
         and len({json.dumps(summary.identity.get(name), default=str) for summary in summaries}) > 1
     ]
     for summary in summaries:
-        parts = [_field_text(name, summary.identity.get(name)) for name in varying]
+        # an option left unset (None: no regularizer, say) is named only when nothing else tells the variant apart
+        given = [name for name in varying if summary.identity.get(name) is not None]
+        parts = [_field_text(name, summary.identity.get(name)) for name in (given or varying)]
         summary.label = ", ".join(parts) or "baseline"
 
 

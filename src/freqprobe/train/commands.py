@@ -62,8 +62,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--processes",
         metavar="N",
         help="data-parallel ranks on this machine, as torchrun --nproc_per_node=N would start them; 'auto' = one "
-        "per core (on a small CPU one single-threaded process per core is faster than one process with many "
-        "threads); default 1",
+        "per core; default 1",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")

@@ -1,8 +1,8 @@
 """``freqprobe sweep --jobs K`` (and ``reproduce --jobs K``): K shards of a sweep at once on one machine.
 
 Each job is a child ``freqprobe`` process running one sub-shard, pinned to its own share of the cores, so a 2-core
-CPU trains two runs side by side with one thread each. That is faster than one run after another with two threads
-each, because a small network's two threads spend much of each step waiting on one another (BENCHMARKS.md). Within
+CPU trains two runs side by side with one thread each (measured 1.1x faster than one after the other with two
+threads each on two CIFAR-10 runs, BENCHMARKS.md). Within
 ``--shard i/n``, job j of K takes the grid points with index % (n K) == i + n j: together exactly shard i's points.
 
 The children share the output folder through the sweep's per-run locks; each writes its log to

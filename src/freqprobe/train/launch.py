@@ -3,8 +3,8 @@
 The command starts N copies of itself with the environment torchrun would give them (``MASTER_ADDR`` on the
 loopback, a free ``MASTER_PORT``, ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``), so each copy
 takes the same code path as under ``torchrun --nproc_per_node=N`` (gloo on CPU, NCCL on CUDA) and rank 0 alone writes
-the run folder. On a small CPU this is the fast path: one process per core with one thread each keeps every core
-busy, where two threads of one process spend much of their time waiting on each other (BENCHMARKS.md).
+the run folder. On the 2-core project machine it was measured slower than one process with two threads
+(BENCHMARKS.md); it is there for machines and GPUs where data parallelism pays, without typing torchrun.
 
 Only rank 0 prints; another rank's error output is kept and shown if that rank fails. When one rank fails the others
 are stopped, so nobody waits forever in a collective.

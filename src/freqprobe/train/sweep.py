@@ -575,8 +575,8 @@ def add_sweep_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         metavar="K",
-        help="train K runs of this shard side by side, each a child process pinned to its share of the cores "
-        "(on a 2-core CPU --jobs 2 beats one run at a time with two threads); logs in DIR/logs/",
+        help="train K runs of this shard side by side, each a child process pinned to its share of the cores; "
+        "logs in DIR/logs/",
     )
     parser.add_argument("--data-dir", help="data root on this machine (overrides the spec's data_dir)")
 
