@@ -29,7 +29,9 @@ PROCESSES_FLAG = "--processes"
 def processes_value(text: str) -> int:
     """``--processes`` as a count: a positive integer, or ``auto`` for one process per available core."""
     if text == "auto":
-        return max(1, available_core_count())
+        from freqprobe.train.fastpaths import available_cores
+
+        return max(1, available_cores())
     try:
         count = int(text)
     except ValueError:
@@ -37,12 +39,6 @@ def processes_value(text: str) -> int:
     if count < 1:
         raise ConfigError(f"--processes {count} must be at least 1")
     return count
-
-
-def available_core_count() -> int:
-    from freqprobe.train.fastpaths import available_cores
-
-    return available_cores()
 
 
 def remove_option(argv: list[str], flag: str) -> list[str]:
