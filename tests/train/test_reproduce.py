@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from freqprobe.errors import ConfigError
-from freqprobe.train import reproduce
+from freqprobe.train import reproduce, sweep
 from freqprobe.train.config import TrainConfig
 from freqprobe.train.reproduce import ORIGINAL_ROWS, build_spec, write_reproduce_table
 from freqprobe.train.sweep import expand_grid, load_spec, run_sweep
@@ -109,6 +110,42 @@ def test_the_experiment_specs_are_the_reproduce_sweeps(name):
     seeds = len({run.config["seed"] for run in spec_runs})
     built = expand_grid(build_spec(datasets, model="resnet20", preset="fast", seeds=seeds))
     assert [(run.name, run.config) for run in spec_runs] == [(run.name, run.config) for run in built]
+
+
+def test_set_passes_any_other_training_option_to_every_run_over_the_preset():
+    settings = reproduce.parse_settings(["cutout=0", "val-fraction=0.2", "tta_flip=false", "padding_mode=zero"])
+    assert settings == {"cutout": 0, "val_fraction": 0.2, "tta_flip": False, "padding_mode": "zero"}
+    runs = expand_grid(build_spec([JPEG], model="resnet20", preset="fast", settings=settings))
+    assert {(run.config["cutout"], run.config["val_fraction"], run.config["tta_flip"]) for run in runs} == {
+        (0, 0.2, False)
+    }
+    assert {run.config["tta_translate"] for run in runs} == {2}  # what --set leaves alone comes from the preset
+
+
+@pytest.mark.parametrize("item, fragment", [
+    ("cutout", "write KEY=VALUE"),
+    ("cutuot=0", "unknown training option 'cutuot'; did you mean 'cutout'?"),
+    ("epochs=3", "epochs is not set this way; use --epochs"),
+    ("filter=blur:2", "the table sweeps the original rows' filters"),
+])  # fmt: skip
+def test_bad_set_items_fail_in_one_line(item, fragment):
+    with pytest.raises(ConfigError) as error:
+        reproduce.parse_settings([item])
+    assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_committed_cifar_reproduce_is_described_by_its_documented_command(tmp_path):
+    # results/reproduce-cifar10-jpeg-resnet20-2ep-10k/COMMANDS.md: made with the preset of its day, re-run with pins
+    folder = REPO / "results" / "reproduce-cifar10-jpeg-resnet20-2ep-10k"
+    recorded = json.loads((folder / "sweep.json").read_text())
+    (tmp_path / "sweep.json").write_text(json.dumps(recorded))
+    pins = reproduce.parse_settings(["val_fraction=0.2", "cutout=0", "tta_translate=0"])
+    spec = build_spec(recorded["grid"]["dataset"], model="resnet20", preset="fast", epochs=2, subset=10000,
+                      settings=pins)  # fmt: skip
+    sweep.record_sweep(tmp_path, spec, expand_grid(spec))  # raises if any run's configuration differs
+    unpinned = build_spec(recorded["grid"]["dataset"], model="resnet20", preset="fast", epochs=2, subset=10000)
+    with pytest.raises(ConfigError, match="holds a different sweep"):
+        sweep.record_sweep(tmp_path, unpinned, expand_grid(unpinned))
 
 
 @pytest.mark.parametrize("kwargs, fragment", [

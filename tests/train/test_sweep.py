@@ -109,6 +109,38 @@ def test_a_preset_is_resolved_per_dataset():
     assert "preset fast" in settings and "subset" not in settings
 
 
+def test_per_dataset_tables_set_fields_for_one_dataset_only():
+    spec = spec_from_dict({
+        "base": {"epochs": 1, "preset": "fast"},
+        "grid": {"datasets": ["fashion-mnist", "cifar10"], "seeds": [0]},
+        "per_dataset": {"cifar10": {"epochs": 5, "val_fraction": 0.3, "cutout": 0}},
+    })  # fmt: skip
+    fmnist, cifar = expand_grid(spec)
+    assert (fmnist.config["epochs"], cifar.config["epochs"]) == (1, 5)  # over [base]
+    assert (fmnist.config["val_fraction"], cifar.config["val_fraction"]) == (0.1, 0.3)  # over the preset
+    assert cifar.config["cutout"] == 0 and cifar.config["tta_translate"] == 2  # the rest of the preset stays
+    assert (fmnist.name, cifar.name) == ("fashion-mnist__resnet20__none__seed0", "cifar10__resnet20__none__seed0")
+
+
+GOOD_SPEC = "[base]\nepochs = 1\n[grid]\ndatasets = ['fashion-mnist']\nseeds = [0]\n"
+
+
+@pytest.mark.parametrize("text, fragments", [
+    (GOOD_SPEC + "[per_dataset.mnist]\nepochs = 2\n",
+     ["bad.toml:6", "[per_dataset.\"mnist\"] names a dataset this sweep does not train", "its datasets: fashion-mnist"]),
+    (GOOD_SPEC + '[per_dataset."fashion-mnist"]\nepohcs = 2\n',
+     ["bad.toml:7", "unknown field 'epohcs'", "did you mean 'epochs'"]),
+    (GOOD_SPEC + '[per_dataset."fashion-mnist"]\nseed = 2\n', ["bad.toml:7", "'seed' is set in both", "[grid]"]),
+    (GOOD_SPEC + '[per_dataset."fashion-mnist"]\ndataset = "cifar10"\n', ["unknown field 'dataset'"]),
+    ("per_dataset = 3\n" + GOOD_SPEC, ["bad.toml:1", "per_dataset must hold one table per dataset"]),
+])  # fmt: skip
+def test_bad_per_dataset_tables_fail_in_one_line(tmp_path, text, fragments):
+    path = write_spec(tmp_path / "bad.toml", text)
+    message = one_line_error(lambda: expand_grid(load_spec(path)))
+    for fragment in fragments:
+        assert fragment in message
+
+
 # ------------------------------------------------------------------------------------------------ sharding
 
 
@@ -220,6 +252,32 @@ def test_reusing_an_output_folder_for_a_changed_spec_is_refused(tmp_path):
         run_sweep(make_spec(base={"epochs": 2}), tmp_path, run_fn=FakeTrainer(), log=QUIET)
     message = str(error.value)
     assert "epochs=1" in message and "2" in message and "another --out" in message and "\n" not in message
+
+
+def test_a_field_added_later_counts_as_its_default_when_the_record_lacks_it(tmp_path):
+    run_sweep(make_spec(base={"epochs": 1}), tmp_path, run_fn=FakeTrainer(), log=QUIET)
+    record = json.loads((tmp_path / "sweep.json").read_text())
+    for config in record["runs"].values():
+        del config["cutout"]  # as written by a freqprobe that had no cutout yet
+    (tmp_path / "sweep.json").write_text(json.dumps(record))
+    unchanged = FakeTrainer()
+    run_sweep(make_spec(base={"epochs": 1, "cutout": 0}), tmp_path, run_fn=unchanged, log=QUIET)
+    assert unchanged.names == []  # the default: the same runs, all complete
+    with pytest.raises(ConfigError, match=r"had cutout=0, test-spec gives 8; use another --out"):
+        run_sweep(make_spec(base={"epochs": 1, "cutout": 8}), tmp_path, run_fn=FakeTrainer(), log=QUIET)
+
+
+@pytest.mark.parametrize("spec_name, folder", [
+    ("bandpass.toml", "results/bandpass/conv"),
+    ("bandpass_reg.toml", "results/bandpass/reg"),
+])  # fmt: skip
+def test_the_committed_band_pass_specs_still_describe_their_committed_results(tmp_path, spec_name, folder):
+    # the commands in results/bandpass/COMMANDS.md must resume these folders, not refuse them or retrain
+    (tmp_path / "sweep.json").write_bytes((REPO / folder / "sweep.json").read_bytes())
+    spec = load_spec(REPO / "experiments" / spec_name)
+    sweep.record_sweep(tmp_path, spec, expand_grid(spec))
+    recorded = json.loads((REPO / folder / "sweep.json").read_text())["runs"]
+    assert {run.name for run in expand_grid(spec)} == set(recorded)
 
 
 def test_a_grown_grid_adds_runs_to_the_same_folder(tmp_path):

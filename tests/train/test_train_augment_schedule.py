@@ -1,4 +1,4 @@
-"""Batched augmentation equals per-image slicing/flipping; schedules give known values at known steps."""
+"""Batched augmentation equals per-image slicing/flipping/cutting; schedules give known values at known steps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import torch
 import torch.nn.functional as F
 
 from freqprobe.train import config_from_dict
-from freqprobe.train.augment import augment_batch, crop_at, flip_where, random_crop, sample_offsets
+from freqprobe.train.augment import (
+    augment_batch,
+    crop_at,
+    cutout,
+    cutout_mask,
+    flip_where,
+    random_crop,
+    sample_offsets,
+)
 from freqprobe.train.rng import derive_seed, generator
 from freqprobe.train.schedule import learning_rate
 
@@ -63,6 +71,60 @@ def test_augment_batch_flips_about_half_and_is_reproducible():
     assert torch.equal(once[flipped], images[flipped].flip(-1))
     assert 150 < int(flipped.sum()) < 250
     assert torch.equal(augment_batch(images, generator(0, "augment", 3), 0, flip=False), images)
+
+
+def reference_cutout_mask(height, width, size, centre):
+    """The square by a per-pixel loop: pixel (r, c) is cut when it lies in [cy - size//2, cy - size//2 + size)."""
+    cy, cx = centre
+    top, left = cy - size // 2, cx - size // 2
+    mask = torch.zeros(height, width, dtype=torch.bool)
+    for r in range(height):
+        for c in range(width):
+            mask[r, c] = top <= r < top + size and left <= c < left + size
+    return mask
+
+
+@pytest.mark.parametrize("size", [1, 4, 5, 12])
+def test_cutout_mask_is_the_square_around_the_drawn_centre_clipped_at_the_borders(size):
+    height, width, count = 9, 11, 200
+    mask = cutout_mask(count, height, width, size, generator(3, "augment", 0))
+    # the same generator state draws the same centres: rows first, then columns
+    replay = generator(3, "augment", 0)
+    rows = torch.randint(0, height, (count,), generator=replay)
+    cols = torch.randint(0, width, (count,), generator=replay)
+    assert mask.shape == (count, 1, height, width)
+    for i in range(count):
+        assert torch.equal(mask[i, 0], reference_cutout_mask(height, width, size, (int(rows[i]), int(cols[i]))))
+    areas = mask.flatten(1).sum(1)
+    assert int(areas.max()) == min(size, height) * min(size, width)  # some squares lie wholly inside
+    if size > 1:  # a 1x1 square always lies inside
+        assert int(areas.min()) < size * size  # and some are clipped by an edge
+
+
+def test_cutout_fills_the_square_with_the_channel_values_and_keeps_the_rest():
+    images = torch.rand(50, 3, 8, 8)
+    fill = torch.tensor([0.1, 0.2, 0.3])
+    cut = cutout(images, 4, generator(1, "augment", 2), fill)
+    mask = cutout_mask(50, 8, 8, 4, generator(1, "augment", 2)).expand_as(images)
+    assert torch.equal(cut[~mask], images[~mask])
+    expected = fill.reshape(1, 3, 1, 1).expand_as(images)[mask]
+    assert torch.equal(cut[mask], expected)
+    assert torch.equal(cutout(images, 0, generator(1, "augment", 2), fill), images)
+    zero_filled = cutout(images, 4, generator(1, "augment", 2))
+    assert torch.equal(zero_filled[mask], torch.zeros(int(mask.sum())))
+    assert cut.dtype == images.dtype and zero_filled.shape == images.shape
+
+
+def test_augment_batch_cuts_out_after_crop_and_flip():
+    images = known_images(n=40, c=2, h=8, w=8) + 1.0  # no zero pixel before the cut
+    fill = torch.tensor([0.0, 0.0])
+    out = augment_batch(images, generator(0, "augment", 1), 2, True, "reflect", cutout_size=3, cutout_fill=fill)
+    replay = generator(0, "augment", 1)
+    expected = augment_batch(images, replay, 2, True, "reflect")
+    expected = cutout(expected, 3, replay, fill)
+    assert torch.equal(out, expected)
+    zeros = (out == 0).all(dim=1).flatten(1).sum(1)
+    assert int(zeros.min()) >= 1 and int(zeros.max()) == 9
 
 
 def test_derived_seeds_differ_per_stream_epoch_and_rank():

@@ -56,6 +56,15 @@ def test_unset_flags_do_not_override_the_file(tmp_path):
     assert (config.val_fraction, config.split_seed, config.nesterov) == (0.1, 3, False)
 
 
+def test_cifar_fast_preset_is_the_measured_recipe():
+    # BENCHMARKS.md measures exactly this recipe; a change here must be measured again
+    values = preset_values("fast", "cifar10")
+    assert values == {**preset_values("fast", "folder:x"), "preset": "fast"}
+    assert (values["epochs"], values["val_fraction"], values["cutout"], values["tta_translate"]) == (40, 0.1, 10, 2)
+    assert values["tta_flip"] is True and values["model"] == "resnet20"
+    assert "cutout" not in preset_values("fast", "fashion-mnist")  # Fashion-MNIST's recipe is unchanged
+
+
 def test_preset_kinds_cover_folder_datasets():
     assert dataset_kind("folder:../shared/data/cifar10-jpeg.tar.gz") == "folder"
     assert preset_values("fast", "folder:x")["model"] == "resnet20"
@@ -76,6 +85,8 @@ def test_preset_kinds_cover_folder_datasets():
         ({"nesterov": "yes"}, "nesterov must be true or false"),
         ({"momentum": 0.0}, "nesterov = true needs momentum > 0"),
         ({"device": "tpu"}, "device must be auto, cpu, cuda or cuda:N"),
+        ({"cutout": -1}, "cutout must be an integer >= 0, got -1"),
+        ({"tta_translate": 1.5}, "tta_translate must be an integer >= 0, got 1.5"),
         ({"lr_max": 1.0}, "unknown config key 'lr_max'; valid keys: dataset, model"),
     ],
 )

@@ -211,6 +211,38 @@ def test_unknown_names_fail_before_writing_anything(flag, value, message, shared
     assert not (tmp_path / "r").exists()
 
 
+def test_cutout_and_shift_tta_train_and_the_test_accuracy_is_the_mean_over_the_views(shared_data, tmp_path):
+    from freqprobe.data import load_splits
+    from freqprobe.train.evaluate import tta_views
+    from freqprobe.train.prepare import _take_first
+
+    settings = {**tiny_settings(shared_data), "epochs": 2, "subset": 1000, "lr": 0.1, "cutout": 10, "tta_flip": True,
+                "tta_translate": 2, "precision": "fp32", "channels_last": False}  # fmt: skip
+    metrics = run_training(config_from_dict(settings), tmp_path / "run", progress=False)
+    assert metrics["tta_translate"] == 2 and metrics["tta_flip"] is True
+    assert metrics["test_accuracy"] > 0.3  # chance is 0.1
+    # the reported test accuracy is the saved model's, averaged over the 6 views, recomputed here independently
+    model = load_weights(create_model("resnet20", in_channels=1), tmp_path / "run" / "model.safetensors").eval()
+    test = _take_first(load_splits("fashion-mnist", root=shared_data).test, 200)
+    images = test.images.float() / 255
+    with torch.no_grad():
+        logits = torch.stack([model(view) for view in tta_views(images, True, 2)]).mean(0)
+    accuracy = (logits.argmax(1) == test.labels).double().mean().item()
+    assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1.5 / 200)  # at most one borderline image
+
+
+def test_a_cutout_larger_than_the_images_fails_in_one_line_before_training(shared_data, tmp_path, capsys):
+    argv = ["train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--subset", "256",
+            "--limit-eval", "100", "--out", str(tmp_path / "r"), "--no-progress"]  # fmt: skip
+    assert main([*argv, "--cutout", "29"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # the start-up lines, then the error
+    errors = [line for line in err if line.startswith("freqprobe: error:")]
+    assert errors == [err[-1]] and "cutout=29 is larger than the 28x28 images; use at most 28" in err[-1]
+    assert not (tmp_path / "r" / "metrics.jsonl").exists() and not (tmp_path / "r" / "config.json").exists()
+    assert main([*argv, "--tta-translate", "28"]) == 2
+    assert "tta_translate=28 shifts the 28x28 images out of view" in capsys.readouterr().err
+
+
 def test_subset_is_stratified_and_ordered():
     from freqprobe.train.prepare import stratified_first
 

@@ -1,4 +1,4 @@
-"""Batched augmentation on whole (N, C, H, W) tensors: random crop with padding and horizontal flip.
+"""Batched augmentation on whole (N, C, H, W) tensors: random crop with padding, horizontal flip and cutout.
 
 No per-image Python: a crop is one advanced-indexing gather over the padded batch, a flip one ``torch.where``.
 The training images are already filtered when they arrive here ("filter before augmentation"), so the padding is
@@ -62,15 +62,63 @@ def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     return flip_where(images, mask)
 
 
+def cutout_mask(
+    count: int, height: int, width: int, size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """(count, 1, H, W) bool, True inside one ``size`` x ``size`` square per image, clipped at the borders.
+
+    The square's centre is uniform over the image, so squares near an edge are partly outside it (DeVries & Taylor
+    2017, "Improved Regularization of Convolutional Neural Networks with Cutout"); rows ``cy - size // 2`` to
+    ``cy - size // 2 + size - 1`` (and likewise columns) are covered.
+    """
+    centres = torch.stack(
+        [
+            torch.randint(0, height, (count,), generator=generator, device=generator.device),
+            torch.randint(0, width, (count,), generator=generator, device=generator.device),
+        ],
+        dim=1,
+    )
+    top_left = centres - size // 2
+    rows = torch.arange(height, device=generator.device)[None, :] - top_left[:, 0, None]  # (N, H)
+    cols = torch.arange(width, device=generator.device)[None, :] - top_left[:, 1, None]  # (N, W)
+    inside_rows = (rows >= 0) & (rows < size)
+    inside_cols = (cols >= 0) & (cols < size)
+    return (inside_rows[:, :, None] & inside_cols[:, None, :])[:, None]
+
+
+def cutout(
+    images: torch.Tensor, size: int, generator: torch.Generator, fill: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Replace one random ``size`` x ``size`` square per image by ``fill`` (per-channel, shape (C,); default 0).
+
+    The training engine fills with the training images' channel means, which the model's normalization maps to 0:
+    the paper's zero-masking, done before normalization.
+    """
+    if size == 0:
+        return images
+    n, channels, height, width = images.shape
+    mask = cutout_mask(n, height, width, size, generator).to(images.device)
+    if fill is None:
+        fill_values = torch.zeros((), dtype=images.dtype, device=images.device)
+    else:
+        fill_values = fill.to(device=images.device, dtype=images.dtype).reshape(1, channels, 1, 1)
+    return torch.where(mask, fill_values, images)
+
+
 def augment_batch(
     images: torch.Tensor,
     generator: torch.Generator,
     crop_padding: int,
     flip: bool,
     padding_mode: str = "reflect",
+    cutout_size: int = 0,
+    cutout_fill: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Random crop (if ``crop_padding`` > 0) then random horizontal flip (if ``flip``) of a whole batch."""
+    """Random crop (if ``crop_padding`` > 0), random horizontal flip (if ``flip``), then cutout (if
+    ``cutout_size`` > 0) of a whole batch."""
     images = random_crop(images, crop_padding, generator, padding_mode)
     if flip:
         images = random_flip(images, generator)
+    if cutout_size:
+        images = cutout(images, cutout_size, generator, cutout_fill)
     return images

@@ -122,7 +122,14 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     augment.add_argument("--crop-padding", type=int, metavar="P", help="random-crop padding in pixels (4)")
     augment.add_argument("--padding-mode", choices=("reflect", "zero"), help="random-crop padding fill (reflect)")
     augment.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (on)")
+    augment.add_argument("--cutout", type=int, metavar="S", help="cut one SxS square out of each training image (0: off)")
     augment.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=None, help="flip TTA at eval")
+    augment.add_argument(
+        "--tta-translate",
+        type=int,
+        metavar="T",
+        help="final evaluation also averages over shifts by (+T, +T) and (-T, -T) pixels (0: off)",
+    )
     augment.add_argument("--eval-batch-size", type=int, metavar="B", help="evaluation batch size (256)")
 
     speed = parser.add_argument_group("speed")

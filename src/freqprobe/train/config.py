@@ -50,7 +50,9 @@ class TrainConfig:
     crop_padding: int = 4
     padding_mode: str = "reflect"  # "reflect" | "zero": how random-crop padding is filled
     flip: bool = True
+    cutout: int = 0  # side of the square cut out of every training image (pixels); 0: off
     tta_flip: bool = False
+    tta_translate: int = 0  # test-time augmentation also over shifts by (+t, +t) and (-t, -t) pixels; 0: off
     seed: int = 0
     val_fraction: float = 0.2
     split_seed: int = 0
@@ -208,7 +210,9 @@ def _validate(config: TrainConfig) -> None:
     _check_int(config, "crop_padding", minimum=0)
     _check_choice(config, "padding_mode", PADDING_MODES)
     _check_type(config, "flip", bool)
+    _check_int(config, "cutout", minimum=0)
     _check_type(config, "tta_flip", bool)
+    _check_int(config, "tta_translate", minimum=0)
     _check_int(config, "seed", minimum=0)
     _check_float_range(config, "val_fraction", 0.0, 1.0, low_open=True, high_open=True)
     _check_int(config, "split_seed", minimum=0)

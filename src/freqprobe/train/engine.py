@@ -160,6 +160,7 @@ class _Run:
             f"{tuple(data.train_images.shape[1:])}, filter {data.input_filter.spec!r} applied once before "
             f"augmentation ({data.seconds:.1f} s)"
         )
+        _check_fits_images(self.config, tuple(data.train_images.shape[-2:]))
         self.model = self._build_model(data, saved)
         self.regularizer = self._build_regularizer(self.model)
         self.kernel_tracker = self._build_kernel_tracker()
@@ -444,6 +445,8 @@ class _Run:
                 self.config.crop_padding,
                 self.config.flip,
                 self.config.padding_mode,
+                cutout_size=self.config.cutout,
+                cutout_fill=data.mean,
             )
         device = self.fast.torch_device
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
@@ -485,7 +488,9 @@ class _Run:
             record.update(self.regularizer.summary(self.model))
         return record
 
-    def _evaluate(self, images: torch.Tensor, labels: torch.Tensor, tta_flip: bool) -> EvalCounts:
+    def _evaluate(
+        self, images: torch.Tensor, labels: torch.Tensor, tta_flip: bool, tta_translate: int = 0
+    ) -> EvalCounts:
         counts = evaluate(
             self.model,
             images,
@@ -493,6 +498,7 @@ class _Run:
             self.fast,
             batch_size=self.config.eval_batch_size,
             tta_flip=tta_flip,
+            tta_translate=tta_translate,
             shard=(self.context.rank, self.context.world_size),
         )
         return EvalCounts.from_list(self.context.sum(counts.as_list(), self.fast.torch_device))
@@ -506,10 +512,10 @@ class _Run:
 
     def _finish(self, history: list[dict]) -> dict:
         """Test (and, with TTA, validation) accuracy, then model.safetensors and metrics.json (last)."""
-        tta = self.config.tta_flip
-        test = self._evaluate(self.data.test_images, self.data.test_labels, tta_flip=tta)
-        if tta:
-            val = self._evaluate(self.data.val_images, self.data.val_labels, tta_flip=True)
+        flip, translate = self.config.tta_flip, self.config.tta_translate
+        test = self._evaluate(self.data.test_images, self.data.test_labels, flip, translate)
+        if flip or translate:
+            val = self._evaluate(self.data.val_images, self.data.val_labels, flip, translate)
             val_accuracy, val_loss = val.accuracy, val.loss
         else:
             val_accuracy, val_loss = history[-1]["val_accuracy"], history[-1]["val_loss"]
@@ -549,6 +555,7 @@ class _Run:
             "val_accuracy": val_accuracy,
             "val_loss": val_loss,
             "tta_flip": config.tta_flip,
+            "tta_translate": config.tta_translate,
             "final_train_loss": history[-1]["train_loss"],
             "final_train_accuracy": history[-1]["train_accuracy"],
             "epochs": len(history),
@@ -614,3 +621,18 @@ def weights_digest(model: nn.Module) -> str:
         digest.update(key.encode())
         digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def _check_fits_images(config: TrainConfig, size: tuple[int, int]) -> None:
+    """Augmentation sizes that cannot work on images of ``size`` (H, W) fail before any training."""
+    height, width = size
+    if config.cutout > min(height, width):
+        raise ConfigError(
+            f"cutout={config.cutout} is larger than the {height}x{width} images; use at most {min(height, width)} "
+            "(about half the side is usual, e.g. --cutout 12 for 32x32)"
+        )
+    if config.tta_translate >= min(height, width):
+        raise ConfigError(
+            f"tta_translate={config.tta_translate} shifts the {height}x{width} images out of view; use at most "
+            f"{min(height, width) - 1} (1 or 2 pixels is usual)"
+        )

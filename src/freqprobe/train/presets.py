@@ -31,6 +31,19 @@ _FAST_COMMON: dict[str, Any] = {
     "flip": True,
 }
 
+# 32x32 colour. A 90/10 split and cutout against the overfitting of the 80/20, cutout-free 78-epoch recipe (96.6%
+# train, 88.85% test), and the final evaluation averaged over flips and 2-pixel shifts (6 views)
+_FAST_CIFAR: dict[str, Any] = {
+    **_FAST_COMMON,
+    "epochs": 40,
+    "lr": 0.2,
+    "crop_padding": 4,
+    "cutout": 10,
+    "val_fraction": 0.1,
+    "tta_flip": True,
+    "tta_translate": 2,
+}
+
 _ORIGINAL: dict[str, Any] = {
     "model": "resnet18",
     "schedule": "step",
@@ -57,11 +70,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "fashion-mnist": {
             **_FAST_COMMON, "epochs": 11, "lr": 0.2, "crop_padding": 2, "tta_flip": True, "val_fraction": 0.1,
         },
-        # 78 epochs of 29-34 s (measured with --processes 2; one process with two threads runs them as fast) fit
-        # 45 minutes: 88.85% in 42 min 55 s (BENCHMARKS.md; the 90% target is not met)
-        "cifar10": {**_FAST_COMMON, "epochs": 78, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
+        "cifar10": dict(_FAST_CIFAR),
         # a folder dataset is most often the CIFAR-10 JPEG copy: use the CIFAR-10 recipe
-        "folder": {**_FAST_COMMON, "epochs": 78, "lr": 0.2, "crop_padding": 4, "tta_flip": True},
+        "folder": dict(_FAST_CIFAR),
     },
     "original": {kind: dict(_ORIGINAL) for kind in DATASET_KINDS},
 }

@@ -187,11 +187,13 @@ def build_spec(
     preset: str | None = None,
     subset: int | None = None,
     limit_eval: int | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> SweepSpec:
     """The sweep spec of the original table: datasets x the original rows' filters x seeds 0..seeds-1.
 
     ``epochs`` and ``preset`` left at None take the engine's defaults, which the printed table states.
     ``subset`` and ``limit_eval`` (training / evaluation images) make a quick check, not the real table.
+    ``settings`` (``--set KEY=VALUE``) are further training options for every run, over the preset.
     """
     if seeds < 1:
         raise ConfigError(f"--seeds {seeds}: give at least 1 seed")
@@ -200,6 +202,7 @@ def build_spec(
     base: dict[str, Any] = {"model": model}
     optional = {"epochs": epochs, "preset": preset, "subset": subset, "limit_eval": limit_eval}
     base.update({key: value for key, value in optional.items() if value is not None})
+    base.update(settings or {})
     grid = {
         "datasets": _validated_datasets(datasets),
         "filters": [row.filter for row in ORIGINAL_ROWS],
@@ -322,9 +325,58 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", help="training preset passed to every run, e.g. fast")
     parser.add_argument("--subset", type=int, metavar="N", help="train on the first N images: a quick check only")
     parser.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on N val/test images: a quick check")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other training option for every run, as in a config file (repeatable), e.g. --set cutout=0 "
+        "--set val_fraction=0.2",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_sweep_options(parser)
     parser.set_defaults(handler=_reproduce_command)
+
+
+# options with a flag of their own, or that the table itself sweeps
+_NOT_SETTABLE = {"dataset": "--dataset", "filter": None, "seed": "--seeds", "model": "--model", "epochs": "--epochs",
+                 "preset": "--preset", "subset": "--subset", "limit_eval": "--limit-eval"}  # fmt: skip
+
+
+def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` items as config values: VALUE is read as a TOML value (``0.2``, ``true``, ``"x"``), or
+    else taken as a string; ``-`` in KEY may stand for ``_``.
+
+    Raises:
+        ConfigError: no ``=``, an unknown key (with the closest valid one), or a key with its own flag.
+    """
+    import difflib
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    from freqprobe.train.config import FIELD_NAMES
+
+    settings: dict[str, Any] = {}
+    for item in items or []:
+        key, equals, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not equals or not key:
+            raise ConfigError(f"--set {item!r}: write KEY=VALUE, e.g. --set cutout=0")
+        if key in _NOT_SETTABLE:
+            flag = _NOT_SETTABLE[key]
+            instead = f"use {flag}" if flag else "the table sweeps the original rows' filters"
+            raise ConfigError(f"--set {item!r}: {key} is not set this way; {instead}")
+        if key not in FIELD_NAMES:
+            close = difflib.get_close_matches(key, FIELD_NAMES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"--set {item!r}: unknown training option {key!r}; {hint}valid: {', '.join(FIELD_NAMES)}")
+        try:
+            settings[key] = tomllib.loads(f"value = {text.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            settings[key] = text.strip()
+    return settings
 
 
 def _reproduce_command(args: argparse.Namespace, run_fn: RunFn | None = None) -> int:
@@ -336,6 +388,7 @@ def _reproduce_command(args: argparse.Namespace, run_fn: RunFn | None = None) ->
         preset=args.preset,
         subset=args.subset,
         limit_eval=args.limit_eval,
+        settings=parse_settings(args.set),
     )
     if args.shard:
         parse_shard(args.shard)  # a bad shard fails before the data check

@@ -7,10 +7,15 @@ A spec is a TOML file with two tables::
     preset = "fast"
 
     [grid]                        # lists; the runs are their Cartesian product
-    datasets = ["fashion-mnist"]  # datasets, models, filters, seeds: plural aliases of the TrainConfig fields
+    datasets = ["fashion-mnist", "cifar10"]  # datasets, models, filters, seeds: plural aliases of the fields
     filters = ["none", "blur:2", "highpass:2"]
     seeds = [0, 1, 2]
     antialias = [false, true]     # any other TrainConfig field
+
+    [per_dataset.cifar10]         # optional: fields for the runs of one dataset only (over [base])
+    epochs = 20
+
+A run trains with: defaults < its dataset's preset recipe < [base] < [per_dataset."<its dataset>"] < its grid values.
 
 The output folder ``DIR`` holds::
 
@@ -58,7 +63,7 @@ GRID_ALIASES = {"datasets": "dataset", "models": "model", "filters": "filter", "
 NAMED_FIELDS = ("dataset", "model", "filter", "seed")
 # Fields that may differ between the machines sharing one sweep without changing what a run computes.
 MACHINE_LOCAL_FIELDS = frozenset({"data_dir"})
-SPEC_TABLES = ("base", "grid")
+SPEC_TABLES = ("base", "grid", "per_dataset")
 RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds")
 
 RunFn = Callable[..., dict]
@@ -102,6 +107,12 @@ class SweepSpec:
     base: dict[str, Any]
     grid: dict[str, list]  # TrainConfig field names in canonical order: dataset, model, filter, others, seed
     source: str = "sweep spec"  # names the spec in error messages and in results.md
+    per_dataset: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> fields of its runs only
+
+    def settings_for(self, swept: dict[str, Any]) -> dict[str, Any]:
+        """What one grid point sets: [base] < its dataset's [per_dataset] table < its grid values."""
+        dataset = swept.get("dataset", self.base.get("dataset"))
+        return {**self.base, **self.per_dataset.get(dataset, {}), **swept}
 
 
 @dataclass(frozen=True)
@@ -147,7 +158,8 @@ def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: s
     for key in document:
         if key not in SPEC_TABLES:
             raise ConfigError(
-                f"{where(None, key)}: unknown table or key {key!r}; a sweep spec has only [base] and [grid]"
+                f"{where(None, key)}: unknown table or key {key!r}; a sweep spec has only [base], [grid] and "
+                "[per_dataset.NAME] tables"
             )
     base = document.get("base", {})
     grid = document.get("grid")
@@ -164,7 +176,36 @@ def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: s
     grid = _validated_grid(grid, base, fields, where)
     if "dataset" not in base and "dataset" not in grid:
         raise ConfigError(f"{source} names no dataset; add datasets = [\"fashion-mnist\"] to [grid]")
-    return SweepSpec(base=dict(base), grid=grid, source=source)
+    datasets = grid.get("dataset", [base.get("dataset")])
+    per_dataset = _validated_per_dataset(document.get("per_dataset", {}), datasets, grid, fields, where)
+    return SweepSpec(base=dict(base), grid=grid, source=source, per_dataset=per_dataset)
+
+
+def _validated_per_dataset(
+    tables: Any, datasets: list, grid: dict[str, list], fields: list[str], where: "_Locator"
+) -> dict[str, dict[str, Any]]:
+    """``[per_dataset."NAME"]`` tables: each names a dataset of the sweep and sets fields not swept by the grid."""
+    if not isinstance(tables, dict) or not all(isinstance(table, dict) for table in tables.values()):
+        raise ConfigError(
+            f"{where(None, 'per_dataset')}: per_dataset must hold one table per dataset: write "
+            '[per_dataset."NAME"], then field = value lines'
+        )
+    for name, table in tables.items():
+        header = f'per_dataset."{name}"'
+        if name not in datasets:
+            raise ConfigError(
+                f"{where(None, header)}: [{header}] names a dataset this sweep does not train; its datasets: "
+                f"{', '.join(map(str, datasets))}"
+            )
+        for key in table:
+            if key not in fields or key == "dataset":
+                valid = [name for name in fields if name != "dataset"]
+                raise ConfigError(f"{where(header, key)}: unknown field {key!r} in [{header}]; {_suggest(key, valid)}")
+            if key in grid:
+                raise ConfigError(
+                    f"{where(header, key)}: {key!r} is set in both [{header}] and [grid]; keep it in one place"
+                )
+    return {name: dict(table) for name, table in tables.items()}
 
 
 def train_config_fields() -> list[str]:
@@ -184,16 +225,22 @@ class _Locator:
     def __call__(self, table: str | None, key: str) -> str:
         current: str | None = None
         key_pattern = re.compile(rf"^[\"']?{re.escape(key)}[\"']?\s*=")
+        table, key_as_table = _unquoted(table), _unquoted(key)
         for number, line in enumerate(self.lines, start=1):
             stripped = line.strip()
-            header = re.match(r"^\[\s*([^\]\s]+)\s*\]", stripped)
+            header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
             if header:
-                current = header.group(1)
-                if table is None and current == key:
+                current = _unquoted(header.group(1))
+                if table is None and current == key_as_table:
                     return f"{self.source}:{number}"
             elif current == table and key_pattern.match(stripped):
                 return f"{self.source}:{number}"
         return self.source
+
+
+def _unquoted(name: str | None) -> str | None:
+    """A TOML table path without its quotes and spaces: [per_dataset."cifar10"] and [per_dataset.cifar10] agree."""
+    return None if name is None else re.sub(r"[\"'\s]", "", name)
 
 
 def _validated_grid(grid: dict, base: dict, fields: list[str], where: _Locator) -> dict[str, list]:
@@ -259,7 +306,7 @@ def expand_grid(spec: SweepSpec) -> list[SweepRun]:
     checked: set[tuple] = set()
     for index, values in enumerate(itertools.product(*(spec.grid[key] for key in keys))):
         swept = dict(zip(keys, values))
-        settings = {**spec.base, **swept}
+        settings = spec.settings_for(swept)
         try:
             config = resolve_settings(settings).to_dict()
             check_names(config, checked)
@@ -386,19 +433,34 @@ def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:
             recorded = json.loads(path.read_text(encoding="utf-8")).get("runs", {})
         except (json.JSONDecodeError, AttributeError):
             raise ConfigError(f"{path} is corrupt; delete it (the runs stay) and run the sweep again") from None
+    defaults = _identity(_default_config())
     for run in runs:
         previous = recorded.get(run.name)
         current = _identity(run.config)
-        # Fields only one side knows (added or removed by a freqprobe upgrade) do not count as a change.
-        changed = [key for key in current if key in (previous or {}) and previous[key] != current[key]]
+        # A field the record lacks was added by a freqprobe upgrade, so its run trained with the field's default: a
+        # preset that now sets it to something else is a change. A field only the record has was removed: no change.
+        changed = [
+            key
+            for key in current
+            if previous is not None and previous.get(key, defaults.get(key)) != current[key]
+        ]
         if changed:
             key = changed[0]
             raise ConfigError(
-                f"{out_dir} holds a different sweep: run {run.name} had {key}={previous.get(key)!r}, "
+                f"{out_dir} holds a different sweep: run {run.name} had {key}={previous.get(key, defaults.get(key))!r}, "
                 f"{spec.source} gives {current.get(key)!r}; use another --out or delete {out_dir}"
             )
         recorded[run.name] = current
-    atomic_write_json(path, {"spec": spec.source, "base": spec.base, "grid": spec.grid, "runs": recorded})
+    document = {"spec": spec.source, "base": spec.base, "grid": spec.grid, "runs": recorded}
+    if spec.per_dataset:
+        document["per_dataset"] = spec.per_dataset
+    atomic_write_json(path, document)
+
+
+def _default_config() -> dict[str, Any]:
+    from freqprobe.train.config import TrainConfig
+
+    return TrainConfig().to_dict()
 
 
 def _identity(config: dict[str, Any]) -> dict[str, Any]:
