@@ -119,7 +119,7 @@ def test_set_passes_any_other_training_option_to_every_run_over_the_preset():
     assert {(run.config["cutout"], run.config["val_fraction"], run.config["tta_flip"]) for run in runs} == {
         (0, 0.2, False)
     }
-    assert {run.config["tta_translate"] for run in runs} == {2}  # what --set leaves alone comes from the preset
+    assert {run.config["tta_translate"] for run in runs} == {1}  # what --set leaves alone comes from the preset
 
 
 @pytest.mark.parametrize("item, fragment", [

@@ -118,7 +118,7 @@ def test_per_dataset_tables_set_fields_for_one_dataset_only():
     fmnist, cifar = expand_grid(spec)
     assert (fmnist.config["epochs"], cifar.config["epochs"]) == (1, 5)  # over [base]
     assert (fmnist.config["val_fraction"], cifar.config["val_fraction"]) == (0.1, 0.3)  # over the preset
-    assert cifar.config["cutout"] == 0 and cifar.config["tta_translate"] == 2  # the rest of the preset stays
+    assert cifar.config["tta_translate"] == 1 and cifar.config["tta_flip"]  # the rest of the preset stays
     assert (fmnist.name, cifar.name) == ("fashion-mnist__resnet20__none__seed0", "cifar10__resnet20__none__seed0")
 
 
