@@ -108,6 +108,7 @@ METRIC_ORDER = (
     "device",
     "precision",
     "tta_flip",
+    "tta_translate",
 )
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
