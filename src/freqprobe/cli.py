@@ -49,6 +49,9 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from freqprobe.errors import FreqprobeError
+    from freqprobe.train.launch import accept_interrupts_if_launched
+
+    accept_interrupts_if_launched()
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -106,3 +106,53 @@ def test_processes_values_and_the_relaunched_command_line():
     assert remove_option(argv, "--processes") == ["train", "--out", "r", "--epochs", "1"]
     environment = rank_environment(1, 2, 29500)
     assert (environment["RANK"], environment["WORLD_SIZE"], environment["MASTER_ADDR"]) == ("1", "2", "127.0.0.1")
+
+
+IGNORES_SIGINT = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+IGNORES_BOTH = IGNORES_SIGINT.replace("signal.SIG_IGN);", "signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN);")
+
+
+def started(code: str, **kwargs) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, **kwargs)
+    assert child.stdout.readline().strip() == "ready"  # its handlers are in place
+    return child
+
+
+def test_stop_terminates_ranks_that_ignore_the_interrupt_then_kills_the_rest():
+    import signal
+    import time
+
+    from freqprobe.train.launch import _stop
+
+    deaf, deafer = started(IGNORES_SIGINT), started(IGNORES_BOTH)
+    begun = time.monotonic()
+    _stop([deaf, deafer], interrupt_grace=0.3, terminate_grace=0.3)
+    assert time.monotonic() - begun < 10
+    assert deaf.returncode == -signal.SIGTERM and deafer.returncode == -signal.SIGKILL
+
+
+def test_a_launched_rank_takes_sigint_even_when_started_with_it_ignored():
+    import os
+    import signal
+
+    code = (
+        "import signal, sys, time\n"
+        "from freqprobe.train.launch import accept_interrupts_if_launched\n"
+        "accept_interrupts_if_launched()\n"
+        "print('ready', flush=True)\n"
+        "try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
+    )
+
+    def ignore_sigint():  # what a non-interactive shell does to a background job
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    for launched, expected in (("1", 130), ("", None)):
+        child = started(code, env={**os.environ, "FREQPROBE_LAUNCHED": launched}, preexec_fn=ignore_sigint)
+        child.send_signal(signal.SIGINT)
+        try:
+            code_seen = child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code_seen = None  # still running: it ignored the interrupt
+            child.kill()
+            child.wait()
+        assert code_seen == expected

@@ -61,6 +61,19 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
+LAUNCHED_VARIABLE = "FREQPROBE_LAUNCHED"
+
+
+def accept_interrupts_if_launched() -> None:
+    """In a rank started by :func:`launch_processes`, let SIGINT interrupt again.
+
+    A shell starts background jobs with SIGINT ignored, and children inherit that; the launcher stops ranks with
+    SIGINT so they exit through the CLI's interrupt path, and a rank that ignored it would only die at the kill.
+    """
+    if os.environ.get(LAUNCHED_VARIABLE) == "1" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def rank_environment(rank: int, count: int, port: int) -> dict[str, str]:
     """What torchrun sets for local rank ``rank`` of ``count`` on a single machine."""
     return {
@@ -72,7 +85,7 @@ def rank_environment(rank: int, count: int, port: int) -> dict[str, str]:
         "WORLD_SIZE": str(count),
         "LOCAL_WORLD_SIZE": str(count),
         "GROUP_RANK": "0",
-        "FREQPROBE_LAUNCHED": "1",
+        LAUNCHED_VARIABLE: "1",
     }
 
 
@@ -130,15 +143,25 @@ def _print_rank_log(path: Path, rank: int) -> None:
     print(f"freqprobe: rank {rank} failed:", *lines, sep="\n", file=sys.stderr)
 
 
-def _stop(children: list[subprocess.Popen]) -> None:
-    """Interrupt ranks still running (they save what they can), then kill those that do not stop."""
+def _stop(children: list[subprocess.Popen], interrupt_grace: float = 30.0, terminate_grace: float = 5.0) -> None:
+    """Interrupt ranks still running (the checkpoint of the last complete epoch stays), then terminate those that
+    do not stop, then kill those that still run."""
     running = [child for child in children if child.poll() is None]
+    for stage, grace in ((signal.SIGINT, interrupt_grace), (signal.SIGTERM, terminate_grace)):
+        for child in running:
+            child.send_signal(stage)
+        running = _still_running_after(running, grace)
     for child in running:
-        child.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 30
-    for child in running:
+        child.kill()
+        child.wait()
+
+
+def _still_running_after(children: list[subprocess.Popen], seconds: float) -> list[subprocess.Popen]:
+    deadline = time.monotonic() + seconds
+    running = []
+    for child in children:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.wait(timeout=max(0.05, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            running.append(child)
+    return running
