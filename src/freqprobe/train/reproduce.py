@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,8 +25,14 @@ from freqprobe.train.sweep import (
     expand_grid,
     parse_shard,
     spec_from_dict,
+    suggest_valid,
 )
 from freqprobe.train.sweep_tables import SeedSummary, collect_rows, describe_settings, summarize
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
 
 DEFAULT_DATASETS = ("fashion-mnist", "cifar10")
 DEFAULT_MODEL = "resnet18"  # the original study's network
@@ -349,13 +356,6 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
     Raises:
         ConfigError: no ``=``, an unknown key (with the closest valid one), or a key with its own flag.
     """
-    import difflib
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib
     from freqprobe.train.config import FIELD_NAMES
 
     settings: dict[str, Any] = {}
@@ -369,9 +369,7 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
             instead = f"use {flag}" if flag else "the table sweeps the original rows' filters"
             raise ConfigError(f"--set {item!r}: {key} is not set this way; {instead}")
         if key not in FIELD_NAMES:
-            close = difflib.get_close_matches(key, FIELD_NAMES, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ConfigError(f"--set {item!r}: unknown training option {key!r}; {hint}valid: {', '.join(FIELD_NAMES)}")
+            raise ConfigError(f"--set {item!r}: unknown training option {key!r}; {suggest_valid(key, FIELD_NAMES)}")
         try:
             settings[key] = tomllib.loads(f"value = {text.strip()}")["value"]
         except tomllib.TOMLDecodeError:

@@ -172,7 +172,7 @@ def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: s
     fields = train_config_fields()
     for key in base:
         if key not in fields:
-            raise ConfigError(f"{where('base', key)}: unknown field {key!r} in [base]; {_suggest(key, fields)}")
+            raise ConfigError(f"{where('base', key)}: unknown field {key!r} in [base]; {suggest_valid(key, fields)}")
     grid = _validated_grid(grid, base, fields, where)
     if "dataset" not in base and "dataset" not in grid:
         raise ConfigError(f"{source} names no dataset; add datasets = [\"fashion-mnist\"] to [grid]")
@@ -200,7 +200,7 @@ def _validated_per_dataset(
         for key in table:
             if key not in fields or key == "dataset":
                 valid = [name for name in fields if name != "dataset"]
-                raise ConfigError(f"{where(header, key)}: unknown field {key!r} in [{header}]; {_suggest(key, valid)}")
+                raise ConfigError(f"{where(header, key)}: unknown field {key!r} in [{header}]; {suggest_valid(key, valid)}")
             if key in grid:
                 raise ConfigError(
                     f"{where(header, key)}: {key!r} is set in both [{header}] and [grid]; keep it in one place"
@@ -253,7 +253,7 @@ def _validated_grid(grid: dict, base: dict, fields: list[str], where: _Locator) 
         field_name = GRID_ALIASES.get(key, key)
         location = where("grid", key)
         if field_name not in fields:
-            raise ConfigError(f"{location}: unknown grid field {key!r}; {_suggest(key, valid_keys)}")
+            raise ConfigError(f"{location}: unknown grid field {key!r}; {suggest_valid(key, valid_keys)}")
         if field_name in normalized:
             raise ConfigError(f"{location}: [grid] sets {field_name!r} twice (singular and plural); keep one")
         if field_name in base:
@@ -281,7 +281,7 @@ def _validated_values(key: str, values: Any, location: str) -> list:
     return list(values)
 
 
-def _suggest(key: str, valid: Sequence[str]) -> str:
+def suggest_valid(key: str, valid: Sequence[str]) -> str:
     close = difflib.get_close_matches(key, valid, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{hint}valid: {', '.join(valid)}"
@@ -437,13 +437,12 @@ def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:
     for run in runs:
         previous = recorded.get(run.name)
         current = _identity(run.config)
+        if previous is None:
+            recorded[run.name] = current
+            continue
         # A field the record lacks was added by a freqprobe upgrade, so its run trained with the field's default: a
         # preset that now sets it to something else is a change. A field only the record has was removed: no change.
-        changed = [
-            key
-            for key in current
-            if previous is not None and previous.get(key, defaults.get(key)) != current[key]
-        ]
+        changed = [key for key in current if previous.get(key, defaults.get(key)) != current[key]]
         if changed:
             key = changed[0]
             raise ConfigError(
