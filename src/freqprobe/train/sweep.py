@@ -282,6 +282,7 @@ def _validated_values(key: str, values: Any, location: str) -> list:
 
 
 def suggest_valid(key: str, valid: Sequence[str]) -> str:
+    """The tail of a one-line error for an unknown ``key``: the closest valid name, if any, then all of them."""
     close = difflib.get_close_matches(key, valid, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{hint}valid: {', '.join(valid)}"
