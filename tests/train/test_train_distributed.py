@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+
 from freqprobe.io import read_jsonl
 from freqprobe.models import create_model, load_weights
 from freqprobe.train import is_run_complete
+from freqprobe.train.checkpoint import load_checkpoint
 from freqprobe.train.engine import weights_digest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,3 +159,22 @@ def test_a_launched_rank_takes_sigint_even_when_started_with_it_ignored():
             child.kill()
             child.wait()
         assert code_seen == expected
+
+
+def test_two_processes_stop_together_on_a_nan_loss_and_keep_the_checkpoint(shared_data, tmp_path):
+    out = tmp_path / "diverged"
+    # epoch 1 trains at lr 0.05; the step schedule then multiplies it by 1e30
+    argv = [
+        sys.executable, "-m", "freqprobe", "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data),
+        "--subset", "256", "--batch-size", "64", "--limit-eval", "100", "--epochs", "2", "--schedule", "step",
+        "--lr", "0.05", "--step-size", "1", "--step-gamma", "1e30", "--out", str(out), "--no-progress",
+        "--processes", "2",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 2, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("freqprobe: ")]
+    assert len(errors) == 1 and errors[0].startswith("freqprobe: error: training diverged: "), done.stderr
+    assert "at epoch 2, step" in errors[0] and "(epoch 1) is kept" in errors[0]
+    assert "Traceback" not in done.stderr
+    kept = load_checkpoint(out / "checkpoint.pt")
+    assert kept.epoch == 1 and all(torch.isfinite(t).all() for t in kept.model.values() if t.is_floating_point())
