@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import torch
+from diverging import diverging_train_options
 
 from freqprobe.io import read_jsonl
 from freqprobe.models import create_model, load_weights
@@ -163,13 +164,7 @@ def test_a_launched_rank_takes_sigint_even_when_started_with_it_ignored():
 
 def test_two_processes_stop_together_on_a_nan_loss_and_keep_the_checkpoint(shared_data, tmp_path):
     out = tmp_path / "diverged"
-    # epoch 1 trains at lr 0.05; the step schedule then multiplies it by 1e30
-    argv = [
-        sys.executable, "-m", "freqprobe", "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data),
-        "--subset", "256", "--batch-size", "64", "--limit-eval", "100", "--epochs", "2", "--schedule", "step",
-        "--lr", "0.05", "--step-size", "1", "--step-gamma", "1e30", "--out", str(out), "--no-progress",
-        "--processes", "2",
-    ]  # fmt: skip
+    argv = [sys.executable, "-m", "freqprobe", *diverging_train_options(shared_data, out), "--processes", "2"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 2, done.stderr[-3000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("freqprobe: ")]

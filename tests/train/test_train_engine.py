@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from diverging import diverging_train_options
 from safetensors.torch import load_file
 
 from freqprobe.cli import main
@@ -177,13 +178,7 @@ def test_resume_after_kill_9_matches_the_uninterrupted_run(reference, shared_dat
 
 def test_a_nan_loss_stops_with_the_epoch_step_and_kept_checkpoint(shared_data, tmp_path, capsys):
     out = tmp_path / "diverged"
-    # epoch 1 trains at lr 0.05; the step schedule then multiplies it by 1e30
-    argv = [
-        "train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--subset", "256",
-        "--batch-size", "64", "--limit-eval", "100", "--epochs", "2", "--schedule", "step", "--lr", "0.05",
-        "--step-size", "1", "--step-gamma", "1e30", "--out", str(out), "--no-progress",
-    ]  # fmt: skip
-    assert main(argv) == 2
+    assert main(diverging_train_options(shared_data, out)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     errors = [line for line in err if line.startswith("freqprobe: error:")]
     assert errors == err[-1:] and err[-1].startswith("freqprobe: error: training diverged: loss ")

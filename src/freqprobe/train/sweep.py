@@ -190,6 +190,7 @@ def _validated_per_dataset(
             f"{where(None, 'per_dataset')}: per_dataset must hold one table per dataset: write "
             '[per_dataset."NAME"], then field = value lines'
         )
+    settable = [field_name for field_name in fields if field_name != "dataset"]
     for name, table in tables.items():
         header = f'per_dataset."{name}"'
         if name not in datasets:
@@ -198,9 +199,10 @@ def _validated_per_dataset(
                 f"{', '.join(map(str, datasets))}"
             )
         for key in table:
-            if key not in fields or key == "dataset":
-                valid = [name for name in fields if name != "dataset"]
-                raise ConfigError(f"{where(header, key)}: unknown field {key!r} in [{header}]; {suggest_valid(key, valid)}")
+            if key not in settable:
+                raise ConfigError(
+                    f"{where(header, key)}: unknown field {key!r} in [{header}]; {suggest_valid(key, settable)}"
+                )
             if key in grid:
                 raise ConfigError(
                     f"{where(header, key)}: {key!r} is set in both [{header}] and [grid]; keep it in one place"
@@ -443,11 +445,12 @@ def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:
             continue
         # A field the record lacks was added by a freqprobe upgrade, so its run trained with the field's default: a
         # preset that now sets it to something else is a change. A field only the record has was removed: no change.
-        changed = [key for key in current if previous.get(key, defaults.get(key)) != current[key]]
+        trained = {key: previous.get(key, defaults.get(key)) for key in current}
+        changed = [key for key in current if trained[key] != current[key]]
         if changed:
             key = changed[0]
             raise ConfigError(
-                f"{out_dir} holds a different sweep: run {run.name} had {key}={previous.get(key, defaults.get(key))!r}, "
+                f"{out_dir} holds a different sweep: run {run.name} had {key}={trained[key]!r}, "
                 f"{spec.source} gives {current.get(key)!r}; use another --out or delete {out_dir}"
             )
         recorded[run.name] = current
