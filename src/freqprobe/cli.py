@@ -30,15 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"freqprobe {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # No try: a command module that fails to import (renamed, broken) must fail loudly, not drop its commands.
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name == module_name:
-                continue  # concept not built yet
-            raise
-        module.add_commands(subparsers)
+        importlib.import_module(module_name).add_commands(subparsers)
     return parser
+
+
+# import name -> what `pip install` calls it, where the two differ
+PIP_NAMES = {"PIL": "pillow"}
+
+
+def missing_package_message(command: str | None, missing: ModuleNotFoundError) -> str | None:
+    """One line naming the third-party package ``command`` needs and how to install it, or None when the missing
+    module is part of freqprobe itself (a defect, which must surface as a traceback) or unnamed.
+
+    >>> missing_package_message("compare", ModuleNotFoundError("No module named 'PIL'", name="PIL.Image"))
+    "the compare command needs the Python package 'pillow', which is not installed: pip install pillow"
+    >>> missing_package_message("train", ModuleNotFoundError(name="freqprobe.train.gone")) is None
+    True
+    """
+    top_level = (missing.name or "").partition(".")[0]
+    if not top_level or top_level == "freqprobe":
+        return None
+    package = PIP_NAMES.get(top_level, top_level)
+    return f"the {command} command needs the Python package '{package}', which is not installed: pip install {package}"
 
 
 def _version() -> str:
@@ -64,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         result = handler(args)
     except FreqprobeError as error:
         print(f"freqprobe: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as missing:
+        # Handlers import heavy (and optional) packages lazily, so a missing one surfaces only here.
+        message = missing_package_message(args.command, missing)
+        if message is None:
+            raise
+        print(f"freqprobe: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("freqprobe: interrupted; completed work is saved and the run can be resumed", file=sys.stderr)

@@ -86,11 +86,11 @@ def test_sampled_gaussian_matches_numpy_dft_and_the_continuous_transform():
     np.testing.assert_allclose(np.abs(response), continuous, atol=1e-3)
 
 
-def test_closed_form_statistics_equal_explicit_grid_statistics():
+def test_closed_form_statistics_equal_explicit_grid_statistics(device):
     torch.manual_seed(0)
     cases = [((5, 3, 3, 3), 32, 1), ((2, 3, 5, 5), 17, 2), ((3, 2, 2, 3), (8, 12), (2, 3)), ((4, 2, 1, 1), 16, 2)]
     for shape, grid, stride in cases:
-        weight = torch.randn(*shape, dtype=torch.float64)
+        weight = torch.randn(*shape, dtype=torch.float64).to(device)
         closed = kernel_statistics(weight, grid, 0.2, stride)
         explicit = statistics_of_power(kernel_power_spectra(weight, grid, normalize=False), 0.2, stride)
         for field in ("squared_norm", "spectral_centroid", "high_frequency_ratio", "orientation_coherence"):
@@ -106,9 +106,18 @@ def test_closed_form_statistics_equal_explicit_grid_statistics():
             torch.testing.assert_close(closed.aliasing_share, explicit.aliasing_share, rtol=1e-10, atol=1e-12)
 
 
-def test_centroid_is_the_dataset_spectra_definition():
+def test_statistics_stay_on_the_device_of_the_weights():
+    # the meta device computes shapes without data: any grid left on the CPU would clash with it
+    weight = torch.empty(4, 2, 3, 3, dtype=torch.float64, device="meta")
+    for stats in (kernel_statistics(weight, 16, 0.25, 2), statistics_of_power(kernel_power_spectra(weight, 16), 0.25, 2)):
+        for field in ("squared_norm", "spectral_centroid", "high_frequency_ratio", "orientation", "aliasing_share"):
+            value = getattr(stats, field)
+            assert value.device.type == "meta" and value.shape == (8,), field
+
+
+def test_centroid_is_the_dataset_spectra_definition(device):
     torch.manual_seed(1)
-    weight = torch.randn(6, 4, 3, 3, dtype=torch.float64)
+    weight = torch.randn(6, 4, 3, 3, dtype=torch.float64).to(device)
     expected = spectral_centroid_of_power(kernel_power_spectra(weight, 32)).flatten()
     torch.testing.assert_close(kernel_statistics(weight, 32).spectral_centroid, expected, rtol=1e-10, atol=1e-12)
 

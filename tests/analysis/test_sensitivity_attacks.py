@@ -30,9 +30,9 @@ def _signed(labels: torch.Tensor) -> torch.Tensor:
     return (labels.float() * 2 - 1).view(-1, 1, 1, 1)
 
 
-def test_fgsm_linf_on_a_linear_model_is_eps_sign_w():
+def test_fgsm_linf_on_a_linear_model_is_eps_sign_w(device):
     model, images, labels, weight = _linear_problem()
-    adversarial = fgsm(model, images, labels, EPS, "linf")
+    adversarial = fgsm(model, images, labels, EPS, "linf", device=str(device))
     torch.testing.assert_close(adversarial - images, _signed(labels) * EPS * weight.sign(), atol=1e-6, rtol=0)
 
 
@@ -43,9 +43,9 @@ def test_fgsm_l2_on_a_linear_model_is_eps_w_over_its_norm():
     torch.testing.assert_close(adversarial - images, expected, atol=1e-6, rtol=0)
 
 
-def test_pgd_linf_on_a_linear_model_reaches_the_optimal_corner():
+def test_pgd_linf_on_a_linear_model_reaches_the_optimal_corner(device):
     model, images, labels, weight = _linear_problem()
-    adversarial = pgd(model, images, labels, EPS, "linf", steps=10, seed=1)
+    adversarial = pgd(model, images, labels, EPS, "linf", steps=10, seed=1, device=str(device))
     torch.testing.assert_close(adversarial - images, _signed(labels) * EPS * weight.sign(), atol=1e-6, rtol=0)
 
 
@@ -68,10 +68,11 @@ def test_pgd_stays_in_the_eps_ball_and_the_pixel_range_and_raises_the_loss(norm,
         assert F.cross_entropy(model(adversarial), labels) > F.cross_entropy(model(images), labels)
 
 
-def test_attack_analysis_of_a_linear_model_matches_the_closed_forms():
+def test_attack_analysis_of_a_linear_model_matches_the_closed_forms(device):
     model, images, labels, weight = _linear_problem(count=60)
     sigma, eps = 1.0, 0.006  # eps * ||w||_1 ~ 0.1, below the spread of the scores
-    result = attack_analysis(model, images, labels, AttackSpec("fgsm", eps, "linf"), prefilter_sigma=sigma)
+    spec = AttackSpec("fgsm", eps, "linf")
+    result = attack_analysis(model, images, labels, spec, prefilter_sigma=sigma, device=str(device))
     with torch.no_grad():
         score = model.score(images)
     direction = (1 - 2 * labels).float()  # +1 for class 0: correct while direction * s > 0

@@ -14,12 +14,12 @@ def _images(count, channels, size, seed=0):
     return torch.rand(count, channels, size, size, generator=torch.Generator().manual_seed(seed))
 
 
-def test_gradient_spectrum_of_a_linear_model_is_the_power_spectrum_of_its_weights():
+def test_gradient_spectrum_of_a_linear_model_is_the_power_spectrum_of_its_weights(device):
     weight = 0.05 * torch.randn(3, 10, 12, generator=torch.Generator().manual_seed(4))
     model = LinearScoreModel(weight)
     images = torch.rand(30, 3, 10, 12, generator=torch.Generator().manual_seed(5))
     labels = torch.randint(0, 2, (30,), generator=torch.Generator().manual_seed(6))
-    result = gradient_spectrum(model, images, labels, batch_size=7)
+    result = gradient_spectrum(model, images, labels, batch_size=7, device=str(device))
     expected = torch.fft.fft2(weight.double()).abs().square().mean(dim=0)
     torch.testing.assert_close(result.normalized(), expected / expected.sum(), rtol=1e-5, atol=1e-12)
     # and the scale: every gradient is c_n w with c_n = dL/ds = +-2 p_other, so the power is mean(c^2) |W|^2 / (H W)
@@ -41,11 +41,11 @@ def test_gradients_are_per_image_whatever_the_batch_size():
     torch.testing.assert_close(whole[4:5], one, rtol=1e-5, atol=1e-7)
 
 
-def test_gradient_through_a_band_filter_has_no_power_outside_the_band():
+def test_gradient_through_a_band_filter_has_no_power_outside_the_band(device):
     model = SmallCNN(1, 16, 3, seed=0)
     images = _images(6, 1, 16)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
-    result = gradient_spectrum(model, images, labels, input_filter=build_filter("band:0.2:0.4"))
+    result = gradient_spectrum(model, images, labels, input_filter=build_filter("band:0.2:0.4"), device=str(device))
     radius = (torch.fft.fftfreq(16).view(16, 1) ** 2 + torch.fft.fftfreq(16).view(1, 16) ** 2).sqrt()
     inside = (radius >= 0.2) & (radius < 0.4)
     assert float(result.power[inside].sum()) > 0

@@ -21,6 +21,10 @@ from freqprobe.filters import build_filter
 FP32 = InferenceSettings(batch_size=16, precision="fp32", channels_last=False)
 
 
+def fp32_on(device: torch.device) -> InferenceSettings:
+    return InferenceSettings(batch_size=16, precision="fp32", channels_last=False, device=str(device))
+
+
 @pytest.mark.parametrize("size, pairs", [((32, 32), 514), ((28, 28), 394), ((5, 5), 13), ((4, 6), 14)])
 def test_canonical_frequencies_hold_one_member_of_each_conjugate_pair(size, pairs):
     height, width = size
@@ -69,10 +73,10 @@ def _oracle(height: int, width: int, frequency, eps: float):
     return model, images, torch.ones(len(images), dtype=torch.long)
 
 
-def test_heat_map_of_a_one_frequency_model_lights_up_exactly_there():
+def test_heat_map_of_a_one_frequency_model_lights_up_exactly_there(device):
     height, width, frequency, eps = 8, 8, (2, 3), 1.0
     model, images, labels = _oracle(height, width, frequency, eps)
-    result = fourier_heat_map(model, images, labels, eps=eps, settings=FP32)
+    result = fourier_heat_map(model, images, labels, eps=eps, settings=fp32_on(device))
     expected = torch.zeros(height, width, dtype=torch.float64)
     expected[frequency] = 1.0
     expected[conjugate(frequency, height, width)] = 1.0
@@ -81,12 +85,12 @@ def test_heat_map_of_a_one_frequency_model_lights_up_exactly_there():
     assert result.evaluated_pairs == (64 + 4) // 2
 
 
-def test_heat_map_sees_the_input_filter_after_the_perturbation():
+def test_heat_map_sees_the_input_filter_after_the_perturbation(device):
     # a band filter that removes the model's frequency: no perturbation can reach the model any more
     height, width, frequency, eps = 8, 8, (0, 2), 1.0
     model, images, labels = _oracle(height, width, frequency, eps)
     band = build_filter("band:0.3:0.8")  # |f| = 2/8 = 0.25 is outside
-    result = fourier_heat_map(model, images, labels, input_filter=band, eps=eps, settings=FP32)
+    result = fourier_heat_map(model, images, labels, input_filter=band, eps=eps, settings=fp32_on(device))
     # the filtered clean images project to 0 = theta (a non-DC basis has zero mean), so they stay correct
     assert result.clean_error == 0.0
     assert torch.equal(result.error, torch.zeros(height, width, dtype=torch.float64))

@@ -31,17 +31,19 @@ def test_random_shifts_stay_within_the_limits_and_reach_them():
     assert shifts[:, 1].min() == -1 and shifts[:, 1].max() == 1
 
 
-def test_an_exactly_shift_invariant_model_is_fully_consistent():
+def test_an_exactly_shift_invariant_model_is_fully_consistent(device):
     model = CircularConvPoolModel(1, 10, seed=0)
-    result = shift_consistency(model, _images(), settings=FP32)
+    settings = InferenceSettings(batch_size=32, precision="fp32", channels_last=False, device=str(device))
+    result = shift_consistency(model, _images(), settings=settings)
     assert result.consistency == 1.0
     assert result.max_shift == (4, 4)
 
 
-def test_a_position_dependent_model_is_not():
+def test_a_position_dependent_model_is_not(device):
     model = SmallCNN(1, 16, 10, seed=3)
     labels = model(_images()).argmax(dim=1)
-    result = shift_consistency(model, _images(), labels, settings=FP32)
+    settings = InferenceSettings(batch_size=32, precision="fp32", channels_last=False, device=str(device))
+    result = shift_consistency(model, _images(), labels, settings=settings)
     assert result.consistency < 0.9
     assert result.clean_accuracy == 1.0
     assert result.shifted_accuracy < 1.0

@@ -31,23 +31,23 @@ def test_band_passes_sinusoids_inside_and_removes_those_outside(height, width, k
     np.testing.assert_allclose(band_pass(wave.float(), low, high), expected.float(), rtol=0, atol=2e-6)
 
 
-def test_band_edges_are_inclusive_low_exclusive_high():
-    wave = sinusoid(28, 28, 0, 7)  # |f| = 7/28 = 0.25 exactly
+def test_band_edges_are_inclusive_low_exclusive_high(device):
+    wave = sinusoid(28, 28, 0, 7).to(device)  # |f| = 7/28 = 0.25 exactly
     assert torch.allclose(band_pass(wave, 0.25, 0.3), wave, atol=1e-12)
     assert band_pass(wave, 0.1, 0.25).abs().max() < 1e-12
 
 
-def test_band_keeps_dc_only_when_low_is_zero_and_passes_the_nyquist_row():
-    constant = torch.full((1, 1, 16, 16), 0.6, dtype=torch.float64)
+def test_band_keeps_dc_only_when_low_is_zero_and_passes_the_nyquist_row(device):
+    constant = torch.full((1, 1, 16, 16), 0.6, dtype=torch.float64, device=device)
     assert torch.allclose(band_pass(constant, 0.0, 0.05), constant, atol=1e-14)
     assert band_pass(constant, 1e-3, 0.5).abs().max() < 1e-14
-    nyquist = sinusoid(16, 16, 0, 8, phase=0.0)  # (-1)^x, |f| = 0.5, only representable as a cosine
+    nyquist = sinusoid(16, 16, 0, 8, phase=0.0).to(device)  # (-1)^x, |f| = 0.5, only representable as a cosine
     assert torch.allclose(band_pass(nyquist, 0.45, 0.55), nyquist, atol=1e-12)
     assert band_pass(nyquist, 0.0, 0.5).abs().max() < 1e-12
 
 
-def test_adjacent_bands_sum_to_the_image(cifar_uint8):
-    images = cifar_uint8[:4].double() / 255
+def test_adjacent_bands_sum_to_the_image(cifar_uint8, device):
+    images = cifar_uint8[:4].to(device).double() / 255
     edges = [0.0, 0.05, 0.125, 0.25, 0.5, 0.75]  # 0.75 > corner radius 0.707: the bands cover the whole grid
     total = sum(band_pass(images, low, high) for low, high in zip(edges, edges[1:]))
     assert torch.allclose(total, images, atol=1e-12)
@@ -63,9 +63,9 @@ def test_band_matches_a_numpy_full_fft_reference(fashion_uint8):
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
-def test_whitened_images_have_a_flat_mean_amplitude_spectrum(fashion_uint8, cifar_uint8, dtype, tolerance):
+def test_whitened_images_have_a_flat_mean_amplitude_spectrum(fashion_uint8, cifar_uint8, dtype, tolerance, device):
     for images_uint8 in (fashion_uint8, cifar_uint8):
-        images = images_uint8.to(dtype) / 255
+        images = images_uint8.to(device=device, dtype=dtype) / 255
         mean_amplitude = amplitude_spectrum(images).mean(dim=0)
         whitened = whiten(images, mean_amplitude, eps=1e-12)
         flat = amplitude_spectrum(whitened).mean(dim=0)
@@ -97,18 +97,18 @@ def test_log_magnitude_matches_numpy_and_puts_dc_at_the_centre(cifar_uint8):
     np.testing.assert_allclose(ours[..., 16, 16], dc, rtol=1e-12)
 
 
-def test_log_magnitude_of_a_sinusoid_peaks_at_its_frequency():
-    wave = sinusoid(16, 16, 3, 5, phase=0.0)
-    out = log_magnitude(wave)[0, 0]
+def test_log_magnitude_of_a_sinusoid_peaks_at_its_frequency(device):
+    wave = sinusoid(16, 16, 3, 5, phase=0.0).to(device)
+    out = log_magnitude(wave)[0, 0].cpu()
     peaks = {tuple(index.tolist()) for index in (out > 0).nonzero()}
     assert peaks == {(8 + 3, 8 + 5), (8 - 3, 8 - 5)}  # +-f around the shifted DC at (8, 8)
     np.testing.assert_allclose(out[11, 13].item(), math.log(16 * 16 / 2 + 1e-8), rtol=1e-12)
 
 
 @pytest.mark.parametrize("spec", ["band:0.1:0.3", "logmag", "whiten"])
-def test_fourier_filters_never_mix_channels(cifar_uint8, spec):
-    images = cifar_uint8[:4].float() / 255
-    layer = build_filter(spec).fit(cifar_uint8)
+def test_fourier_filters_never_mix_channels(cifar_uint8, spec, device):
+    images = cifar_uint8[:4].to(device).float() / 255
+    layer = build_filter(spec).fit(cifar_uint8).to(device)
     changed = images.clone()
     changed[:, 1] = torch.rand_like(changed[:, 1])
     before, after = layer(images), layer(changed)

@@ -97,8 +97,8 @@ def test_scipy_oracle_per_channel_on_real_cifar_rgb(cifar_uint8, boundary, mode,
     assert np.abs(ours - scipy_per_channel(images.double().numpy(), sigma, mode)).max() <= FLOAT32_TOLERANCE
 
 
-def test_channels_never_mix(cifar_uint8):
-    images = cifar_uint8[:3].float() / 255
+def test_channels_never_mix(cifar_uint8, device):
+    images = cifar_uint8[:3].to(device).float() / 255
     changed = images.clone()
     changed[:, 1] = torch.rand_like(changed[:, 1])
     for boundary in ("circular", "reflect"):
@@ -126,17 +126,20 @@ def sampled_gaussian_transfer(frequency: float, sigma: float) -> float:
 
 
 @pytest.mark.parametrize("ky, kx", [(0, 5), (3, 4), (12, 0), (7, 9)])
-def test_sinusoid_is_scaled_by_the_analytic_gaussian_transfer(ky, kx):
+def test_sinusoid_is_scaled_by_the_analytic_gaussian_transfer(ky, kx, device):
     sigma, size = 1.5, 32
-    wave = sinusoid(size, size, ky, kx)
+    wave = sinusoid(size, size, ky, kx).to(device)
     continuous = math.exp(-2 * math.pi**2 * sigma**2 * ((ky / size) ** 2 + (kx / size) ** 2))
     sampled = sampled_gaussian_transfer(ky / size, sigma) * sampled_gaussian_transfer(kx / size, sigma)
     assert abs(sampled - continuous) < 1e-7  # aliasing of a sigma = 1.5 Gaussian is ~3e-8 at f = 0.375
     # truncate=8 makes the kernel's discarded mass ~1e-15: the sampled transfer then holds to rounding
-    np.testing.assert_allclose(gaussian_blur(wave, sigma, truncate=8.0), sampled * wave, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(highpass(wave, sigma, truncate=8.0), (1 - sampled) * wave, rtol=0, atol=1e-12)
+    blurred, sharpened = gaussian_blur(wave, sigma, truncate=8.0), highpass(wave, sigma, truncate=8.0)
+    assert blurred.device == sharpened.device == wave.device
+    wave = wave.cpu()
+    np.testing.assert_allclose(blurred.cpu(), sampled * wave, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sharpened.cpu(), (1 - sampled) * wave, rtol=0, atol=1e-12)
     # scipy's default truncate=4 drops ~6e-5 of the kernel's mass
-    np.testing.assert_allclose(gaussian_blur(wave, sigma), continuous * wave, rtol=0, atol=2e-4)
+    np.testing.assert_allclose(gaussian_blur(wave.to(device), sigma).cpu(), continuous * wave, rtol=0, atol=2e-4)
 
 
 def test_high_frequency_sinusoid_vanishes_low_frequency_passes():
@@ -150,23 +153,25 @@ def test_high_frequency_sinusoid_vanishes_low_frequency_passes():
 
 
 @pytest.mark.parametrize("boundary", ["circular", "reflect"])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_blur_plus_highpass_reconstructs_the_image(fashion_uint8, boundary, dtype):
-    images = (fashion_uint8[:16].to(dtype) / 255).requires_grad_(False)
+def test_blur_plus_highpass_reconstructs_the_image(fashion_uint8, boundary, dtype, device):
+    images = fashion_uint8[:16].to(device=device, dtype=dtype) / 255
     total = gaussian_blur(images, 3.0, boundary) + highpass(images, 3.0, boundary)
     # (x - b) + b: two roundings of values <= 1, so at most one unit of the dtype's epsilon
     assert (total - images).abs().max() <= torch.finfo(dtype).eps
 
 
 @pytest.mark.parametrize("boundary", ["circular", "reflect"])
-def test_constant_image_is_unchanged_and_highpass_is_zero(boundary):
-    constant = torch.full((1, 3, 9, 12), 0.4, dtype=torch.float64)
-    assert torch.allclose(gaussian_blur(constant, 5.0, boundary), constant, atol=1e-14)
-    assert highpass(constant, 5.0, boundary).abs().max() < 1e-14
+def test_constant_image_is_unchanged_and_highpass_is_zero(boundary, dtype, device):
+    constant = torch.full((1, 3, 9, 12), 0.4, dtype=dtype, device=device)
+    tolerance = 64 * torch.finfo(dtype).eps  # the FFT round trip of a constant rounds a few times (1.4e-14 in float64)
+    blurred = gaussian_blur(constant, 5.0, boundary)
+    assert blurred.dtype == dtype and blurred.device == device
+    assert (blurred - constant).abs().max() < tolerance
+    assert highpass(constant, 5.0, boundary).abs().max() < tolerance
 
 
-def test_circular_blur_keeps_each_channels_mean_and_highpass_has_zero_mean(cifar_uint8):
-    images = cifar_uint8[:4].double() / 255
+def test_circular_blur_keeps_each_channels_mean_and_highpass_has_zero_mean(cifar_uint8, device):
+    images = cifar_uint8[:4].to(device).double() / 255
     means = images.mean(dim=(-2, -1))
     assert torch.allclose(gaussian_blur(images, 2.5).mean(dim=(-2, -1)), means, atol=1e-12)
     assert highpass(images, 2.5).mean(dim=(-2, -1)).abs().max() < 1e-12
@@ -192,13 +197,13 @@ def test_unknown_boundary_and_integer_input_are_config_errors():
         highpass(torch.zeros(1, 1, 8, 8, dtype=torch.uint8), 1.0)
 
 
-def test_blur_first_used_under_inference_mode_still_gives_gradients_later():
+def test_blur_first_used_under_inference_mode_still_gives_gradients_later(device):
     # The transfer function is cached; a sensitivity run blurs under inference_mode (heat map) and then attacks
     # through the same blur with gradients (PGD), which failed when the cache held an inference tensor.
     from freqprobe.filters.gaussian import gaussian_rfft_kernel
 
     gaussian_rfft_kernel.cache_clear()
-    x = torch.rand(2, 1, 12, 10, dtype=torch.float64)
+    x = torch.rand(2, 1, 12, 10, dtype=torch.float64, device=device)
     with torch.inference_mode():
         gaussian_blur(x, 1.5)
     pixels = x.clone().requires_grad_(True)

@@ -3,6 +3,8 @@ batched helpers ``apply_in_batches`` / ``channel_stats``."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -211,6 +213,17 @@ def test_filters_keep_the_device(spec, boundary):
     assert out.device.type == "meta" and out.shape == (2, 3, 8, 9)
 
 
+@pytest.mark.parametrize("boundary", ["circular", "reflect"])
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_filters_on_the_device_give_the_cpu_result(spec, boundary, dtype, device):
+    cpu_layer = fitted(spec, boundary)
+    x = torch.rand(2, 3, 8, 9, generator=torch.Generator().manual_seed(1), dtype=dtype)
+    expected = cpu_layer(x)
+    out = copy.deepcopy(cpu_layer).to(device)(x.to(device))
+    assert out.device == device and out.dtype == dtype and out.shape == x.shape
+    torch.testing.assert_close(out.cpu(), expected, rtol=1e-5, atol=1e-5)
+
+
 # --- batched helpers ----------------------------------------------------------------------------------------------
 
 
@@ -238,6 +251,17 @@ def test_channel_stats_match_numpy_over_the_filtered_images(cifar_uint8, spec):
         assert mean.dtype == std.dtype == torch.float32
         np.testing.assert_allclose(mean.numpy(), expected_mean, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(std.numpy(), expected_std, rtol=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["blur:2", "whiten"])
+def test_batched_helpers_computing_on_the_device_return_the_cpu_results(cifar_uint8, spec, device):
+    layer = build_filter(spec).fit(cifar_uint8)
+    filtered = apply_in_batches(layer, cifar_uint8, 5, device=device)
+    assert filtered.device.type == "cpu"
+    torch.testing.assert_close(filtered, apply_in_batches(layer, cifar_uint8, 5), rtol=1e-5, atol=1e-6)
+    for on_device, on_cpu in zip(channel_stats(layer, cifar_uint8, 5, device=device), channel_stats(layer, cifar_uint8, 5)):
+        assert on_device.device.type == "cpu" and on_device.dtype == torch.float32
+        torch.testing.assert_close(on_device, on_cpu, rtol=1e-5, atol=1e-7)
 
 
 def test_channel_stats_of_the_unfiltered_images_are_the_pixel_statistics(fashion_uint8):

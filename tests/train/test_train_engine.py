@@ -226,6 +226,24 @@ def test_cutout_and_shift_tta_train_and_the_test_accuracy_is_the_mean_over_the_v
     assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1.5 / 200)  # at most one borderline image
 
 
+def test_a_short_run_on_the_device_reports_the_accuracy_of_the_weights_it_saved(shared_data, tmp_path, device):
+    from freqprobe.data import load_splits
+    from freqprobe.train.prepare import _take_first
+
+    # precision stays "auto": bf16 autocast (or fp16 with a GradScaler) on a GPU, whatever this CPU does best here
+    settings = {**tiny_settings(shared_data), "epochs": 1, "subset": 64, "limit_eval": 64, "device": device.type}
+    metrics = run_training(config_from_dict(settings), tmp_path / "run", progress=False)
+    assert metrics["device"].split(":")[0] == device.type and metrics["epochs"] == 1
+    # the test accuracy measured on the device is the saved model's, recomputed here in float32 on the CPU
+    model = load_weights(create_model("resnet20", in_channels=1), tmp_path / "run" / "model.safetensors").eval()
+    test = _take_first(load_splits("fashion-mnist", root=shared_data).test, 64)
+    with torch.no_grad():
+        accuracy = (model(test.images.float() / 255).argmax(1) == test.labels).double().mean().item()
+    borderline = 0 if metrics["precision"] == "fp32" else 3  # images whose top two logits reduced precision swaps
+    assert metrics["test_images"] == 64
+    assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=(borderline + 0.5) / 64)
+
+
 def test_a_cutout_larger_than_the_images_fails_in_one_line_before_training(shared_data, tmp_path, capsys):
     argv = ["train", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--subset", "256",
             "--limit-eval", "100", "--out", str(tmp_path / "r"), "--no-progress"]  # fmt: skip

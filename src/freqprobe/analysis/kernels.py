@@ -139,7 +139,7 @@ def statistics_of_power(
     nonzero = total > 0
     nan = torch.full_like(total, float("nan"))
     weights = _frequency_weightings(height, width, cutoff)
-    sums = {name: (power * grid).sum(dim=(-2, -1)) for name, grid in weights.items()}
+    sums = {name: (power * grid.to(power.device)).sum(dim=(-2, -1)) for name, grid in weights.items()}
     centroid = torch.where(nonzero, spectral_centroid_of_power(power), nan)
     orientation_, coherence = _orientation_from_sums(sums["cos2phi"], sums["sin2phi"], sums["oriented"], total)
     stride_pair = as_stride_pair(stride)
@@ -187,7 +187,8 @@ def statistics_from_autocorrelation(
         weightings["aliased"] = alias_mask(grid_h, grid_w, stride_pair).to(torch.float64)
     names = list(weightings)
     coefficients = lag_coefficients(torch.stack([weightings[name] for name in names]), lags)
-    sums = dict(zip(names, (correlation @ coefficients.to(correlation.dtype).T).to(torch.float64).unbind(dim=1)))
+    coefficients = coefficients.to(device=correlation.device, dtype=correlation.dtype)
+    sums = dict(zip(names, (correlation @ coefficients.T).to(torch.float64).unbind(dim=1)))
 
     squared_norm = correlation[:, 0].to(torch.float64)  # r(0)
     total = squared_norm * (grid_h * grid_w)  # Parseval: sum_f P(f) = G_h G_w r(0)

@@ -36,6 +36,15 @@ def whiten(x: torch.Tensor, mean_amplitude: torch.Tensor, eps: float = 1e-8) -> 
 
     Raises:
         ConfigError: ``x`` not float, or ``mean_amplitude`` not of shape (C, H, W) of ``x``.
+
+    Example:
+        After whitening, the mean amplitude spectrum of the images it was fitted on is flat:
+
+        >>> x = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        >>> mean_amplitude = amplitude_spectrum(x).mean(dim=0)  # (C, H, W)
+        >>> white = whiten(x, mean_amplitude)
+        >>> white.shape, torch.allclose(amplitude_spectrum(white).mean(dim=0), torch.ones_like(mean_amplitude))
+        (torch.Size([4, 1, 8, 8]), True)
     """
     check_images(x)
     if x.ndim < 3 or tuple(mean_amplitude.shape) != tuple(x.shape[-3:]):
@@ -83,6 +92,17 @@ def band_pass(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
 
     Raises:
         ConfigError: ``x`` not float, low < 0 or low >= high.
+
+    Example:
+        Vertical stripes of 0.25 cycles/pixel on a grey mean: the band around 0.25 keeps the stripes alone, the band
+        below 0.1 only the mean.
+
+        >>> stripes = torch.tensor([1.0, 0.0, -1.0, 0.0]).repeat(8, 2).reshape(1, 1, 8, 8)
+        >>> x = 0.5 + 0.25 * stripes
+        >>> torch.allclose(band_pass(x, 0.2, 0.3), 0.25 * stripes, atol=1e-6)
+        True
+        >>> torch.allclose(band_pass(x, 0.0, 0.1), torch.full_like(x, 0.5))
+        True
     """
     check_images(x)
     height, width = x.shape[-2:]
@@ -103,6 +123,13 @@ def log_magnitude(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 
     Raises:
         ConfigError: ``x`` not float.
+
+    Example:
+        A constant image has all its amplitude at DC, log(0.5 * 4 * 4) at the centre; elsewhere log(eps):
+
+        >>> spectrum = log_magnitude(torch.full((1, 1, 4, 4), 0.5))
+        >>> round(spectrum[0, 0, 2, 2].item(), 4), round(spectrum[0, 0, 0, 0].item(), 2)
+        (2.0794, -18.42)
     """
     check_images(x)
     amplitude = torch.fft.fft2(x.to(compute_dtype(x.dtype))).abs()

@@ -89,6 +89,15 @@ def gaussian_blur(
         >>> x = torch.rand(2, 3, 32, 32)
         >>> gaussian_blur(x, 2.0).shape
         torch.Size([2, 3, 32, 32])
+
+        An impulse becomes the normalized kernel: it keeps its sum, and its peak is the kernel's centre squared
+        (1 / 2.5066 per axis for sigma 1):
+
+        >>> impulse = torch.zeros(1, 1, 9, 9, dtype=torch.float64)
+        >>> impulse[..., 4, 4] = 1.0
+        >>> blurred = gaussian_blur(impulse, 1.0)
+        >>> round(blurred.sum().item(), 6), round(blurred[0, 0, 4, 4].item(), 4)
+        (1.0, 0.1592)
     """
     check_images(x)
     sigma, truncate = check_sigma(sigma), check_truncate(truncate)
@@ -115,6 +124,12 @@ def highpass(x: torch.Tensor, sigma: float, boundary: str = "circular", *, trunc
 
     Raises:
         ConfigError: as :func:`gaussian_blur`.
+
+    Example:
+        >>> ramp = torch.linspace(0, 1, 64).reshape(1, 1, 8, 8)
+        >>> edges = highpass(ramp, 2.0)
+        >>> edges.shape, edges.mean().abs().item() < 1e-6
+        (torch.Size([1, 1, 8, 8]), True)
     """
     check_images(x)
     work = x.to(compute_dtype(x.dtype))

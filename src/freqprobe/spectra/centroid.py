@@ -31,5 +31,14 @@ def spectral_centroid_of_power(power: torch.Tensor) -> torch.Tensor:
 
 
 def spectral_centroid(x: torch.Tensor, window: str | None = None) -> torch.Tensor:
-    """Per-image centroid: x float (N, C, H, W) -> (N,), computed per channel and then averaged over channels."""
+    """Per-image centroid: x float (N, C, H, W) -> (N,), computed per channel and then averaged over channels.
+
+    Zero-mean stripes of 0.25 cycles/pixel have their centroid there; constant images have centroid 0:
+
+    >>> stripes = torch.tensor([1.0, 0.0, -1.0, 0.0]).repeat(8, 2).reshape(1, 1, 8, 8)
+    >>> round(spectral_centroid(stripes).item(), 6)
+    0.25
+    >>> spectral_centroid(torch.ones(3, 2, 8, 8))
+    tensor([0., 0., 0.])
+    """
     return spectral_centroid_of_power(power_spectrum(x, window=window)).mean(dim=-1)

@@ -38,6 +38,15 @@ def power_spectrum(x: torch.Tensor, window: str | None = None) -> torch.Tensor:
     x: float (N, C, H, W) (any leading dims work). Returns (..., H, W) = |FFT2(x * w)|^2 / (H W) in the dtype of x
     (float32 for float16/bfloat16 inputs), DC at [..., 0, 0]. With the 1/(H W) scaling, Parseval gives
     ``power.sum((-2, -1)) == (x * w).pow(2).sum((-2, -1))``.
+
+    Raises ConfigError for a non-float tensor, fewer than two dims or an unknown window.
+
+    >>> x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> power = power_spectrum(x)
+    >>> power.shape
+    torch.Size([2, 3, 16, 16])
+    >>> torch.allclose(power.sum((-2, -1)), x.square().sum((-2, -1)))
+    True
     """
     if x.dim() < 2:
         raise ConfigError(f"power_spectrum needs images (..., H, W), got a tensor of shape {tuple(x.shape)}")

@@ -33,6 +33,14 @@ def radial_profile(power: torch.Tensor, n_bins: int | None = None) -> tuple[torc
 
     power: (..., H, W) in fftfreq order. Returns (radii, profile): radii (B,) bin centres in cycles/pixel, ascending,
     radii[0] == 0 (DC); profile (..., B) the mean of the power over the frequencies in each annulus.
+
+    Stripes of 0.25 cycles/pixel on an 8x8 grid (annuli 1/8 wide) put all their power in the annulus at 0.25:
+
+    >>> from freqprobe.spectra.power import power_spectrum
+    >>> stripes = torch.tensor([1.0, 0.0, -1.0, 0.0]).repeat(8, 2).reshape(1, 1, 8, 8)
+    >>> radii, profile = radial_profile(power_spectrum(stripes))
+    >>> radii.tolist(), profile.shape, profile.argmax().item()
+    ([0.0, 0.125, 0.25, 0.375, 0.5], torch.Size([1, 1, 5]), 2)
     """
     height, width = power.shape[-2:]
     step = radial_bin_width(height, width, n_bins)
@@ -57,6 +65,10 @@ def power_law_slope(radii: torch.Tensor, profile: torch.Tensor) -> float:
 
     radii, profile: (B,). Bins with zero power are left out (their log is undefined). Natural images give about -2.
     Returns NaN when fewer than two bins remain.
+
+    >>> radii = torch.tensor([0.0, 0.125, 0.25, 0.5])
+    >>> round(power_law_slope(radii, radii.pow(-2).nan_to_num(posinf=1.0)), 6)
+    -2.0
     """
     radii = torch.as_tensor(radii, dtype=torch.float64).flatten()
     profile = torch.as_tensor(profile, dtype=torch.float64).flatten()

@@ -1,4 +1,4 @@
-"""``freqprobe train`` (and, when their modules exist, ``freqprobe sweep`` and ``freqprobe reproduce``).
+"""``freqprobe train``, plus ``freqprobe sweep`` and ``freqprobe reproduce`` from their own modules.
 
 Option precedence, lowest first: defaults < ``--preset`` < ``--config`` file < explicit flags. Every training
 flag defaults to None so that only flags the user typed override the file. Only argparse is imported at module
@@ -20,17 +20,10 @@ EXTRA_COMMAND_MODULES = ("freqprobe.train.sweep", "freqprobe.train.reproduce")
 
 
 def add_commands(subparsers) -> None:
-    """Register ``train``, then the sub-commands of the sweep and reproduce modules if they exist."""
+    """Register ``train``, then the sub-commands of the sweep and reproduce modules."""
     add_train_command(subparsers)
     for module_name in EXTRA_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name == module_name:
-                continue  # not written yet
-            raise
-        if hasattr(module, "add_commands"):
-            module.add_commands(subparsers)
+        importlib.import_module(module_name).add_commands(subparsers)  # no try: a renamed module must fail loudly
 
 
 def add_train_command(subparsers) -> argparse.ArgumentParser:
