@@ -11,12 +11,13 @@ import contextlib
 import io
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from freqprobe.cli import build_parser, main
 
+REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 # Repository paths the README names (outputs such as out/ or runs/ are not in the repository and are not checked).
 REPO_PATH = re.compile(r"(?<![\w./-])(?:results|experiments|scripts|benchmarks|src|tests|\.ci)/[\w./+-]*[\w/]")
@@ -117,7 +118,8 @@ def test_the_example_train_config_is_a_short_valid_run():
     from freqprobe.train.config import config_from_toml
 
     config = config_from_toml(REPO / "experiments" / "example_train.toml")
-    assert (config.dataset, config.model, config.filter, config.preset) == ("fashion-mnist", "resnet20", "blur:2", "fast")
+    chosen = (config.dataset, config.model, config.filter, config.preset)
+    assert chosen == ("fashion-mnist", "resnet20", "blur:2", "fast")
     assert config.epochs == 3 and config.lr == 0.2  # the file's own epochs over the preset's 11; the preset's lr
 
 

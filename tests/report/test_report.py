@@ -70,7 +70,7 @@ def test_run_report_inlines_every_png_with_a_caption(run_tree, capsys):
     assert f"wrote {path}" in capsys.readouterr().out
     text, page = parse(path)
     pngs = visible_pngs(run_tree)
-    assert len(pngs) == 5 + 2 + 1 + 1  # spectrum figures (4 + the windowed class spectra), sensitivity, filters, figures/
+    assert len(pngs) == 5 + 2 + 1 + 1  # spectrum figures (4 + windowed class spectra), sensitivity, filters, figures/
     assert len(page.images) == len(page.captions) == len(pngs)
     sources = {image["src"] for image in page.images}
     for png in pngs:
@@ -209,4 +209,5 @@ def test_class_spectra_captions_explain_the_cross_and_name_the_window(tmp_path):
                                                        "filter": "none", "window": "hamming"}))
     windowed = figure_caption(tmp_path / "class_spectra_hamming.png", data_context(tmp_path, tmp_path))
     assert "mean is removed before windowing" in windowed
-    assert windowed.endswith("Data: Fashion-MNIST, test split, filter none, Hamming window on mean-removed images.")
+    expected = "Data: Fashion-MNIST, test split, filter none, Hamming window on mean-removed images."
+    assert windowed.endswith(expected)

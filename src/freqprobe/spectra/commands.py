@@ -124,13 +124,14 @@ def run_spectrum(args: argparse.Namespace) -> int:
         "channels": int(data.images.shape[1]),
     }
     summary = spectrum_summary(result, metadata, histogram_bins=args.histogram_bins)
-    title = describe(data.name, args.split, input_filter.spec, data_note(data.name, data.source), window)
+    note = data_note(data.name, data.source)
+    title = describe(data.name, args.split, input_filter.spec, note, window)
     figures = write_spectrum_figures(result, title, out_dir)
     if window is None:  # the windowed view beside the unwindowed one, whose "+" cross is the border discontinuity
         windowed = compute_dataset_spectrum(
             data.images, data.labels, data.classes, transform=input_filter, window="hamming", batch_size=args.batch_size
         )
-        windowed_title = describe(data.name, args.split, input_filter.spec, data_note(data.name, data.source), "hamming")
+        windowed_title = describe(data.name, args.split, input_filter.spec, note, "hamming")
         figures["class_spectra_hamming"] = write_windowed_class_spectra(windowed, windowed_title, out_dir)
     summary["figures"] = {name: path.name for name, path in figures.items()}
     # The JSON goes last: its presence says every figure beside it is complete.
