@@ -2,22 +2,16 @@
 # The main job on a fresh machine: install freqprobe into .venv, then
 #   1. the dataset spectra of Fashion-MNIST and of the CIFAR-10 JPEG q75 copy,
 #   2. a preview of the study's filters,
-#   3. a Fashion-MNIST ResNet-20 trained with the `fast` preset (about 10 minutes on 2 cores),
+#   3. a Fashion-MNIST ResNet-20 trained with the `fast` preset (9-14 minutes of training on the 2-core project
+#      hosts: 9 min 8 s and 13 min 47 s measured; host speed varies about 2x from day to day, see BENCHMARKS.md and
+#      benchmarks/bare_step.py),
 #   4. the frequency responses of its kernels and its band-ablation curves, and one HTML report of it all.
 # Outputs go to ${OUT:-out}/. Re-running resumes: finished steps are redone quickly, the training is resumed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-# shellcheck disable=SC1091
-source .venv/bin/activate
-python -m pip install -q --upgrade pip
-python -m pip install -q torch==2.13.0   # first: the local CPU wheel (anything else pulls CUDA packages)
-python -m pip install -q -e .
-
-export FREQPROBE_DATA="${FREQPROBE_DATA:-$(cd .. && pwd)/shared/data}"
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh ""   # "": no pip extras (without an argument, source would pass on this script's own)
 OUT="${OUT:-out}"
 CIFAR="folder:$FREQPROBE_DATA/cifar10-jpeg.tar.gz"
 mkdir -p "$OUT"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -69,7 +70,7 @@ def test_run_report_inlines_every_png_with_a_caption(run_tree, capsys):
     assert f"wrote {path}" in capsys.readouterr().out
     text, page = parse(path)
     pngs = visible_pngs(run_tree)
-    assert len(pngs) == 4 + 2 + 1 + 1  # spectrum figures, sensitivity, filters, figures/
+    assert len(pngs) == 5 + 2 + 1 + 1  # spectrum figures (4 + windowed class spectra), sensitivity, filters, figures/
     assert len(page.images) == len(page.captions) == len(pngs)
     sources = {image["src"] for image in page.images}
     for png in pngs:
@@ -196,3 +197,17 @@ def test_kernel_figures_beside_test_results_are_captioned_by_their_model(tmp_pat
     assert kernels.endswith("Data: kernels of a model trained on Fashion-MNIST; model resnet20 (run run).")
     bands = figure_caption(folder / "band_ablation.png", context)
     assert bands.endswith("Data: Fashion-MNIST, test split (500 images), filter none; model resnet20 (run run).")
+
+
+def test_class_spectra_captions_explain_the_cross_and_name_the_window(tmp_path):
+    from freqprobe.report.captions import data_context, figure_caption
+
+    plain = figure_caption(tmp_path / "class_spectra.png", data_context(tmp_path, tmp_path))
+    assert "'+' cross" in plain and "jump between opposite image borders" in plain
+    assert "class_spectra_hamming.png" in plain
+    (tmp_path / "spectrum.json").write_text(json.dumps({"dataset": "fashion-mnist", "split": "test",
+                                                       "filter": "none", "window": "hamming"}))
+    windowed = figure_caption(tmp_path / "class_spectra_hamming.png", data_context(tmp_path, tmp_path))
+    assert "mean is removed before windowing" in windowed
+    expected = "Data: Fashion-MNIST, test split, filter none, Hamming window on mean-removed images."
+    assert windowed.endswith(expected)

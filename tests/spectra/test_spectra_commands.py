@@ -20,7 +20,10 @@ from freqprobe.report.captions import data_context, figure_caption
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
 ]
-FIGURES = ["class_spectra.png", "radial_profiles.png", "centroid_histograms.png", "discrimination_map.png"]
+FIGURES = [
+    "class_spectra.png", "radial_profiles.png", "centroid_histograms.png", "discrimination_map.png",
+    "class_spectra_hamming.png",  # drawn without --window: the class spectra without the border-jump cross
+]
 # A 5% stratified validation split of Fashion-MNIST's training set: 300 real images per class, quick to analyse.
 SMALL_SPLIT = ["--split", "val", "--val-fraction", "0.05", "--split-seed", "3"]
 
@@ -196,6 +199,9 @@ def test_jpeg_cifar_copy_carries_its_note_and_rgb_works(mini_cifar_archive, tmp_
     summary = json.loads((tmp_path / SPECTRUM_FILE).read_text())
     assert summary["data_note"] == JPEG_CIFAR_NOTE and JPEG_CIFAR_NOTE in capsys.readouterr().out
     assert summary["channels"] == 3 and summary["image_size"] == [32, 32] and summary["window"] == "hamming"
+    # the numbers are windowed already: no second, windowed class-spectra figure beside them
+    assert "class_spectra_hamming.png" not in summary["figures"].values()
+    assert not (tmp_path / "class_spectra_hamming.png").exists()
     assert list(summary["classes"]) == ["airplane", "automobile", "bird"] and summary["n_images"] == 9
     assert len(summary["all"]["radial_profile"]["radius"]) == 17
 

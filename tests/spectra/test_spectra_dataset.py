@@ -74,9 +74,17 @@ def test_uint8_images_are_scaled_to_unit_range():
 def test_transform_and_window_are_applied_before_the_fft():
     images, labels, classes = random_dataset(n=9, channels=1, seed=3)
     result = compute_dataset_spectrum(images, labels, classes, transform=lambda x: 1.0 - x, window="hamming")
+    plain = compute_dataset_spectrum(images, labels, classes, transform=lambda x: 1.0 - x)
+    _, plain_centroids = numpy_per_image(1.0 - images.numpy())
+    np.testing.assert_allclose(plain.centroids.numpy(), plain_centroids, rtol=1e-10)
+    # The window acts on the transformed image with its mean removed; its DC power stays the un-windowed one.
+    flipped = 1.0 - images.numpy()
+    mean = flipped.mean(axis=(-2, -1), keepdims=True)
     window = np.outer(np.hamming(12), np.hamming(12))
-    _, centroids = numpy_per_image((1.0 - images.numpy()) * window)
-    np.testing.assert_allclose(result.centroids.numpy(), centroids, rtol=1e-10)
+    windowed, _ = numpy_per_image((flipped - mean) * window)
+    expected = windowed / np.mean(window**2)
+    expected[:, 0, 0] += 144 * (mean[:, :, 0, 0] ** 2).mean(axis=1)
+    np.testing.assert_allclose(result.mean_power.numpy()[0], expected[labels.numpy() == 0].mean(axis=0), rtol=1e-9)
     assert result.window == "hamming"
 
 

@@ -27,6 +27,8 @@ FIGURE_FILES = {
     "centroid_histograms": "centroid_histograms.png",
     "discrimination_map": "discrimination_map.png",
 }
+# Drawn beside class_spectra.png when the numbers are unwindowed: the same spectra without the border-jump cross.
+WINDOWED_CLASS_SPECTRA = "class_spectra_hamming.png"
 
 PANEL_INCHES = 1.9
 # log10 of power below this share of the largest value is clipped in the colour scale, so that the few near-empty
@@ -43,6 +45,13 @@ def write_spectrum_figures(result: DatasetSpectrum, title: str, out_dir: str | o
     plot_centroid_histograms(result, title, paths["centroid_histograms"])
     plot_discrimination_map(result, title, paths["discrimination_map"])
     return paths
+
+
+def write_windowed_class_spectra(windowed: DatasetSpectrum, title: str, out_dir: str | os.PathLike) -> Path:
+    """Write the class spectra of a Hamming-windowed ``windowed`` result as OUT/class_spectra_hamming.png."""
+    path = Path(out_dir) / WINDOWED_CLASS_SPECTRA
+    plot_class_spectra(windowed, title, path)
+    return path
 
 
 def plot_class_spectra(result: DatasetSpectrum, title: str, path: str | os.PathLike) -> None:

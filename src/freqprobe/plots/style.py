@@ -65,7 +65,7 @@ def describe(dataset: str, split: str, filter_spec: str, note: str | None = None
     """The line every dataset figure carries: which data, which split, which filter."""
     parts = [note or dataset, f"{split} split", f"{'filters' if ',' in filter_spec else 'filter'} {filter_spec}"]
     if window and window != "none":
-        parts.append(f"{window} window")
+        parts.append(f"{window.capitalize()} window on mean-removed images")
     return " · ".join(parts)
 
 

@@ -19,7 +19,12 @@ DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}
 FIGURE_DESCRIPTIONS = {
     # freqprobe spectrum / preview
     "class_spectra.png": "Mean power spectrum of each class (log10, channels averaged, DC at the centre, "
-    "frequencies in cycles/pixel)",
+    "frequencies in cycles/pixel). Without a window, the '+' cross through DC along f_x = 0 and f_y = 0 is the jump "
+    "between opposite image borders (the FFT treats each image as periodic), not image content; "
+    "class_spectra_hamming.png beside it (or freqprobe spectrum --window hamming) shows the spectra without it",
+    "class_spectra_hamming.png": "Mean power spectrum of each class through a 2-D Hamming window (log10, channels "
+    "averaged, DC at the centre, cycles/pixel): each channel's mean is removed before windowing and its DC power "
+    "added back, so the window only removes the '+' cross that the border discontinuity draws in class_spectra.png",
     "radial_profiles.png": "Radially averaged mean power spectrum per class on log-log axes, with the fitted "
     "power-law slope of each class",
     "centroid_histograms.png": "Histograms of the per-image spectral centroid (power-weighted mean |f|, "
@@ -84,6 +89,7 @@ class DataContext:
     split: str | None = None
     n_images: int | None = None
     filter: str | None = None
+    window: str | None = None  # the spectrum's window ("hamming"); None for none
     model: str | None = None
     run: str | None = None
     extra: str | None = None  # e.g. "12 runs of sweep X"
@@ -102,6 +108,8 @@ class DataContext:
             parts.append(text)
         if self.filter:
             parts.append(f"filter {self.filter}")
+        if self.window:
+            parts.append(f"{self.window.capitalize()} window on mean-removed images")
         data = "Data: " + ", ".join(parts) if parts else "Data: not recorded beside the figure"
         model = f"; model {self.model}" if self.model else ""
         run = f" (run {self.run})" if self.run else ""
@@ -190,6 +198,7 @@ def _spectrum_context(data: dict, folder: Path) -> DataContext:
         split=_text(data.get("split")),
         n_images=_count(data.get("n_images")),
         filter=_text(data.get("filter")),
+        window=None if data.get("window") in (None, "none") else _text(data.get("window")),
     )
 
 

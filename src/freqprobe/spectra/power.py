@@ -1,7 +1,17 @@
-"""Power spectra of image batches: |FFT2(x * w)|^2 / (H W) per channel, in ``torch.fft.fftfreq`` order.
+"""Power spectra of image batches: |FFT2(x)|^2 / (H W) per channel, in ``torch.fft.fftfreq`` order.
 
-The optional Hamming window is applied to the raw image, without removing its mean first, as the original
-notebooks did; so a windowed spectrum keeps the (tapered) DC term and its leakage into the lowest frequencies.
+A window exists to suppress the leakage of the jump between opposite image borders (the FFT treats an image as
+periodic). Applied to the raw image it would also taper the image's mean, spreading the large DC peak over the lowest
+frequencies, so that the spectral centroid would measure the window more than the image (CIFAR-10 JPEG test split:
+0.0166 cycles/pixel unwindowed, 0.0311 windowed that way, 0.0176 as below). So each channel's mean m is removed
+first, the rest is windowed, and the un-windowed DC power is added back:
+
+    P(f) = |FFT2((x - m) w)(f)|^2 / (H W mean(w^2))  +  [f = 0] H W m^2
+
+Dividing by mean(w^2) keeps the power of the zero-mean part comparable with the un-windowed spectrum (equal in
+expectation for stationary content, by Parseval); H W m^2 is exactly the DC power |FFT2(x)(0)|^2 / (H W) of the
+un-windowed image. A constant image therefore has the same spectrum with or without a window. Without a window
+the formula reduces to the plain |FFT2(x)|^2 / (H W).
 """
 
 from __future__ import annotations
@@ -35,11 +45,11 @@ def window_2d(name: str | None, height: int, width: int, device=None, dtype=torc
 def power_spectrum(x: torch.Tensor, window: str | None = None) -> torch.Tensor:
     """Power spectrum of each channel of each image.
 
-    x: float (N, C, H, W) (any leading dims work). Returns (..., H, W) = |FFT2(x * w)|^2 / (H W) in the dtype of x
-    (float32 for float16/bfloat16 inputs), DC at [..., 0, 0]. With the 1/(H W) scaling, Parseval gives
-    ``power.sum((-2, -1)) == (x * w).pow(2).sum((-2, -1))``.
-
-    Raises ConfigError for a non-float tensor, fewer than two dims or an unknown window.
+    x: float (N, C, H, W) (any leading dims work). Returns (..., H, W) in the dtype of x (float32 for float16/bfloat16
+    inputs), DC at [..., 0, 0]: |FFT2(x)|^2 / (H W) without a window, so Parseval gives
+    ``power.sum((-2, -1)) == x.pow(2).sum((-2, -1))``; with a window, the mean-removed form of the module docstring,
+    whose total is ``H W m^2 + ((x - m) w).pow(2).sum() / mean(w^2)``. Raises ConfigError for non-float input, fewer
+    than two dimensions or an unknown window name.
 
     >>> x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     >>> power = power_spectrum(x)
@@ -58,7 +68,13 @@ def power_spectrum(x: torch.Tensor, window: str | None = None) -> torch.Tensor:
         x = x.float()  # FFTs of half tensors are restricted to powers of two and lose too much precision
     height, width = x.shape[-2:]
     w = window_2d(window, height, width, device=x.device, dtype=x.dtype)
-    if w is not None:
-        x = x * w
-    spectrum = torch.fft.fft2(x)
-    return (spectrum.real.square() + spectrum.imag.square()) / (height * width)
+    if w is None:
+        return _squared_magnitude(torch.fft.fft2(x)) / (height * width)
+    mean = x.mean(dim=(-2, -1), keepdim=True)
+    power = _squared_magnitude(torch.fft.fft2((x - mean) * w)) / (height * width * w.square().mean())
+    power[..., 0, 0] += height * width * mean[..., 0, 0].square()
+    return power
+
+
+def _squared_magnitude(spectrum: torch.Tensor) -> torch.Tensor:
+    return spectrum.real.square() + spectrum.imag.square()

@@ -17,9 +17,12 @@ ALL_CLASSES = "all"
 DEFINITIONS = {
     "frequency": "spatial frequency in cycles/pixel on the full FFT grid (fftfreq order); Nyquist is 0.5, the corner "
     "radius ~0.707; |f| = sqrt(fy^2 + fx^2)",
-    "power_spectrum": "P(f) = |FFT2(x * w)(f)|^2 / (H W) for each channel of each image x, pixel values in [0, 1] "
-    "after the filter; w = 1 without a window, or the separable 2-D Hamming window (outer product of two symmetric 1-D "
-    "windows) applied to the raw image, whose mean is NOT removed first; then averaged over channels",
+    "power_spectrum": "P(f) = |FFT2(x)(f)|^2 / (H W) for each channel of each image x, pixel values in [0, 1] after "
+    "the filter, then averaged over channels. With a window w (the separable 2-D Hamming window, outer product of two "
+    "symmetric 1-D windows): the channel's mean m is removed before windowing and its un-windowed DC power added "
+    "back, P(f) = |FFT2((x - m) w)(f)|^2 / (H W mean(w^2)) + [f = 0] H W m^2, so the window only suppresses the "
+    "leakage of the jump between opposite image borders (the '+' cross through DC), a constant image has the same "
+    "spectrum with or without it, and dividing by mean(w^2) keeps the power level of the zero-mean part comparable",
     "mean_power_spectrum": "per class, the mean over its images of the channel-averaged power spectrum",
     "spectral_centroid": "per image: sum over the full FFT grid of |f| P(f) divided by sum of P(f), DC included, "
     "computed per channel and then averaged over channels; an all-zero image counts as 0",

@@ -1,0 +1,16 @@
+# Shared setup of scripts/main.sh and scripts/test.sh; source it from the repository root:
+#   source scripts/setup.sh ""       # freqprobe itself (always pass the argument: `source` without one hands the
+#                                    # caller's own arguments to this file)
+#   source scripts/setup.sh test     # freqprobe with the test extras (pytest, scipy)
+# Creates .venv if missing and activates it, installs torch 2.13.0 FIRST (on the project machines the local CPU wheel;
+# any other torch request pulls gigabytes of CUDA packages), then freqprobe in editable mode, and sets FREQPROBE_DATA
+# to ../shared/data unless it is already set. Re-running it is quick: pip skips what is installed.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -m pip install -q torch==2.13.0
+python -m pip install -q -e ".${1:+[$1]}"
+export FREQPROBE_DATA="${FREQPROBE_DATA:-$(cd .. && pwd)/shared/data}"
