@@ -53,11 +53,16 @@ class RunFolder:
         """The whole ``config.json``."""
         if not self.root.is_dir():
             raise RunFolderError(f"run folder {self.root} does not exist; pass a folder written by freqprobe train")
-        return read_json_object(
-            self.paths.config,
-            missing=f"{self.root} has no {self.paths.config.name}; pass a folder written by freqprobe train",
-            fix="restore it or re-run the training",
-        )
+        try:
+            return read_json_object(
+                self.paths.config,
+                missing=f"{self.root} has no {self.paths.config.name}; pass a folder written by freqprobe train",
+                fix="restore it or re-run the training",
+            )
+        except RunFolderError:
+            raise
+        except FreqprobeError as error:
+            raise RunFolderError(str(error)) from None
 
     @cached_property
     def config(self) -> dict[str, Any]:
