@@ -261,8 +261,9 @@ def test_band_matrix_equals_direct_evaluation(compared, sweep):
     assert values[1, 1] > values[1, 2] + 0.05 and values[2, 2] > values[2, 1] + 0.05
 
 
-def test_output_files(compared):
+def test_output_files(compared, sweep):
     comparison, out, _ = compared
+    root, _ = sweep
     with open(out / C.COMPARE_CSV, newline="") as handle:
         table = list(csv.DictReader(handle))
     assert [row["run"] for row in table] == [row["run"] for row in comparison.rows]
@@ -279,6 +280,7 @@ def test_output_files(compared):
     markdown = (out / C.COMPARE_MD).read_text()
     assert "## Spearman rank correlations" in markdown and "Train band x test band accuracy" in markdown
     assert "4 complete runs on Fashion-MNIST" in markdown
+    assert markdown.startswith(f"# Links across the runs of {root.name}\n") and str(root) not in markdown
     saved = json.loads((out / C.COMPARE_JSON).read_text())
     assert saved["band_matrices"][0]["accuracy"] == matrix.accuracy
     expected_figures = {"scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
