@@ -109,8 +109,8 @@ def test_state_dict_file_loads_and_a_mismatch_is_one_line(tmp_path):
         (None, "has no config.json"),
         ("{oops", "is not valid JSON"),
         ('["resnet20"]', "does not hold a JSON object"),
-        ('{"model": "resnet20"}', "lacks 'model' or 'dataset'"),
-        ('{"model": "resnet20", "dataset": "cifar10"}', "has no model.safetensors"),
+        ('{"model": "resnet20"}', "lacks 'dataset'"),
+        ('{"model": "resnet20", "dataset": "cifar10"}', "model.safetensors is missing"),
     ],
 )
 def test_broken_run_folders_raise_one_line_errors(tmp_path, config_text, message):

@@ -75,5 +75,12 @@ def test_rank_correlation_matches_scipy_with_ties_and_ignores_nan():
     assert rank_correlation(a, -a) == pytest.approx(-1.0)
 
 
+def test_rank_correlation_by_hand_with_ties():
+    # ranks (1, 2.5, 2.5, 4) and (1, 2, 3, 4): Pearson of the average ranks = 4.5 / sqrt(4.5 * 5)
+    first = torch.tensor([[1.0, 2.0], [2.0, 3.0]])
+    second = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
+    assert rank_correlation(first, second) == pytest.approx(4.5 / (4.5 * 5.0) ** 0.5)
+
+
 def test_rank_correlation_of_a_constant_map_is_nan():
     assert torch.isnan(torch.tensor(rank_correlation(torch.ones(4, 4), torch.rand(4, 4))))

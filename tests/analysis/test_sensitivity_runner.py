@@ -159,7 +159,7 @@ def test_incomplete_requests_are_one_line_errors(trained_run, tmp_path, freqprob
 def test_a_missing_run_folder_is_a_one_line_error(tmp_path, freqprobe_main, capsys):
     assert freqprobe_main(["sensitivity", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--bands"]) == 2
     error = capsys.readouterr().err
-    assert "config.json is missing" in error and error.count("\n") == 1
+    assert "nope does not exist" in error and error.count("\n") == 1
 
 
 def test_a_bad_eps_is_rejected_by_the_parser(trained_run, tmp_path, freqprobe_main, capsys):

@@ -110,3 +110,23 @@ def test_shape_mismatch_names_the_first_differing_tensor(tmp_path, saved, loadin
         load_weights(target, path)
     assert_one_line(error, str(path), key, shapes)
     assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())  # nothing half-loaded
+
+
+def test_weights_file_problem_accepts_a_whole_file_and_names_truncation_and_padding(tmp_path):
+    from freqprobe.models import weights_file_problem
+
+    path = tmp_path / "model.safetensors"
+    save_weights(create_model("resnet20", in_channels=1), path)
+    whole = path.read_bytes()
+    assert weights_file_problem(path) is None
+    path.write_bytes(whole[:-1])  # one byte short: the header still parses, the data section does not fit
+    assert "truncated" in weights_file_problem(path)
+    path.write_bytes(whole + b"\0")
+    assert "trailing bytes" in weights_file_problem(path)
+    path.write_bytes(whole[:200])  # cut inside the header
+    assert "truncated" in weights_file_problem(path)
+    path.write_bytes(b"\x10\0\0\0\0\0\0\0not json at all!")
+    assert "not valid JSON" in weights_file_problem(path)
+    path.write_bytes(b"abc")
+    assert "shorter than a safetensors header" in weights_file_problem(path)
+    assert weights_file_problem(tmp_path / "absent.safetensors") == "is missing"

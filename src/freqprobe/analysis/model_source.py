@@ -3,12 +3,8 @@
 Also finds a model's convolutions and traces the spatial size of each one's input, which the exact singular values
 need (:mod:`freqprobe.analysis.singular`).
 
-A run folder holds ``config.json`` and ``model.safetensors``. Keys are looked up at the top level of config.json,
-then one level down (the trainer writes ``{"config": {"model", "dataset", "antialias", "conv", ...}, "data":
-{"image_shape", "classes", ...}}``): ``model`` and ``dataset`` are required; ``in_channels``/``num_classes`` or
-``image_shape``/``classes`` are used when recorded, and ``conv`` (the ``--conv`` spec; ``standard`` when absent)
-picks the convolution layers, so band-pass runs load. Without a
-record, input channels follow the dataset (fashion-mnist 1, others 3) and so does the input size (28 and 32).
+A run folder is read through :class:`freqprobe.runs.RunFolder` (config, channels, classes, ``conv``, image size,
+weights; one line naming the file and the fix when a piece is missing).
 """
 
 from __future__ import annotations
@@ -22,13 +18,9 @@ import torch
 from torch import nn
 
 from freqprobe.errors import ConfigError, FreqprobeError
-from freqprobe.io import read_json_object
 
-RUN_CONFIG = "config.json"
-RUN_WEIGHTS = "model.safetensors"
 STATE_DICT_SUFFIXES = (".pt", ".pth")
 DEFAULT_INPUT_SIZE = 32
-GRAYSCALE_DATASETS = {"fashion-mnist": 28}
 
 
 @dataclass
@@ -124,16 +116,6 @@ def trace_conv_input_sizes(
     return sizes
 
 
-def in_channels_for_dataset(dataset: str) -> int:
-    """1 for fashion-mnist, 3 for every other dataset."""
-    return 1 if dataset in GRAYSCALE_DATASETS else 3
-
-
-def input_size_for_dataset(dataset: str | None) -> int:
-    """28 for fashion-mnist, 32 otherwise."""
-    return GRAYSCALE_DATASETS.get(dataset or "", DEFAULT_INPUT_SIZE)
-
-
 def _module_source(model: nn.Module, model_name: str | None, in_channels: int | None) -> ModelSource:
     layers = conv_layers(model)
     if in_channels is None:
@@ -153,26 +135,14 @@ def _module_source(model: nn.Module, model_name: str | None, in_channels: int | 
 def _run_folder_source(
     folder: Path, model_name: str | None, in_channels: int | None, num_classes: int | None
 ) -> ModelSource:
-    config = _read_run_config(folder)
-    name = model_name or _find_key(config, "model")
-    dataset = _find_key(config, "dataset")
-    if not isinstance(name, str) or not isinstance(dataset, str):
-        raise ConfigError(f"{folder / RUN_CONFIG} lacks 'model' or 'dataset'; it is not a freqprobe run config")
-    weights = folder / RUN_WEIGHTS
-    if not weights.is_file():
-        raise FreqprobeError(f"run folder {folder} has no {RUN_WEIGHTS}; finish or resume the training run first")
-    image_shape = _find_key(config, "image_shape")
-    classes = _find_key(config, "classes")
-    channels = in_channels or _find_key(config, "in_channels")
-    channels = channels or (image_shape[0] if image_shape else in_channels_for_dataset(dataset))
-    n_classes = num_classes or _find_key(config, "num_classes") or (len(classes) if classes else None)
-    model = _build_model(
-        name, int(channels), n_classes, weights, antialias=bool(_find_key(config, "antialias")),
-        conv=_find_key(config, "conv"),
-    )
-    _load_weights(model, weights)
-    size = int(image_shape[1]) if image_shape else input_size_for_dataset(dataset)
-    return ModelSource(model, str(folder), name, int(channels), size, dataset)
+    from freqprobe.runs import RunFolder
+
+    run = RunFolder(folder)
+    name = model_name or run.model_name
+    dataset = run.dataset
+    model = run.load_model(name, in_channels, num_classes)
+    channels = in_channels or run.in_channels()
+    return ModelSource(model, str(folder), name, int(channels), run.image_shape()[1], dataset)
 
 
 def _weights_file_source(
@@ -236,24 +206,6 @@ def _load_weights(model: nn.Module, path: Path) -> None:
             f"weights file {path} does not fit the model ({reason}); pass the --model and --in-channels it was "
             f"trained with"
         ) from None
-
-
-def _read_run_config(folder: Path) -> dict[str, Any]:
-    return read_json_object(
-        folder / RUN_CONFIG,
-        missing=f"{folder} has no {RUN_CONFIG}; pass a freqprobe run folder or a .safetensors file",
-        fix="restore it or re-run the training",
-    )
-
-
-def _find_key(config: dict[str, Any], key: str) -> Any:
-    """``config[key]``, else the first nested dict's ``key`` one level down, else None."""
-    if key in config:
-        return config[key]
-    for value in config.values():
-        if isinstance(value, dict) and key in value:
-            return value[key]
-    return None
 
 
 def _is_conv2d(module: nn.Module) -> bool:

@@ -14,7 +14,7 @@ from freqprobe.models.bandpass import BandpassConv2d
 from freqprobe.models.blocks import BasicBlock, ConvFactory, ProjectionShortcut, ZeroPadShortcut
 from freqprobe.models.blurpool import BlurPool2d, binomial_kernel_2d
 from freqprobe.models.conv_spec import conv_factories, conv_model_kwargs, count_parameters, parse_conv_spec
-from freqprobe.models.io import WeightsError, load_weights, save_weights
+from freqprobe.models.io import WeightsError, load_weights, save_weights, weights_file_problem
 from freqprobe.models.normalize import Normalize
 from freqprobe.models.resnet import ResNet
 
@@ -37,4 +37,5 @@ __all__ = [
     "save_weights",
     "load_weights",
     "WeightsError",
+    "weights_file_problem",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 from pathlib import Path
 
 import torch
@@ -41,6 +43,52 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     _check_same_shapes(path, expected, tensors)
     model.load_state_dict(tensors, strict=True)
     return model
+
+
+def weights_file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not a complete safetensors file, in a few words, or None when it is one.
+
+    Reads only the header: its 8-byte little-endian length, the JSON it announces, and the byte ranges of the tensors,
+    which must tile the data section that fills the rest of the file exactly (so a truncated or padded file fails).
+    Never raises.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                return f"is {size} bytes, shorter than a safetensors header"
+            (header_length,) = struct.unpack("<Q", prefix)
+            if header_length > size - 8:
+                return f"announces a {header_length}-byte header but holds only {size} bytes (truncated)"
+            header = json.loads(handle.read(header_length).decode("utf-8"))
+    except FileNotFoundError:
+        return "is missing"
+    except OSError as error:
+        return f"cannot be read ({error.strerror or type(error).__name__})"
+    except (UnicodeDecodeError, ValueError):
+        return "has a header that is not valid JSON (not a safetensors file)"
+    return _data_section_problem(header, size - 8 - header_length)
+
+
+def _data_section_problem(header: object, data_bytes: int) -> str | None:
+    if not isinstance(header, dict):
+        return "has a header that is not a JSON object (not a safetensors file)"
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(v, int) for v in offsets)):
+            return f"has no valid data_offsets for tensor {name!r}"
+        if not 0 <= offsets[0] <= offsets[1]:
+            return f"has invalid data_offsets {offsets} for tensor {name!r}"
+        end = max(end, offsets[1])
+    if end != data_bytes:
+        state = "truncated" if end > data_bytes else "trailing bytes"
+        return f"holds {data_bytes} data bytes but its header describes {end} ({state})"
+    return None
 
 
 def _read_tensors(path: Path) -> dict[str, torch.Tensor]:

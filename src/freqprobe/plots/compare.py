@@ -6,15 +6,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.analysis.compare import PERCENT_COLUMNS, dataset_label
+from freqprobe.report.captions import dataset_label
+from freqprobe.run_columns import PERCENT_COLUMNS
 from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_png
 
-if TYPE_CHECKING:
-    from freqprobe.analysis.compare import BandMatrix, Comparison
+# The figures take a freqprobe.analysis.compare.Comparison / BandMatrix; plots import nothing from analysis, so
+# that analysis (which writes the figures) and plots never import each other.
 
 PANEL_INCHES = 2.6
 ACCURACY_CMAP = "viridis"
@@ -59,7 +60,7 @@ LABELS = {
 }
 
 
-def write_compare_figures(comparison: "Comparison", out_dir: str | os.PathLike) -> dict[str, Path]:
+def write_compare_figures(comparison: Any, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Every figure the comparison has data for, written into ``out_dir``; returns {figure name: path}."""
     out_dir = Path(out_dir)
     subtitle = describe_comparison(comparison)
@@ -89,7 +90,7 @@ def write_compare_figures(comparison: "Comparison", out_dir: str | os.PathLike) 
     return written
 
 
-def describe_comparison(comparison: "Comparison") -> str:
+def describe_comparison(comparison: Any) -> str:
     """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
     datasets = ", ".join(dict.fromkeys(dataset_label(row["dataset"]) for row in comparison.rows))
     sweeps = " + ".join(Path(folder).name for folder in comparison.sweeps or [comparison.sweep_dir])
@@ -97,7 +98,7 @@ def describe_comparison(comparison: "Comparison") -> str:
 
 
 def plot_scatter(
-    comparison: "Comparison", x_column: str, y_columns: Sequence[str], subtitle: str, path: str | os.PathLike
+    comparison: Any, x_column: str, y_columns: Sequence[str], subtitle: str, path: str | os.PathLike
 ) -> bool:
     """One panel per y column against ``x_column``, points coloured by filter, Spearman rho in each title.
 
@@ -130,7 +131,7 @@ def plot_scatter(
     return True
 
 
-def plot_correlation_matrix(comparison: "Comparison", subtitle: str, path: str | os.PathLike) -> None:
+def plot_correlation_matrix(comparison: Any, subtitle: str, path: str | os.PathLike) -> None:
     """Heat map of the Spearman rank correlations between the table's columns (blank where undefined)."""
     names = comparison.metric_columns
     values = np.array(
@@ -151,7 +152,7 @@ def plot_correlation_matrix(comparison: "Comparison", subtitle: str, path: str |
         save_png(fig, path)
 
 
-def plot_layer_correlations(comparison: "Comparison", subtitle: str, path: str | os.PathLike) -> None:
+def plot_layer_correlations(comparison: Any, subtitle: str, path: str | os.PathLike) -> None:
     """Spearman rho between the input centroid and each convolution's mean kernel centroid, by depth."""
     entries = comparison.layer_correlations
     rhos = np.array([_nan_if_none(entry["rho"]) for entry in entries], dtype=np.float64)
@@ -168,7 +169,7 @@ def plot_layer_correlations(comparison: "Comparison", subtitle: str, path: str |
         save_png(fig, path)
 
 
-def plot_band_matrix(matrix: "BandMatrix", path: str | os.PathLike) -> None:
+def plot_band_matrix(matrix: Any, path: str | os.PathLike) -> None:
     """Accuracy (%) of models trained on one band (rows) on test images passed through each band (columns)."""
     values = 100.0 * np.asarray(matrix.accuracy, dtype=np.float64)
     n_rows, n_columns = values.shape

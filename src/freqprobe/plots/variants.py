@@ -4,15 +4,15 @@ accuracy, robustness and heat-map statistics side by side, one row of panels per
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.analysis.compare import PERCENT_COLUMNS, dataset_label
+from freqprobe.report.captions import dataset_label
+from freqprobe.run_columns import PERCENT_COLUMNS
 from freqprobe.plots.style import new_figure, paper_style, save_png
 
-if TYPE_CHECKING:
-    from freqprobe.analysis.variants import VariantSummary
+# The figures take freqprobe.analysis.compare.variants.VariantSummary objects; plots import nothing from analysis.
 
 PANEL_INCHES = 3.0
 # The bars of the summary figure, in display order, with their axis labels.
@@ -26,14 +26,14 @@ SUMMARY_PANELS = {
 }
 
 
-def by_dataset(variants: Sequence["VariantSummary"]) -> dict[str, list["VariantSummary"]]:
-    groups: dict[str, list["VariantSummary"]] = {}
+def by_dataset(variants: Sequence[Any]) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = {}
     for variant in variants:
         groups.setdefault(str(variant.identity.get("dataset")), []).append(variant)
     return groups
 
 
-def plot_variant_band_curves(variants: Sequence["VariantSummary"], subtitle: str, path: str | os.PathLike) -> bool:
+def plot_variant_band_curves(variants: Sequence[Any], subtitle: str, path: str | os.PathLike) -> bool:
     """Low-pass and high-pass accuracy over the radius, mean over each variant's seeds with a ±1 std band; one row
     per dataset. Returns False (nothing written) when no variant has a mean curve."""
     groups = {
@@ -69,7 +69,7 @@ def plot_variant_band_curves(variants: Sequence["VariantSummary"], subtitle: str
     return True
 
 
-def plot_variant_summary(variants: Sequence["VariantSummary"], subtitle: str, path: str | os.PathLike) -> bool:
+def plot_variant_summary(variants: Sequence[Any], subtitle: str, path: str | os.PathLike) -> bool:
     """Bars of mean ± std over seeds for each variant and statistic (SUMMARY_PANELS), one row per dataset.
     Returns False when no variant has any of the statistics."""
     panels = [name for name in SUMMARY_PANELS if any(name in variant.stats for variant in variants)]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from freqprobe.train.run_folder import CONFIG_FILE
+
 DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}
 
 # What each figure of freqprobe's commands plots, by file name.
@@ -78,7 +80,7 @@ FIGURE_PATTERNS = (
     (re.compile(r"^band_matrix_(.+)\.png$"), "Accuracy of models trained on one frequency band (rows) on test images "
      "passed through each band (columns), {0}"),
 )
-CONTEXT_FILES = ("spectrum.json", "preview.json", "sensitivity.json", "filters.json", "config.json", "compare.json", "sweep.json")
+CONTEXT_FILES = ("spectrum.json", "preview.json", "sensitivity.json", "filters.json", CONFIG_FILE, "compare.json", "sweep.json")
 
 
 @dataclass
@@ -259,7 +261,7 @@ _CONTEXT_READERS = {
     "preview.json": _spectrum_context,
     "sensitivity.json": _sensitivity_context,
     "filters.json": _filters_context,
-    "config.json": _run_context,
+    CONFIG_FILE: _run_context,
     "compare.json": _compare_context,
     "sweep.json": _sweep_context,
 }

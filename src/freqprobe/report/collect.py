@@ -28,10 +28,11 @@ from freqprobe.report.captions import (
     figure_caption,
     read_json,
 )
+from freqprobe.train.run_folder import CONFIG_FILE, ENVIRONMENT_FILE, METRICS_FILE, RunPaths
 
 SKIPPED_FOLDERS = {"locks", "failed", "__pycache__", "node_modules"}
 MARKDOWN_ORDER = ("results.md", "reproduce.md", "compare.md")
-HANDLED_JSON = {"config.json", "metrics.json", "env.json", "sweep.json", "spectrum.json", "filters.json",
+HANDLED_JSON = {CONFIG_FILE, METRICS_FILE, ENVIRONMENT_FILE, "sweep.json", "spectrum.json", "filters.json",
                 "sensitivity.json", "compare.json"}
 
 KIND_TITLES = {
@@ -123,8 +124,8 @@ def _folders(root: Path) -> list[Path]:
 def folder_kinds(folder: Path) -> list[str]:
     """What ``folder`` holds, most specific first (a run with figures is a run)."""
     kinds = []
-    has_metrics = (folder / "metrics.json").is_file() or (folder / "metrics.jsonl").is_file()
-    if (folder / "config.json").is_file() and has_metrics:
+    run = RunPaths(folder)
+    if run.config.is_file() and (run.metrics.is_file() or run.metrics_log.is_file()):
         kinds.append("run")
     if (folder / "sweep.json").is_file() or (folder / "results.csv").is_file():
         kinds.append("sweep")
@@ -210,16 +211,17 @@ def describe_folder(root: Path, kind: str, sections: list[Section]) -> str:
 
 def _run_tables(folder: Path) -> list[T.Table]:
     found = []
-    metrics = read_json(folder / "metrics.json")
+    run = RunPaths(folder)  # read leniently: a report shows whatever an unfinished run already holds
+    metrics = read_json(run.metrics)
     if isinstance(metrics, dict):
         found.append(T.metrics_table(metrics))
-    records = [record for record in read_jsonl(folder / "metrics.jsonl") if isinstance(record, dict)]
+    records = [record for record in read_jsonl(run.metrics_log) if isinstance(record, dict)]
     if records:
         found.append(T.epochs_table(records))
-    config = read_json(folder / "config.json")
+    config = read_json(run.config)
     if isinstance(config, dict):
         found.append(T.config_table(config))
-    environment = read_json(folder / "env.json")
+    environment = read_json(run.environment)
     if isinstance(environment, dict):
         table = T.environment_table(environment)
         if not table.is_empty:

@@ -150,13 +150,14 @@ def explicit_flags(args: argparse.Namespace) -> dict[str, Any]:
 def config_from_args(args: argparse.Namespace):
     """The resolved :class:`TrainConfig`: saved run options (``--resume``) or defaults < preset < file < flags."""
     from freqprobe.train.config import config_from_dict, config_from_toml, read_toml, resolve_config
+    from freqprobe.train.run_folder import RunPaths
 
     flags = explicit_flags(args)
     if args.resume:
         saved = _saved_config(Path(args.resume))
         if saved is not None:
             file_values = read_toml(args.config) if args.config else {}
-            return config_from_dict({**saved, **file_values, **flags}, source=str(Path(args.resume) / "config.json"))
+            return config_from_dict({**saved, **file_values, **flags}, source=str(RunPaths(Path(args.resume)).config))
     if args.config:
         return config_from_toml(args.config, flags)
     return resolve_config({}, flags)
@@ -165,7 +166,9 @@ def config_from_args(args: argparse.Namespace):
 def _saved_config(run: Path) -> dict | None:
     from freqprobe.errors import ConfigError
 
-    path = run / "config.json"
+    from freqprobe.train.run_folder import RunPaths
+
+    path = RunPaths(run).config
     if not path.exists():
         return None
     try:

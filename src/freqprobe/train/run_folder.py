@@ -12,6 +12,15 @@ from pathlib import Path
 
 from freqprobe.errors import ConfigError
 
+# The file names of a run folder: every reader and writer takes them from here (or from RunPaths).
+CONFIG_FILE = "config.json"
+METRICS_LOG_FILE = "metrics.jsonl"
+KERNEL_LOG_FILE = "kernel_stats.jsonl"
+METRICS_FILE = "metrics.json"
+WEIGHTS_FILE = "model.safetensors"
+CHECKPOINT_FILE = "checkpoint.pt"
+ENVIRONMENT_FILE = "env.json"
+
 
 @dataclass(frozen=True)
 class RunPaths:
@@ -21,31 +30,31 @@ class RunPaths:
 
     @property
     def config(self) -> Path:
-        return self.root / "config.json"
+        return self.root / CONFIG_FILE
 
     @property
     def metrics_log(self) -> Path:
-        return self.root / "metrics.jsonl"
+        return self.root / METRICS_LOG_FILE
 
     @property
     def kernel_log(self) -> Path:
-        return self.root / "kernel_stats.jsonl"
+        return self.root / KERNEL_LOG_FILE
 
     @property
     def metrics(self) -> Path:
-        return self.root / "metrics.json"
+        return self.root / METRICS_FILE
 
     @property
     def weights(self) -> Path:
-        return self.root / "model.safetensors"
+        return self.root / WEIGHTS_FILE
 
     @property
     def checkpoint(self) -> Path:
-        return self.root / "checkpoint.pt"
+        return self.root / CHECKPOINT_FILE
 
     @property
     def environment(self) -> Path:
-        return self.root / "env.json"
+        return self.root / ENVIRONMENT_FILE
 
     def run_files(self) -> list[Path]:
         return [

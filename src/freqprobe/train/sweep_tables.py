@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from freqprobe.io import atomic_write_text
+from freqprobe.train.run_folder import RunPaths
 from freqprobe.train.sweep import NAMED_FIELDS, RESULT_COLUMNS, _engine, _toml_literal, expand_grid, failure_path, run_dir
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[
         failure = failure_path(out_dir, run.name)
         row["status"], row["error"] = "missing", ""
         if engine.is_run_complete(folder):
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            metrics = json.loads(RunPaths(folder).metrics.read_text(encoding="utf-8"))
             row.update({key: metrics.get(key) for key in RESULT_COLUMNS})
             row["status"] = "complete"
         elif failure.is_file():

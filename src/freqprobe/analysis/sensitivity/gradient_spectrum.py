@@ -10,7 +10,6 @@ Agreement with a heat map is summarised by Spearman's rank correlation over the 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -93,7 +92,7 @@ def gradient_spectrum(
 
 
 def rank_correlation(first: torch.Tensor, second: torch.Tensor) -> float:
-    """Spearman's rho between two maps of the same shape over the cells where both are finite (ties: mean ranks).
+    """Spearman's rho (``scipy.stats.spearmanr``) between two maps of one shape over the cells where both are finite.
 
     Returns NaN when fewer than 3 such cells remain or either map is constant on them.
     """
@@ -104,10 +103,12 @@ def rank_correlation(first: torch.Tensor, second: torch.Tensor) -> float:
     both = torch.isfinite(a) & torch.isfinite(b)
     if int(both.sum()) < 3:
         return float("nan")
-    ranks_a, ranks_b = _average_ranks(a[both]), _average_ranks(b[both])
-    ranks_a, ranks_b = ranks_a - ranks_a.mean(), ranks_b - ranks_b.mean()
-    denominator = math.sqrt(float(ranks_a.square().sum()) * float(ranks_b.square().sum()))
-    return float((ranks_a * ranks_b).sum()) / denominator if denominator > 0 else float("nan")
+    from scipy import stats
+
+    kept_a, kept_b = a[both].numpy(), b[both].numpy()
+    if kept_a.min() == kept_a.max() or kept_b.min() == kept_b.max():
+        return float("nan")  # undefined; scipy would warn before returning NaN
+    return float(stats.spearmanr(kept_a, kept_b).statistic)
 
 
 def _gradients(pipeline: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -122,17 +123,3 @@ def _gradients(pipeline: nn.Module, images: torch.Tensor, labels: torch.Tensor, 
         parts.append(gradient.detach().cpu())
     return torch.cat(parts)
 
-
-def _average_ranks(values: torch.Tensor) -> torch.Tensor:
-    """Ranks 1..n of ``values`` (n,), tied values sharing the mean of their ranks."""
-    order = torch.argsort(values, stable=True)
-    sorted_values = values[order]
-    ranks = torch.empty_like(values)
-    start = 0
-    n = len(values)
-    # tied runs are contiguous in sorted order; each gets the mean of the ranks it spans
-    boundaries = torch.nonzero(sorted_values[1:] != sorted_values[:-1]).flatten().tolist() + [n - 1]
-    for end in boundaries:
-        ranks[order[start : end + 1]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks

@@ -1,5 +1,5 @@
-"""``freqprobe compare``: Spearman against scipy, summaries against hand-computed values, and the whole command on a
-sweep folder in the real format (real Fashion-MNIST images, real ResNet-20 weights) against direct evaluations."""
+"""``freqprobe compare`` as a whole on a sweep folder in the real format (real Fashion-MNIST images, real ResNet-20
+weights) against direct evaluations."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
+from sensitivity_documents import BANDS, heat_map_with_one_bad_frequency
 
 from freqprobe.analysis import compare as C
 from freqprobe.errors import ConfigError, FreqprobeError
@@ -19,144 +20,6 @@ from freqprobe.errors import ConfigError, FreqprobeError
 SUBSET = 150  # training images for the input centroids, test images for the band matrix
 FIT_IMAGES = 200  # training images each fake run's classifier is fitted on
 LOW, HIGH = "band:0:0.2", "band:0.2:0.75"
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Spearman
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n, levels, seed", [(3, 100, 0), (8, 3, 1), (25, 5, 2), (40, 1000, 3), (12, 2, 4)])
-def test_spearman_matches_scipy_with_ties(n, levels, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, levels, n).astype(float)  # few levels: many ties
-    y = x * 0.5 + rng.integers(0, levels, n)
-    rho, count = C.spearman(x.tolist(), y.tolist())
-    expected = stats.spearmanr(x, y).statistic
-    assert count == n
-    if np.isnan(expected):
-        assert rho is None
-    else:
-        assert rho == pytest.approx(expected, abs=1e-12)
-
-
-def test_average_ranks_match_scipy_rankdata():
-    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0]
-    np.testing.assert_allclose(C.average_ranks(values), stats.rankdata(values, method="average"))
-
-
-def test_spearman_uses_only_pairs_where_both_values_exist():
-    x = [1.0, 2.0, None, 4.0, 5.0, float("nan"), 7.0]
-    y = [2.0, 1.0, 3.0, None, 6.0, 5.0, 8.0]
-    rho, count = C.spearman(x, y)
-    kept_x, kept_y = [1.0, 2.0, 5.0, 7.0], [2.0, 1.0, 6.0, 8.0]
-    assert count == 4
-    assert rho == pytest.approx(stats.spearmanr(kept_x, kept_y).statistic)
-
-
-def test_spearman_is_undefined_for_constant_columns_and_fewer_than_three_pairs():
-    assert C.spearman([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0]) == (None, 4)
-    assert C.spearman([1.0, 2.0], [2.0, 1.0]) == (None, 2)
-    assert C.spearman([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == (-1.0, 3)
-    with pytest.raises(ConfigError, match="one length"):
-        C.spearman([1.0, 2.0, 3.0], [1.0, 2.0])
-
-
-def test_dataset_labels_name_the_jpeg_copy():
-    assert C.dataset_label("folder:../shared/data/cifar10-jpeg.tar.gz") == "CIFAR-10 (JPEG q75 copy)"
-    assert C.dataset_label("fashion-mnist") == "Fashion-MNIST"
-    assert C.dataset_label("folder:/data/my-images") == "folder:/data/my-images"
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Summaries of sensitivity.json sections
-# ----------------------------------------------------------------------------------------------------------------
-
-BANDS = {
-    "radii": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
-    "low_pass_accuracy": [0.1, 0.2, 0.6, 0.8, 0.9, 0.9, 0.9],
-    "high_pass_accuracy": [0.9, 0.7, 0.3, 0.2, 0.1, 0.1, 0.1],
-    "clean_accuracy": 0.9,
-}
-
-
-def test_band_ablation_summary_by_hand():
-    summary = C.band_ablation_summary(BANDS)
-    # trapezoid mean over 0..0.5: sum of (a + b) / 2 * 0.1 over the five intervals, divided by 0.5
-    low = (0.15 + 0.4 + 0.7 + 0.85 + 0.9) * 0.1 / 0.5
-    high = (0.8 + 0.5 + 0.25 + 0.15 + 0.1) * 0.1 / 0.5
-    assert summary["lowpass_auc"] == pytest.approx(low)
-    assert summary["highpass_auc"] == pytest.approx(high)
-    # half of clean = 0.45: low-pass rises through it between 0.1 (0.2) and 0.2 (0.6); high-pass falls below it
-    # between 0.1 (0.7) and 0.2 (0.3)
-    assert summary["lowpass_r50"] == pytest.approx(0.1 + 0.25 / 0.4 * 0.1)
-    assert summary["highpass_r50"] == pytest.approx(0.1 + 0.25 / 0.4 * 0.1)
-
-
-def test_band_ablation_summary_skips_malformed_sections():
-    assert C.band_ablation_summary({"radii": [0.1], "low_pass_accuracy": [0.5], "high_pass_accuracy": [0.5]}) == {}
-    assert C.band_ablation_summary({**BANDS, "low_pass_accuracy": "oops"}) == {}
-    without_clean = C.band_ablation_summary({key: value for key, value in BANDS.items() if key != "clean_accuracy"})
-    assert set(without_clean) == {"lowpass_auc", "highpass_auc"}
-
-
-def heat_map_with_one_bad_frequency(size: int = 8, row: int = 1, column: int = 2) -> dict:
-    """An error grid at the clean error everywhere except one conjugate pair, plus one unevaluated cell."""
-    error = [[0.2] * size for _ in range(size)]
-    error[row][column] = error[-row % size][-column % size] = 0.7
-    error[4][4] = None
-    return {"error": error, "eps": 4.0, "clean_error": 0.2, "frequencies_y": np.fft.fftfreq(size).tolist(),
-            "frequencies_x": np.fft.fftfreq(size).tolist()}
-
-
-def test_heatmap_summary_by_hand():
-    summary = C.heatmap_summary(heat_map_with_one_bad_frequency())
-    assert summary["heatmap_mean_error"] == pytest.approx((61 * 0.2 + 2 * 0.7) / 63)
-    # all excess error sits at |f| = sqrt((1/8)^2 + (2/8)^2)
-    assert summary["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
-    # bands of |f| on the 8x8 grid: below 1/8 only DC; [1/8, 1/4) the four axis neighbours at 1/8 and the four
-    # diagonal ones at 0.177; the rest from 1/4 up holds the bad pair (|f| = 0.28) and the unevaluated cell
-    assert summary["heatmap_error_low"] == pytest.approx(0.2)
-    assert summary["heatmap_error_mid"] == pytest.approx(0.2)
-    assert summary["heatmap_error_high"] == pytest.approx((52 * 0.2 + 2 * 0.7) / 54)
-
-
-def test_swept_options_are_fields_that_differ_within_a_dataset():
-    def record(dataset: str, **config) -> C.RunRecord:
-        return C.RunRecord("r", Path("r"), {"dataset": dataset, "model": "resnet20", **config}, {}, {})
-
-    runs = [
-        record("fashion-mnist", conv="standard", crop_padding=2, seed=0),
-        record("fashion-mnist", conv="bandpass", crop_padding=2, seed=1),
-        record("folder:c10.tar.gz", conv="standard", crop_padding=4, seed=0),
-    ]
-    # crop_padding differs only between datasets (a preset's per-dataset value): not a column of its own
-    assert C.swept_option_names(runs) == ["conv"]
-
-
-def test_sensitivity_columns_read_the_real_layout_and_pick_the_first_attack():
-    document = {
-        "run": "/x/run",
-        "bands": BANDS,
-        "heatmap": heat_map_with_one_bad_frequency(),
-        "shift": {"consistency": 0.83, "n_images": 100},
-        "attacks": {
-            "pgd-linf-eps0.03137": {"method": "pgd", "robust_accuracy": 0.05, "eps": 0.03137},
-            "fgsm-linf-eps0.007843": {"method": "fgsm", "robust_accuracy": 0.4, "eps": 0.007843},
-        },
-    }
-    columns = C.sensitivity_columns(document)
-    assert columns["shift_consistency"] == 0.83
-    assert columns["robust_accuracy"] == 0.4
-    assert columns["robust_attack"] == "fgsm-linf-eps0.007843"
-    assert columns["lowpass_r50"] == pytest.approx(0.1625)
-    assert columns["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
-    assert C.sensitivity_columns({"run": "x"}) == {}
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# A sweep folder in the real format
-# ----------------------------------------------------------------------------------------------------------------
 
 
 def class_mean_model(train_images: torch.Tensor, labels: torch.Tensor, spec: str, seed: int):
@@ -398,8 +261,9 @@ def test_band_matrix_equals_direct_evaluation(compared, sweep):
     assert values[1, 1] > values[1, 2] + 0.05 and values[2, 2] > values[2, 1] + 0.05
 
 
-def test_output_files(compared):
+def test_output_files(compared, sweep):
     comparison, out, _ = compared
+    root, _ = sweep
     with open(out / C.COMPARE_CSV, newline="") as handle:
         table = list(csv.DictReader(handle))
     assert [row["run"] for row in table] == [row["run"] for row in comparison.rows]
@@ -416,6 +280,7 @@ def test_output_files(compared):
     markdown = (out / C.COMPARE_MD).read_text()
     assert "## Spearman rank correlations" in markdown and "Train band x test band accuracy" in markdown
     assert "4 complete runs on Fashion-MNIST" in markdown
+    assert markdown.startswith(f"# Links across the runs of {root.name}\n") and str(root) not in markdown
     saved = json.loads((out / C.COMPARE_JSON).read_text())
     assert saved["band_matrices"][0]["accuracy"] == matrix.accuracy
     expected_figures = {"scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
@@ -446,20 +311,6 @@ def test_variants_are_mean_and_std_over_seeds(compared):
     assert [variant["label"] for variant in saved["variants"]] == [v.label for v in comparison.variants]
 
 
-def test_mean_band_curve_by_hand():
-    from freqprobe.analysis.variants import mean_band_curve
-
-    first = {"radii": [0.1, 0.2], "low_pass_accuracy": [0.2, 0.6], "high_pass_accuracy": [0.8, 0.4]}
-    second = {"radii": [0.1, 0.2], "low_pass_accuracy": [0.4, 0.6], "high_pass_accuracy": [0.6, 0.2]}
-    curve = mean_band_curve([first, second])
-    assert curve["runs"] == 2 and curve["radii"] == [0.1, 0.2]
-    assert curve["low_pass_accuracy_mean"] == pytest.approx([0.3, 0.6])
-    assert curve["low_pass_accuracy_std"] == pytest.approx([math.sqrt(0.02), 0.0])
-    assert curve["high_pass_accuracy_mean"] == pytest.approx([0.7, 0.3])
-    assert mean_band_curve([first, {**second, "radii": [0.1, 0.3]}]) is None  # no silent interpolation
-    assert mean_band_curve([]) is None
-
-
 def test_several_sweep_folders_are_compared_as_one(sweep, tmp_path, capsys):
     import shutil
 
@@ -476,7 +327,7 @@ def test_several_sweep_folders_are_compared_as_one(sweep, tmp_path, capsys):
     names = [row["run"] for row in saved["rows"]]
     # the same run name in both folders: each row says which sweep it came from
     assert len(set(names)) == 8 and all(name.split("/")[0] in {"conv", "reg"} for name in names)
-    assert saved["sweeps"] == [str(tmp_path / "conv"), str(tmp_path / "reg")]
+    assert saved["sweeps"] == ["conv", "reg"]  # named by their folder, not by this machine's path
     by_label = {variant["label"]: variant for variant in saved["variants"]}
     assert len(by_label[LOW]["runs"]) == 4  # two seeds from each folder
 
@@ -527,35 +378,3 @@ def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):
     columns = C.sensitivity_columns(result)
     assert columns["robust_accuracy"] == attack["robust_accuracy"]
     assert columns["lowpass_auc"] == C.band_ablation_summary(bands)["lowpass_auc"]
-
-
-def test_runs_of_several_datasets_get_correlations_within_each_dataset():
-    from freqprobe.analysis.compare import correlation_matrix, correlations_within_datasets
-
-    # Simpson's paradox: within each dataset y falls as x rises, but the second dataset sits higher on both axes
-    rows = [{"dataset": "fashion-mnist", "x": x, "y": 10 - x} for x in (1, 2, 3)]
-    rows += [{"dataset": "cifar10", "x": x, "y": 30 - x} for x in (11, 12, 13)]
-    within = correlations_within_datasets(rows, ["x", "y"])
-    assert set(within) == {"fashion-mnist", "cifar10"}
-    assert within["fashion-mnist"]["x"]["y"] == {"rho": -1.0, "n": 3}
-    assert within["cifar10"]["x"]["y"] == {"rho": -1.0, "n": 3}
-    pooled = correlation_matrix(rows, ["x", "y"])["x"]["y"]
-    assert pooled["n"] == 6 and pooled["rho"] > 0.5
-    assert correlations_within_datasets(rows[:3], ["x", "y"]) == {}  # one dataset: the pooled matrix says it all
-
-
-def test_variant_labels_leave_out_unset_options_where_set_ones_tell_them_apart():
-    from freqprobe.analysis.variants import VariantSummary, label_variants
-
-    def variant(conv, reg):
-        identity = {"dataset": "fashion-mnist", "conv": conv, "spectral_reg": reg}
-        return VariantSummary(identity=identity, runs=[], seeds=[], stats={})
-
-    variants = [variant("standard", None), variant("bandpass:gabor@stem", None), variant("standard", "highfreq:0.05")]
-    label_variants(variants, ["dataset", "conv", "spectral_reg"])
-    assert [v.label for v in variants] == [
-        "conv=standard", "conv=bandpass:gabor@stem", "conv=standard, spectral_reg=highfreq:0.05",
-    ]
-    only_unset = [variant("standard", None), variant("standard", "highfreq:0.05")]
-    label_variants(only_unset, ["dataset", "spectral_reg"])
-    assert [v.label for v in only_unset] == ["spectral_reg=none", "spectral_reg=highfreq:0.05"]

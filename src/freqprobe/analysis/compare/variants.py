@@ -8,10 +8,11 @@ row (``compare.md``'s runs table) mixes the effect with seed noise.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from freqprobe.run_columns import is_number
 
 # The run columns summarized per variant, in display order (absent columns are left out).
 SUMMARY_COLUMNS = (
@@ -85,7 +86,7 @@ def summarize_variants(
     for members in groups.values():
         stats = {}
         for column in SUMMARY_COLUMNS:
-            values = [float(row[column]) for row in members if _is_number(row.get(column))]
+            values = [float(row[column]) for row in members if is_number(row.get(column))]
             if values:
                 stats[column] = {
                     "mean": statistics.fmean(values),
@@ -144,7 +145,3 @@ def _field_text(name: str, value: Any) -> str:
     if value is None:
         return f"{name}=none"
     return f"{name}={value}"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,262 @@
+"""The files of a comparison: compare.csv, compare.md, band_matrix.csv, the figures and compare.json (last)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from freqprobe.analysis.compare.band_matrix import BandMatrix
+from freqprobe.analysis.compare.table import Comparison, unique
+from freqprobe.analysis.compare.variants import SUMMARY_COLUMNS
+from freqprobe.io import atomic_write_json, atomic_write_text
+from freqprobe.report.captions import dataset_label as _label
+from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS, is_number
+
+COMPARE_CSV = "compare.csv"
+COMPARE_MD = "compare.md"
+COMPARE_JSON = "compare.json"
+BAND_MATRIX_CSV = "band_matrix.csv"
+PATH_COLUMNS = ("kernel_source", "sensitivity_source")
+
+
+class FolderNames:
+    """How the output files name the folders a comparison read, so that they carry no machine paths: relative to the
+    output folder when below it; else a path inside a compared sweep folder as ``<sweep name>/<path inside>``; else
+    the base name."""
+
+    def __init__(self, out_dir: str | os.PathLike, sweeps: Sequence[str | os.PathLike]):
+        self.out = Path(out_dir).resolve()
+        self.sweeps = [Path(sweep).resolve() for sweep in sweeps]
+
+    def name(self, path: str | os.PathLike) -> str:
+        resolved = Path(path).resolve()
+        if resolved.is_relative_to(self.out):
+            return resolved.relative_to(self.out).as_posix() or "."
+        for sweep in self.sweeps:
+            if resolved.is_relative_to(sweep):
+                return (Path(sweep.name) / resolved.relative_to(sweep)).as_posix()
+        return resolved.name
+
+    def text(self, text: str) -> str:
+        """``text`` with every compared sweep folder (absolute, as resolved) replaced by its name."""
+        for sweep in sorted(self.sweeps, key=lambda folder: len(str(folder)), reverse=True):
+            text = text.replace(str(sweep), self.name(sweep))
+        return text
+
+    def portable(self, comparison: Comparison) -> Comparison:
+        """A copy of ``comparison`` whose folder names, source columns and notes follow :meth:`name`."""
+        sweeps = [self.name(sweep) for sweep in comparison.sweeps or [comparison.sweep_dir]]
+        rows = [
+            {key: self._cell(key, value) for key, value in row.items()} for row in comparison.rows
+        ]
+        return dataclasses.replace(
+            comparison,
+            sweep_dir=" + ".join(sweeps),
+            sweeps=sweeps,
+            rows=rows,
+            notes=[self.text(note) for note in comparison.notes],
+        )
+
+    def _cell(self, key: str, value: Any) -> Any:
+        if key in PATH_COLUMNS and isinstance(value, str) and Path(value).is_absolute():
+            return self.name(value)
+        return value
+
+
+def dataset_label(dataset: str) -> str:
+    """The name a table shows (``freqprobe.report.captions.dataset_label``): the JPEG copy labelled as such."""
+    return _label(dataset) or dataset
+
+
+def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write compare.csv, compare.md, band_matrix.csv (band sweeps), the figures, and compare.json last.
+
+    Folders are named as :class:`FolderNames` says (relative to ``out_dir``), so the files carry no machine paths.
+    Returns {name: path} of everything written.
+    """
+    from freqprobe.plots.compare import write_compare_figures
+
+    out_dir = Path(out_dir)
+    comparison = FolderNames(out_dir, comparison.sweeps or [comparison.sweep_dir]).portable(comparison)
+    written = {"csv": out_dir / COMPARE_CSV, "markdown": out_dir / COMPARE_MD}
+    atomic_write_text(written["csv"], format_csv(comparison.rows, comparison.columns))
+    if comparison.band_matrices:
+        written["band_matrix"] = out_dir / BAND_MATRIX_CSV
+        atomic_write_text(written["band_matrix"], format_band_matrix_csv(comparison.band_matrices))
+    figures = write_compare_figures(comparison, out_dir)
+    comparison.figures = {name: path.name for name, path in figures.items()}
+    written.update(figures)
+    atomic_write_text(written["markdown"], format_markdown(comparison))
+    # The JSON goes last: its presence says every file beside it is complete.
+    written["json"] = out_dir / COMPARE_JSON
+    atomic_write_json(written["json"], comparison.to_dict())
+    return written
+
+
+
+def format_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    """CSV text, one line per run; empty cells where a value is missing, accuracies as fractions."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(row.get(key)) for key in columns})
+    return buffer.getvalue()
+
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # shortest round-tripping text
+    return value
+
+
+
+def format_band_matrix_csv(matrices: Sequence[BandMatrix]) -> str:
+    """One line per (dataset, model, train filter): the mean test accuracy after each test filter (fractions)."""
+    test_filters = unique(spec for matrix in matrices for spec in matrix.test_filters)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["dataset", "model", "train_filter", "runs", "n_images", *test_filters])
+    for matrix in matrices:
+        for train_filter, values, count in zip(matrix.train_filters, matrix.accuracy, matrix.runs):
+            by_test = dict(zip(matrix.test_filters, values))
+            cells = [repr(by_test[spec]) if spec in by_test else "" for spec in test_filters]
+            writer.writerow([matrix.dataset, matrix.model, train_filter, count, matrix.n_images, *cells])
+    return buffer.getvalue()
+
+
+
+def format_markdown(comparison: Comparison) -> str:
+    """The human-readable summary: the runs table, the correlation matrix, per-layer correlations, band matrices."""
+    rows = comparison.rows
+    datasets = ", ".join(unique(dataset_label(row["dataset"]) for row in rows))
+    lines = [
+        f"# Links across the runs of {comparison.sweep_dir}",
+        "",
+        f"{len(rows)} complete runs on {datasets}. Input centroids use the first {comparison.subset} stratified "
+        f"training images after each run's filter; band matrices the first {comparison.subset} test images.",
+        "",
+        "## Runs",
+        "",
+    ]
+    hidden = {"dataset", "kernel_source", "sensitivity_source"}  # the dataset is in the header; sources in the CSV
+    shown = [column for column in comparison.columns if not column.startswith(LAYER_PREFIX) and column not in hidden]
+    table_rows = [[_md_cell(column, row.get(column)) for column in shown] for row in rows]
+    percent = [name for name in shown if name in PERCENT_COLUMNS]
+    lines += [f"In percent: {', '.join(percent)}; centroids and radii in cycles/pixel.", ""] if percent else []
+    lines += _markdown_table(shown, table_rows)
+    lines += format_variant_section(comparison)
+    lines += ["", "## Spearman rank correlations", ""]
+    lines += [
+        "Rank correlation over the runs where both values exist (average ranks for ties); n in brackets; "
+        "- where fewer than 3 runs or a constant column leave it undefined.",
+        "",
+    ]
+    metric = comparison.metric_columns
+    for dataset, matrix in comparison.correlations_by_dataset.items():
+        lines += [f"### {dataset_label(dataset)} runs only", ""]
+        lines += _correlation_table(matrix, metric) + [""]
+    if comparison.correlations_by_dataset:
+        lines += [
+            "### All runs pooled",
+            "",
+            "Over several datasets the pooled ranks mostly sort the datasets (their accuracies and input centroids "
+            "differ), so read the per-dataset matrices above for within-dataset links.",
+            "",
+        ]
+    lines += _correlation_table(comparison.correlations, metric)
+    if comparison.layer_correlations:
+        lines += ["", "## Input centroid vs each layer's mean kernel centroid", ""]
+        layer_rows = [[entry["layer"], _rho_cell(entry)] for entry in comparison.layer_correlations]
+        lines += _markdown_table(["layer", "Spearman rho (n)"], layer_rows)
+    for matrix in comparison.band_matrices:
+        lines += [
+            "",
+            f"## Train band x test band accuracy (%): {dataset_label(matrix.dataset)}, {matrix.model}",
+            "",
+            f"Rows: the filter a model was trained on (mean over its runs); columns: the filter applied to "
+            f"{matrix.n_images} test images.",
+            "",
+        ]
+        band_rows = [
+            [f"{train} ({count} runs)"] + [f"{100 * value:.1f}" for value in values]
+            for train, values, count in zip(matrix.train_filters, matrix.accuracy, matrix.runs)
+        ]
+        lines += _markdown_table(["train \\ test", *matrix.test_filters], band_rows)
+    lines += ["", "## Columns", ""]
+    lines += [f"- `{name}`: {METRIC_COLUMNS[name]}" for name in metric]
+    lines += [f"- `{name}`: {COST_COLUMNS[name]}" for name in COST_COLUMNS if name in comparison.columns]
+    if comparison.notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in comparison.notes]
+    return "\n".join(lines) + "\n"
+
+
+
+def format_variant_section(comparison: Comparison) -> list[str]:
+    """Mean ± std over seeds per variant (dataset, model, filter, swept options); nothing when no variant has more
+    than one run."""
+    variants = comparison.variants
+    if not any(len(variant.runs) > 1 for variant in variants):
+        return []
+    shown = [name for name in SUMMARY_COLUMNS if any(name in variant.stats for variant in variants)]
+    lines = [
+        "",
+        "## Mean ± std over seeds",
+        "",
+        "One row per variant: the runs that differ only in their seed; sample standard deviation. "
+        "Percent as above; seconds and parameter counts as recorded in each run's metrics.json.",
+        "",
+    ]
+    rows = []
+    for variant in variants:
+        cells = [dataset_label(str(variant.identity.get("dataset"))), variant.label, str(len(variant.runs))]
+        for name in shown:
+            if name in PERCENT_COLUMNS:
+                cells.append(variant.cell(name, scale=100.0, digits=2))
+            elif name in COST_COLUMNS:
+                cells.append(variant.cell(name, digits=0))
+            else:
+                cells.append(variant.cell(name, digits=4))
+        rows.append(cells)
+    return lines + _markdown_table(["dataset", "variant", "runs", *shown], rows)
+
+
+
+def _md_cell(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column in PERCENT_COLUMNS and is_number(value):
+        return f"{100 * value:.2f}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+
+def _correlation_table(matrix: dict[str, dict[str, dict]], metric: Sequence[str]) -> list[str]:
+    rows = [[name] + [_rho_cell(matrix[name][other]) for other in metric] for name in metric]
+    return _markdown_table(["", *metric], rows)
+
+
+
+def _rho_cell(entry: dict) -> str:
+    return "-" if entry["rho"] is None else f"{entry['rho']:+.2f} ({entry['n']})"
+
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return [line(header), line(["---"] * len(header)), *(line(row) for row in rows)]

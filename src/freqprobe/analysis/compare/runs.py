@@ -1,0 +1,146 @@
+"""Gathering the runs of one or more sweep folders: the complete ones, and a note for each folder left out."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from freqprobe.errors import FreqprobeError
+from freqprobe.runs import RunFolder
+
+ANALYSIS_FOLDER = "analysis"
+UNFILTERED = "none"
+
+
+@dataclass
+class RunRecord:
+    """One complete training run of a sweep: the name its row shows and its folder."""
+
+    name: str
+    run: RunFolder
+
+    @property
+    def folder(self) -> Path:
+        return self.run.root
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The flat training config (see :attr:`freqprobe.runs.RunFolder.config`)."""
+        return self.run.config
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.run.metrics
+
+    @property
+    def dataset(self) -> str:
+        return self.run.dataset
+
+    @property
+    def model(self) -> str:
+        return str(self.config.get("model", ""))
+
+    @property
+    def filter(self) -> str:
+        return self.run.filter_spec
+
+    @property
+    def boundary(self) -> str:
+        return self.run.boundary
+
+
+def find_runs(sweep_dir: str | os.PathLike) -> tuple[list[RunRecord], list[str]]:
+    """The complete runs of a sweep folder (``runs/*/``, or the folder's own subfolders), in name order, and notes
+    about the folders left out (incomplete: no final metrics, truncated weights, unreadable config).
+
+    Raises:
+        FreqprobeError: the folder does not exist or holds no complete run.
+    """
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FreqprobeError(f"sweep folder {sweep_dir} does not exist; pass the --out folder of freqprobe sweep")
+    parent = sweep_dir / "runs" if (sweep_dir / "runs").is_dir() else sweep_dir
+    runs, notes = [], []
+    for folder in sorted(path for path in parent.iterdir() if path.is_dir() and not path.name.startswith(".")):
+        run = RunFolder(folder)
+        if not (run.paths.config.exists() or run.paths.metrics.exists()):
+            continue  # not a run folder at all (locks/, failed/ of a sweep laid out flat)
+        problem = run.completeness_problem()
+        if problem is None:
+            runs.append(RunRecord(folder.name, run))
+        else:
+            notes.append(f"{folder.name}: incomplete, left out ({problem})")
+    if not runs:
+        raise FreqprobeError(
+            f"{sweep_dir} holds no complete run (runs/<name>/ with config.json, metrics.json and model.safetensors); "
+            f"finish the sweep first or pass its --out folder"
+        )
+    return runs, notes
+
+
+def find_runs_in(sweep_dirs: Sequence[str | os.PathLike]) -> tuple[list[RunRecord], list[str]]:
+    """The complete runs of several sweep folders (e.g. a sweep and the sweep holding its regularized twin), folder
+    by folder. A run name that repeats is prefixed with its sweep folder's name, so every row stays identifiable.
+
+    Raises:
+        FreqprobeError: a folder does not exist or holds no complete run.
+    """
+    runs, notes = [], []
+    for sweep_dir in sweep_dirs:
+        found, found_notes = find_runs(sweep_dir)
+        runs += found
+        notes += found_notes if len(sweep_dirs) == 1 else [f"{Path(sweep_dir).name}: {note}" for note in found_notes]
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.name] = counts.get(run.name, 0) + 1
+    for run in runs:
+        if counts[run.name] > 1:
+            run.name = f"{sweep_of(run.folder).name}/{run.name}"
+    return runs, notes
+
+
+def sweep_of(run_folder: Path) -> Path:
+    """The sweep folder a run folder belongs to (``SWEEP/runs/<name>`` or ``SWEEP/<name>``)."""
+    parent = run_folder.parent
+    return parent.parent if parent.name == "runs" else parent
+
+
+def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
+    """Configuration fields other than the identity columns whose values differ between runs of the same dataset and
+    model (e.g. antialias, conv). Fields a preset sets per dataset (crop padding, validation share) differ only
+    across datasets and are left out: they are part of what "the dataset" means in the table."""
+    # track_kernels only observes a run: it does not make a variant; the data keys describe the dataset
+    skipped = {"dataset", "model", "filter", "seed", "data_dir", "preset", "track_kernels", "image_shape", "classes",
+               "in_channels", "num_classes"}
+    names = sorted({key for run in runs for key in run.config} - skipped)
+    groups: dict[tuple[str, str], list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault((run.dataset, run.model), []).append(run)
+    return [
+        name
+        for name in names
+        if any(
+            len({json.dumps(run.config.get(name), sort_keys=True, default=str) for run in members}) > 1
+            for members in groups.values()
+        )
+    ]
+
+
+def find_analysis(run: RunRecord, filename: str) -> Path | None:
+    """``RUN/analysis/<filename>``, else ``RUN/<filename>``, else the first ``RUN/analysis/*/<filename>``."""
+    candidates = [run.folder / ANALYSIS_FOLDER / filename, run.folder / filename]
+    analysis = run.folder / ANALYSIS_FOLDER
+    if analysis.is_dir():
+        candidates += sorted(analysis.glob(f"*/{filename}"))
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def read_json(path: Path) -> Any:
+    """The parsed file, or None when it is missing or not valid JSON (a missing analysis, never a crash)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None

@@ -1,0 +1,125 @@
+"""The whole comparison: one row per complete run, the correlations between the columns, seed summaries, band
+matrices and notes (:func:`compare_sweep`); nothing is written here (:mod:`freqprobe.analysis.compare.output`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from freqprobe.analysis.compare.band_matrix import BandMatrix, band_groups, band_matrix
+from freqprobe.analysis.compare.columns import Log, run_row
+from freqprobe.analysis.compare.data import InputCentroids, RunData
+from freqprobe.analysis.compare.runs import find_runs_in, swept_option_names
+from freqprobe.analysis.compare.statistics import correlation_matrix, correlations_within_datasets, layer_correlations
+from freqprobe.analysis.compare.variants import VariantSummary, summarize_variants
+from freqprobe.errors import ConfigError, FreqprobeError
+from freqprobe.run_columns import COST_COLUMNS, ID_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, SOURCE_COLUMNS, is_number
+
+DEFAULT_SUBSET = 1000
+
+
+@dataclass
+class Comparison:
+    """Everything ``compare`` found: one row per run, correlations, band matrices and notes."""
+
+    sweep_dir: str
+    subset: int
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    metric_columns: list[str]
+    correlations: dict[str, dict[str, dict]]
+    layer_correlations: list[dict]
+    band_matrices: list[BandMatrix]
+    notes: list[str]
+    figures: dict[str, str] = field(default_factory=dict)
+    sweeps: list[str] = field(default_factory=list)  # every folder compared; sweep_dir is their display form
+    options: list[str] = field(default_factory=list)  # the swept configuration fields (columns after the identity)
+    variants: list[VariantSummary] = field(default_factory=list)
+    # dataset -> matrix over that dataset's runs alone; filled when the runs span several datasets, whose pooled
+    # ranks mostly sort the datasets (CIFAR-10 runs have lower accuracy and input centroids than Fashion-MNIST ones)
+    correlations_by_dataset: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "sweep": self.sweep_dir,
+            "sweeps": self.sweeps or [self.sweep_dir],
+            "options": self.options,
+            "variants": [variant.to_dict() for variant in self.variants],
+            "subset": self.subset,
+            "definitions": {name: METRIC_COLUMNS[name] for name in self.metric_columns},
+            "columns": self.columns,
+            "rows": self.rows,
+            "correlation": "Spearman rank correlation (average ranks for ties) over runs where both values exist",
+            "correlations": self.correlations,
+            "correlations_by_dataset": self.correlations_by_dataset,
+            "layer_correlations": self.layer_correlations,
+            "band_matrices": [matrix.to_dict() for matrix in self.band_matrices],
+            "notes": self.notes,
+            "figures": self.figures,
+        }
+
+
+
+def compare_sweep(
+    sweep_dir: str | os.PathLike | Sequence[str | os.PathLike],
+    subset: int = DEFAULT_SUBSET,
+    analyze: bool = False,
+    data_dir: str | None = None,
+    band_matrices: bool = True,
+    log: Log = lambda message: print(message, file=sys.stderr, flush=True),
+) -> Comparison:
+    """Gather the table of a sweep folder, or of several compared as one (see the module docstring); nothing is
+    written.
+
+    Raises:
+        FreqprobeError: no such folder, no complete run, ``subset`` < 1.
+    """
+    if not isinstance(subset, int) or subset < 1:
+        raise ConfigError(f"--subset must be a positive number of images, got {subset!r}")
+    sweep_dirs = [sweep_dir] if isinstance(sweep_dir, (str, os.PathLike)) else list(sweep_dir)
+    if not sweep_dirs:
+        raise ConfigError("compare needs at least one sweep folder")
+    runs, notes = find_runs_in(sweep_dirs)
+    data = RunData(data_dir)
+    centroids = InputCentroids(data, subset)
+    options = swept_option_names(runs)
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        log(f"compare: {run.name}")
+        rows.append(run_row(run, options, centroids, data, subset, analyze, notes, log, curves))
+    matrices = []
+    if band_matrices:
+        for (dataset, model), members in band_groups(runs).items():
+            try:
+                matrices.append(band_matrix(members, data, subset, log))
+            except FreqprobeError as error:
+                notes.append(f"band matrix of {dataset} {model} left out: {error}")
+    metric_columns = [name for name in METRIC_COLUMNS if any(is_number(row.get(name)) for row in rows)]
+    layer_columns = unique(key for row in rows for key in row if key.startswith(LAYER_PREFIX))
+    sources = [name for name in SOURCE_COLUMNS if any(row.get(name) for row in rows)]
+    costs = [name for name in COST_COLUMNS if any(is_number(row.get(name)) for row in rows)]
+    columns = [*ID_COLUMNS, *options, *metric_columns, *costs, *sources, *layer_columns]
+    return Comparison(
+        sweep_dir=" + ".join(str(path) for path in sweep_dirs),
+        sweeps=[str(path) for path in sweep_dirs],
+        options=options,
+        variants=summarize_variants(rows, options, curves),
+        subset=subset,
+        rows=rows,
+        columns=columns,
+        metric_columns=metric_columns,
+        correlations=correlation_matrix(rows, metric_columns),
+        correlations_by_dataset=correlations_within_datasets(rows, metric_columns),
+        layer_correlations=layer_correlations(rows, layer_columns),
+        band_matrices=matrices,
+        notes=notes,
+    )
+
+
+
+def unique(items: Iterable) -> list:
+    """``items`` in order of first appearance, each once."""
+    return list(dict.fromkeys(items))

@@ -1,0 +1,67 @@
+"""The per-run statistics that ``freqprobe compare`` tabulates and plots: names, meanings and units.
+
+A neutral home: the table (:mod:`freqprobe.analysis.compare`) and its figures (:mod:`freqprobe.plots.compare`,
+:mod:`freqprobe.plots.variants`) both read it, and neither imports the other for it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# The columns of the table that correlations are computed between, in display order, with their meaning.
+METRIC_COLUMNS = {
+    "input_centroid": "mean spectral centroid (cycles/pixel) of the filtered training images (subset, see header)",
+    "kernel_centroid_first": "mean spectral centroid (cycles/pixel) of the first convolution's kernels",
+    "kernel_centroid_mean": "mean over all convolutions of each layer's mean kernel spectral centroid",
+    "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",
+    "spectral_norm_first": "first convolution: largest singular value as an operator on its input size",
+    "clean_accuracy": "test accuracy of metrics.json (fraction)",
+    "val_accuracy": "validation accuracy of metrics.json (fraction)",
+    "lowpass_auc": "band ablation: mean low-pass accuracy over radii 0..0.5 cycles/pixel (trapezoid rule)",
+    "highpass_auc": "band ablation: mean high-pass accuracy over radii 0..0.5 cycles/pixel (trapezoid rule)",
+    "lowpass_r50": "band ablation: smallest radius whose low-pass accuracy reaches half the clean accuracy "
+    "(linear interpolation)",
+    "highpass_r50": "band ablation: smallest radius whose high-pass accuracy falls below half the clean accuracy",
+    "heatmap_mean_error": "Fourier heat map: mean error rate over the evaluated frequencies",
+    "heatmap_centroid": "Fourier heat map: mean |f| weighted by the error above the clean error (cycles/pixel)",
+    "heatmap_error_low": "Fourier heat map: mean error rate over the frequencies with |f| < 1/8 cycles/pixel",
+    "heatmap_error_mid": "Fourier heat map: mean error rate over 1/8 <= |f| < 1/4 cycles/pixel",
+    "heatmap_error_high": "Fourier heat map: mean error rate over |f| >= 1/4 cycles/pixel",
+    "shift_consistency": "share of test images whose class is unchanged under two random circular shifts",
+    "robust_accuracy": "accuracy under an adversarial attack of sensitivity.json (column robust_attack names it; "
+    "--analyze: FGSM, L-inf, eps 2/255)",
+}
+
+
+# Columns that are fractions of images: shown in percent in compare.md and in the figures.
+PERCENT_COLUMNS = frozenset(
+    {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "heatmap_error_low",
+     "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy"}
+)
+
+
+ID_COLUMNS = ("run", "dataset", "model", "filter", "seed")
+
+
+# What a run cost, from metrics.json: in the table and the seed summaries, not in the correlations.
+COST_COLUMNS = {
+    "params": "trainable parameters of the model (metrics.json)",
+    "train_seconds": "training wall time in seconds (metrics.json; machine and load as recorded in its env.json)",
+}
+
+
+SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source")
+
+
+LAYER_PREFIX = "kernel_centroid:"
+
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool): a cell that statistics may use."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number_or_none(value: Any) -> float | None:
+    return float(value) if is_number(value) else None
