@@ -171,10 +171,15 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
-def _radii(text: str) -> list[float]:
-    values = [_non_negative_number(part) for part in text.split(",") if part.strip()]
-    if not values:
-        raise argparse.ArgumentTypeError(f"{text!r} holds no radius (write e.g. 0,0.1,0.25,0.5)")
+def _radii(text: str) -> list[Fraction]:
+    """Exact radii ("5/28" and "0.25" as written) so a radius on a ring of the grid is classified as defined."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r} holds no radius (write e.g. 0,0.1,0.25,0.5 or 5/28)")
+    values = []
+    for part in parts:
+        _non_negative_number(part)  # the same message as other numbers for text that is no finite number >= 0
+        values.append(Fraction(part))
     return values
 
 
