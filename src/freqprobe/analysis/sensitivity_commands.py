@@ -40,7 +40,8 @@ def add_commands(subparsers) -> None:
     modes.add_argument("--all", action="store_true", help="--bands --heatmap --gradient-spectrum --shift")
     modes.add_argument(
         "--band-radii", type=_radii, default=None, metavar="R1,R2,...",
-        help="radii (cycles/pixel) of the band ablation (default: 0, 1/S, 2/S, ... past the corner 0.707)",
+        help="radii (cycles/pixel) of the band ablation, exact as written, e.g. 0,5/28,0.25 (default: 0, 1/S, "
+        "2/S, ... past the corner 0.707)",
     )
     heat = parser.add_argument_group("heat map")
     heat.add_argument(
