@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 import torch
+from torch import nn
 from sensitivity_models import MeanBrightnessModel, SmallCNN, train_small_cnn
 
 from freqprobe.analysis.sensitivity import InferenceSettings, band_ablation, default_radii, high_pass, low_pass
@@ -43,6 +47,64 @@ def test_default_radii_span_dc_to_beyond_the_corner():
     radii = default_radii(32, 32)
     assert radii[0] == 0.0 and radii[1] == pytest.approx(1 / 32)
     assert radii[-2] <= 0.7072 < radii[-1]
+
+
+def test_default_radii_are_exact_multiples_of_one_over_the_side():
+    assert default_radii(28, 28) == [Fraction(k, 28) for k in range(21)]  # 20/28 ~ 0.714 is past the corner
+    assert default_radii(32, 20) == [Fraction(k, 20) for k in range(16)]  # 15/20 = 0.75; 14/20 = 0.7 is not
+
+
+def _waves(size: int, frequencies: list[tuple[int, int]]) -> torch.Tensor:
+    """cos(2 pi (ky y + kx x) / size) for each (ky, kx), float64 (K, 1, size, size)."""
+    y = torch.arange(size, dtype=torch.float64).view(size, 1)
+    x = torch.arange(size, dtype=torch.float64).view(1, size)
+    return torch.stack([torch.cos(2 * math.pi * (ky * y + kx * x) / size) for ky, kx in frequencies]).unsqueeze(1)
+
+
+def _below(ky: int, kx: int, size: int, radius: Fraction) -> bool:
+    """The oracle in Fractions: |f| < radius for the frequency (ky, kx) / size."""
+    return Fraction(ky, size) ** 2 + Fraction(kx, size) ** 2 < radius * radius
+
+
+def test_a_frequency_on_a_default_radius_of_a_28_grid_is_high_passed():
+    # every ring k/28 on an axis, and the Pythagorean ties (3, 4) on 5/28 and (6, 8) on 10/28
+    frequencies = [(0, k) for k in range(15)] + [(3, 4), (4, 3), (6, 8)]
+    waves = _waves(28, frequencies)
+    for radius in default_radii(28, 28):
+        below = torch.tensor([_below(ky, kx, 28, radius) for ky, kx in frequencies], dtype=torch.float64)
+        expected_low = waves * below.view(-1, 1, 1, 1)
+        torch.testing.assert_close(low_pass(waves, radius), expected_low, atol=1e-12, rtol=0, msg=str(radius))
+        torch.testing.assert_close(high_pass(waves, radius), waves - expected_low, atol=1e-12, rtol=0)
+    # the radius on the (3, 4) ring removes it from the low-pass and keeps it in the high-pass, as a float too
+    for radius in (Fraction(5, 28), 5 / 28, "5/28"):
+        assert float(low_pass(waves[15:16], radius).abs().max()) < 1e-12
+        torch.testing.assert_close(high_pass(waves[15:16], radius), waves[15:16], atol=1e-12, rtol=0)
+
+
+class FrequencyDetector(nn.Module):
+    """Class 1 when the (3, 4) frequency of a 28 x 28 image has amplitude above 0.05, else class 0."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        amplitude = torch.fft.rfft2(x.float())[..., 3, 4].abs().mean(dim=1) / (28 * 28)
+        return torch.stack([0.05 - amplitude, amplitude - 0.05], dim=1)
+
+
+def test_band_ablation_puts_the_3_4_ring_above_every_radius_up_to_5_28():
+    waves = 0.5 + 0.3 * _waves(28, [(3, 4)]).float()  # amplitude 0.15 at (3, 4)
+    images = torch.cat([waves.expand(4, 1, 28, 28), torch.full((4, 1, 28, 28), 0.5)])
+    labels = torch.tensor([1] * 4 + [0] * 4)
+    result = band_ablation(FrequencyDetector(), images, labels, settings=FP32)
+    radii = default_radii(28, 28)
+    # the wave survives the low-pass only when |f| = 5/28 < r, and the high-pass only when 5/28 >= r;
+    # without it, class-1 images read as class 0 and half the images are right
+    in_low = [_below(3, 4, 28, radius) for radius in radii]
+    assert result.clean_accuracy == 1.0
+    assert result.low_pass_accuracy == [1.0 if below else 0.5 for below in in_low]
+    assert result.high_pass_accuracy == [0.5 if below else 1.0 for below in in_low]
+    assert result.low_pass_accuracy[5:7] == [0.5, 1.0]  # r = 5/28 removes the ring; 6/28 keeps it
+    written = result.to_dict()
+    assert written["radii_exact"][5] == "5/28" and written["radii_exact"][7] == "1/4"
+    assert written["radii"] == [k / 28 for k in range(21)]  # the floats nearest to the exact radii
 
 
 def test_identity_filter_model_is_unchanged_by_a_low_pass_beyond_the_corner():
@@ -90,10 +152,11 @@ def test_removing_every_frequency_drops_a_trained_model_to_its_constant_input_pr
     assert result.high_pass_accuracy[0] == pytest.approx(result.clean_accuracy)
 
 
-def test_negative_radius_is_a_config_error():
+@pytest.mark.parametrize("radii", [[-0.1], [0.1, math.nan], ["x"], [], "0.1"])
+def test_impossible_radii_are_a_config_error(radii):
     model = MeanBrightnessModel()
-    with pytest.raises(ConfigError, match="radii"):
-        band_ablation(model, _random_images(2, 1, 4), torch.zeros(2, dtype=torch.long), radii=[-0.1])
+    with pytest.raises(ConfigError, match="band radii .* got"):
+        band_ablation(model, _random_images(2, 1, 4), torch.zeros(2, dtype=torch.long), radii=radii)
 
 
 def test_labels_of_the_wrong_length_are_a_config_error():

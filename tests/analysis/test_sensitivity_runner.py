@@ -69,7 +69,7 @@ def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path,
     out = tmp_path / "sensitivity"
     common = [str(trained_run), "--out", str(out), "--quiet"]
     assert freqprobe_main(
-        ["sensitivity", *common, "--subset", "100", "--bands", "--band-radii", "0,0.1,0.3,0.75", "--heatmap", "--heatmap-max-radius", "0.06",
+        ["sensitivity", *common, "--subset", "100", "--bands", "--band-radii", "0,0.1,5/28,0.75", "--heatmap", "--heatmap-max-radius", "0.06",
          "--gradient-spectrum", "--shift", "--max-shift", "3"]
     ) == 0
     first = json.loads((out / RESULTS_FILE).read_text())
@@ -89,7 +89,8 @@ def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path,
     assert 1 - document["heatmap"]["clean_error"] == pytest.approx(document["bands"]["clean_accuracy"])
 
     bands = document["bands"]
-    assert bands["n_images"] == 100 and bands["radii"] == [0.0, 0.1, 0.3, 0.75]
+    assert bands["n_images"] == 100 and bands["radii"] == [0.0, 0.1, 5 / 28, 0.75]
+    assert bands["radii_exact"] == ["0", "1/10", "5/28", "3/4"]  # as written, so the ring 5/28 is high-passed
     assert bands["high_pass_accuracy"][0] == bands["clean_accuracy"] == bands["low_pass_accuracy"][-1]
 
     heat = document["heatmap"]
@@ -167,6 +168,14 @@ def test_a_bad_eps_is_rejected_by_the_parser(trained_run, tmp_path, freqprobe_ma
         freqprobe_main(["sensitivity", str(trained_run), "--out", str(tmp_path), "--attack", "pgd", "--eps", "1/0"])
     assert exit_info.value.code == 2
     assert "not a number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("radii", ["0,-1/28", "0,1/0", "0.1,inf", ","])
+def test_impossible_band_radii_are_rejected_by_the_parser(tmp_path, freqprobe_main, capsys, radii):
+    with pytest.raises(SystemExit) as exit_info:
+        freqprobe_main(["sensitivity", str(tmp_path), "--out", str(tmp_path), "--bands", "--band-radii", radii])
+    assert exit_info.value.code == 2
+    assert "--band-radii" in capsys.readouterr().err
 
 
 def test_figure_titles_name_the_shared_cifar_archive_as_the_jpeg_copy():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -35,6 +36,26 @@ def test_band_edges_are_inclusive_low_exclusive_high(device):
     wave = sinusoid(28, 28, 0, 7).to(device)  # |f| = 7/28 = 0.25 exactly
     assert torch.allclose(band_pass(wave, 0.25, 0.3), wave, atol=1e-12)
     assert band_pass(wave, 0.1, 0.25).abs().max() < 1e-12
+
+
+def test_band_edges_on_a_ring_of_the_grid_are_decided_exactly():
+    # (3, 4)/28 lies on |f| = 5/28 like (0, 5)/28; a float square root puts it just below 5/28
+    waves = torch.cat([sinusoid(28, 28, 3, 4), sinusoid(28, 28, 4, 3), sinusoid(28, 28, 0, 5)])
+    for edge in (Fraction(5, 28), 5 / 28):
+        torch.testing.assert_close(band_pass(waves, edge, 0.5), waves, atol=1e-12, rtol=0)
+        assert band_pass(waves, 0.0, edge).abs().max() < 1e-12
+    torch.testing.assert_close(build_filter(f"band:{5 / 28!r}:0.5")(waves), waves, atol=1e-12, rtol=0)
+    assert build_filter(f"band:0:{5 / 28!r}")(waves).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("onesided", [False, True])
+def test_band_mask_matches_a_fraction_oracle_at_every_edge_k_over_28(onesided):
+    edges = [Fraction(k, 28) for k in range(21)]
+    units = [[Fraction(ky, 28) ** 2 + Fraction(kx, 28) ** 2 for kx in (range(15) if onesided else
+             [*range(14), *range(-14, 0)])] for ky in [*range(14), *range(-14, 0)]]
+    for low, high in zip(edges, edges[1:]):
+        expected = [[low * low <= f2 < high * high for f2 in row] for row in units]
+        assert band_mask(28, 28, float(low), float(high), onesided=onesided).tolist() == expected, (low, high)
 
 
 def test_band_keeps_dc_only_when_low_is_zero_and_passes_the_nyquist_row(device):

@@ -40,7 +40,8 @@ def add_commands(subparsers) -> None:
     modes.add_argument("--all", action="store_true", help="--bands --heatmap --gradient-spectrum --shift")
     modes.add_argument(
         "--band-radii", type=_radii, default=None, metavar="R1,R2,...",
-        help="radii (cycles/pixel) of the band ablation (default: 0, 1/S, 2/S, ... past the corner 0.707)",
+        help="radii (cycles/pixel) of the band ablation, exact as written, e.g. 0,5/28,0.25 (default: 0, 1/S, "
+        "2/S, ... past the corner 0.707)",
     )
     heat = parser.add_argument_group("heat map")
     heat.add_argument(
@@ -171,10 +172,15 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
-def _radii(text: str) -> list[float]:
-    values = [_non_negative_number(part) for part in text.split(",") if part.strip()]
-    if not values:
-        raise argparse.ArgumentTypeError(f"{text!r} holds no radius (write e.g. 0,0.1,0.25,0.5)")
+def _radii(text: str) -> list[Fraction]:
+    """Exact radii ("5/28" and "0.25" as written) so a radius on a ring of the grid is classified as defined."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r} holds no radius (write e.g. 0,0.1,0.25,0.5 or 5/28)")
+    values = []
+    for part in parts:
+        _non_negative_number(part)  # the same message as other numbers for text that is no finite number >= 0
+        values.append(Fraction(part))
     return values
 
 

@@ -10,7 +10,7 @@ import torch
 
 from freqprobe.errors import ConfigError
 from freqprobe.filters.checks import check_band, check_images, compute_dtype
-from freqprobe.fourier import frequency_axes
+from freqprobe.fourier import radial_band_mask
 
 
 def amplitude_spectrum(x: torch.Tensor) -> torch.Tensor:
@@ -61,18 +61,15 @@ def whiten(x: torch.Tensor, mean_amplitude: torch.Tensor, eps: float = 1e-8) -> 
 def band_mask(height: int, width: int, low: float, high: float, onesided: bool = False, device=None) -> torch.Tensor:
     """Boolean (H, W) mask of low <= |f| < high in fftfreq order, or (H, W // 2 + 1) on the ``rfft2`` grid.
 
-    Radii are computed in float64 so that a frequency exactly on an edge (e.g. 7/28 = 0.25) is classified exactly.
+    Membership is decided exactly (:func:`freqprobe.fourier.radial_band_mask`): a frequency on an edge, such as
+    (3, 4)/28 on 5/28, belongs to the band above it. A float edge stands for the simplest rational that rounds to it
+    (0.1 is 1/10, 5 / 28 is 5/28); pass a ``fractions.Fraction`` for anything else.
 
     Raises:
         ConfigError: low < 0 or low >= high.
     """
-    low, high = check_band(low, high)
-    fy, fx = frequency_axes(height, width, device=device, dtype=torch.float64)
-    if onesided:
-        # rfft keeps bins 0..W//2; for even W the last is the Nyquist bin, whose |f| = 0.5 either way
-        fx = fx[:, : width // 2 + 1].abs()
-    radius = torch.sqrt(fy * fy + fx * fx)
-    return (radius >= low) & (radius < high)
+    check_band(low, high)
+    return radial_band_mask(height, width, low, high, onesided=onesided, device=device)
 
 
 def band_pass(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
