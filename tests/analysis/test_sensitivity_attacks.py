@@ -120,8 +120,19 @@ def test_attack_spectra_of_clean_images_use_the_freqprobe_definitions():
         ({"eps": 0.0}, "eps"),
         ({"steps": 0}, "steps"),
         ({"step_size": -1.0}, "step size"),
+        ({"eps": 1e308}, r"attack eps \(linf\) 1e\+308 is out of range; use a value in \(0, 1\] pixel units"),
+        ({"eps": 1.5, "norm": "l2", "step_size": 1e300}, r"attack step size \(l2\) 1e\+300 is out of range"),
+        ({"steps": 10**9}, r"steps must be a whole number in \[1, 100000\]"),
     ],
 )
 def test_bad_attack_parameters_are_config_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         AttackSpec(**{"method": "pgd", "eps": 0.1, **kwargs})
+
+
+def test_an_l2_budget_beyond_the_image_cube_and_a_blur_wider_than_the_image_are_refused():
+    model, images, labels, _ = _linear_problem(count=4, channels=2, size=8)  # diameter sqrt(128) ~ 11.3
+    with pytest.raises(ConfigError, match=r"attack eps \(l2\) on \(2, 8, 8\) images 20 is out of range; use a value in \(0, 11.314\]"):
+        attack_analysis(model, images, labels, AttackSpec("fgsm", 20.0, "l2"))
+    with pytest.raises(ConfigError, match=r"--prefilter-sigma.*sigma 40 is beyond 4 x the 8x8-pixel image side.*\(0, 32\]"):
+        attack_analysis(model, images, labels, AttackSpec("fgsm", 0.1), prefilter_sigma=40.0)

@@ -92,6 +92,18 @@ def test_truncated_idx_names_the_file(tmp_path, fake_fashion, monkeypatch):
     assert f"holds {len(data) - 100} bytes" in str(error.value)
 
 
+def test_header_whose_dimensions_multiply_past_64_bits_is_truncated_with_the_true_size(
+    tmp_path, fake_fashion, monkeypatch
+):
+    shape = (2**16, 2**24, 2**24)  # 2**64 pixels: an int64 product wraps to 0
+    header = bytes([0, 0, 0x08, 3]) + b"".join(d.to_bytes(4, "big") for d in shape)
+    path = _write_images(tmp_path, fake_fashion, monkeypatch, header)
+    with pytest.raises(DataError, match="truncated") as error:
+        load_dataset("fashion-mnist", root=tmp_path)
+    assert str(path) in str(error.value)
+    assert f"({2**64 + 16} bytes) but it holds 16 bytes" in str(error.value)
+
+
 def test_bad_magic_names_the_file(tmp_path, fake_fashion, monkeypatch):
     labels_in_images_file = fake_fashion.raw["train-labels-idx1-ubyte"]
     path = _write_images(tmp_path, fake_fashion, monkeypatch, labels_in_images_file)

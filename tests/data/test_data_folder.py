@@ -219,3 +219,100 @@ def test_full_shared_cifar10_jpeg_archive(shared_data):
             names = sorted(n for n in archive.getnames() if n.startswith(f"{split}/{label}/"))
             expected = pil_decode(archive.extractfile(names[position]).read())
             np.testing.assert_array_equal(dataset.images[index].numpy(), expected)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# links and special files
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_class_folders_and_splits_that_are_symbolic_links_are_followed(grey_files, tmp_path):
+    plain = write_tree(tmp_path / "plain", grey_files)
+    linked = tmp_path / "linked"
+    (linked / "train").mkdir(parents=True)
+    (linked / "train" / "a-class").symlink_to(plain / "train" / "a-class")  # a linked class folder
+    (linked / "train" / "b-class").symlink_to(plain / "train" / "b-class")
+    (linked / "test").symlink_to(plain / "test")  # a linked split
+    for train in (True, False):
+        expected = load_dataset(f"folder:{plain}", train=train)
+        got = load_dataset(f"folder:{linked}", train=train)
+        assert got.classes == expected.classes == ["a-class", "b-class"]
+        assert torch.equal(got.images, expected.images) and torch.equal(got.labels, expected.labels)
+
+
+def test_a_symbolic_link_loop_is_one_line_naming_it(grey_files, tmp_path):
+    root = write_tree(tmp_path / "loop", grey_files)
+    (root / "train" / "a-class" / "again").symlink_to(root / "train")
+    with pytest.raises(DataError) as error:
+        load_dataset(f"folder:{root}")
+    assert str(error.value) == (
+        f"{root / 'train' / 'a-class' / 'again'} is a symbolic link loop (it leads back to a folder above it); "
+        f"remove or fix the link"
+    )
+    (root / "train" / "a-class" / "again").unlink()
+    (root / "train" / "a-class" / "self").symlink_to(root / "train" / "a-class" / "self")  # ELOOP from the kernel
+    with pytest.raises(DataError, match=r"a-class/self is a symbolic link loop; remove or fix the link"):
+        load_dataset(f"folder:{root}")
+
+
+def test_a_fifo_with_an_image_name_is_refused_without_being_opened(grey_files, tmp_path):
+    import threading
+
+    root = write_tree(tmp_path / "fifo", grey_files)
+    fifo = root / "train" / "a-class" / "x.jpg"
+    os.mkfifo(fifo)
+
+    def writer():  # lets a reader that does open the FIFO go on (to a decode error), so the test never hangs
+        with open(fifo, "wb") as stream:
+            stream.write(b"junk")
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DataError) as error:
+            load_dataset(f"folder:{root}")
+    finally:
+        release = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # unblocks the writer if nobody opened the FIFO
+        thread.join()
+        os.close(release)
+    assert str(error.value) == f"{fifo} is a FIFO, not a regular image file; remove it or replace it"
+
+
+def test_a_link_to_a_device_is_refused(grey_files, tmp_path):
+    root = write_tree(tmp_path / "device", grey_files)
+    (root / "test" / "b-class" / "zero.png").symlink_to("/dev/null")
+    with pytest.raises(DataError, match=r"b-class/zero.png is a character device, not a regular image file"):
+        load_dataset(f"folder:{root}")
+
+
+def test_an_image_file_past_the_size_bound_is_refused_naming_it(grey_files, tmp_path):
+    root = write_tree(tmp_path / "huge", grey_files)
+    huge = root / "train" / "b-class" / "huge.png"
+    with open(huge, "wb") as stream:  # sparse: costs no disk
+        stream.truncate(folder.MAX_IMAGE_BYTES + 1)
+    with pytest.raises(DataError) as error:
+        load_dataset(f"folder:{root}")
+    assert str(error.value).startswith(f"image {huge} has {64 * 2**20 + 1} bytes, over the 64 MiB limit of one image")
+
+
+def test_archive_members_must_be_regular_files_within_the_size_bound(grey_files, tmp_path, monkeypatch):
+    archive = tmp_path / "linked.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, data in grey_files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("train/a-class/zero.png")
+        link.type, link.linkname = tarfile.SYMTYPE, "/dev/zero"
+        tar.addfile(link)
+    with pytest.raises(DataError, match=r"member train/a-class/zero.png of archive .*linked.tar is not a regular file"):
+        load_dataset(f"folder:{archive}")
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as tar:
+        for name, data in grey_files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    monkeypatch.setattr(folder, "MAX_IMAGE_BYTES", 60)  # the fixture PNGs are 70-odd bytes
+    with pytest.raises(DataError, match=r"image train/b-class/00.png in .*plain.tar has \d+ bytes, over the 60 bytes"):
+        load_dataset(f"folder:{plain}")

@@ -71,3 +71,53 @@ def test_load_splits_on_real_fashion_mnist(shared_data):
 def test_load_splits_rejects_a_bad_fraction_before_loading(tmp_path):
     with pytest.raises(ConfigError, match="val_fraction"):
         load_splits("fashion-mnist", root=tmp_path, val_fraction=2.0)
+
+
+def _small_folder_dataset(root, per_class: int):
+    """A folder dataset in the real layout: two classes of ``per_class`` 4x4 PNG training images, one test each."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def png(value: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(np.full((4, 4), value, dtype=np.uint8)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    for label in ("cat", "dog"):
+        for split, count in (("train", per_class), ("test", 1)):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for index in range(count):
+                (folder / f"{index}.png").write_bytes(png(index))
+    return f"folder:{root}"
+
+
+def test_a_fraction_that_empties_the_validation_split_names_the_split_the_option_and_the_minimum(tmp_path):
+    name = _small_folder_dataset(tmp_path / "small", per_class=64)
+    with pytest.raises(ConfigError) as error:
+        load_splits(name, val_fraction=0.001)
+    assert str(error.value) == (
+        f"--val-fraction 0.001 leaves the validation split of {name} empty (its largest class has 64 training "
+        f"images); use --val-fraction 0.00782 or more"
+    )
+    assert [len(split) for split in load_splits(name, val_fraction=0.00782)] == [126, 2, 2]
+
+
+def test_a_fraction_that_empties_the_training_split_names_the_maximum(tmp_path):
+    name = _small_folder_dataset(tmp_path / "small", per_class=64)
+    with pytest.raises(ConfigError, match=r"leaves the training split of .* empty .* use --val-fraction 0.99218 or less"):
+        load_splits(name, val_fraction=0.999)
+    one = _small_folder_dataset(tmp_path / "one", per_class=1)
+    with pytest.raises(ConfigError, match="each class has one training image, too few to hold some out"):
+        load_splits(one, val_fraction=0.2)
+
+
+def test_the_cli_reports_an_empty_validation_split_in_one_line(tmp_path, capsys):
+    from freqprobe import cli
+
+    name = _small_folder_dataset(tmp_path / "small", per_class=64)
+    assert cli.main(["data", "info", "--dataset", name, "--val-fraction", "0.001"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--val-fraction 0.001 leaves the validation split" in error

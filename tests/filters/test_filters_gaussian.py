@@ -190,6 +190,29 @@ def test_impossible_sigma_is_a_config_error(sigma):
         gaussian_blur(torch.rand(1, 1, 8, 8), sigma)
 
 
+@pytest.mark.parametrize("filter_function", [gaussian_blur, highpass])
+@pytest.mark.parametrize("sigma", [1e308, 1e10, 4096.5])
+def test_overflowing_sigma_is_refused_before_any_kernel_is_built(filter_function, sigma):
+    with pytest.raises(ConfigError, match=r"sigma .* is out of range; use a value in \(0, 4096\] pixels"):
+        filter_function(torch.rand(1, 1, 8, 8), sigma)
+
+
+@pytest.mark.parametrize("boundary", ["circular", "reflect"])
+def test_sigma_beyond_four_image_sides_is_refused_with_the_range_for_that_image(boundary):
+    with pytest.raises(ConfigError, match=r"sigma 200 is beyond 4 x the 32x20-pixel .* use sigma in \(0, 128\]"):
+        gaussian_blur(torch.rand(1, 1, 32, 20), 200.0, boundary)
+
+
+@pytest.mark.parametrize("boundary", ["circular", "reflect"])
+def test_sigma_at_the_image_bound_blurs_to_the_channel_mean(cifar_uint8, boundary):
+    images = cifar_uint8[:4].double() / 255
+    blurred = gaussian_blur(images, 4 * 32.0, boundary)
+    expected = images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
+    # what is left is the ~1e-6 ripple of the truncated kernel's end taps, not image structure
+    torch.testing.assert_close(blurred, expected, rtol=0, atol=1e-5)
+    torch.testing.assert_close(highpass(images, 4 * 32.0, boundary), images - expected, rtol=0, atol=1e-5)
+
+
 def test_unknown_boundary_and_integer_input_are_config_errors():
     with pytest.raises(ConfigError, match="unknown boundary 'mirror'; valid: circular, reflect"):
         gaussian_blur(torch.rand(1, 1, 8, 8), 1.0, "mirror")

@@ -94,7 +94,14 @@ def run_command(args: argparse.Namespace) -> int:
             raise ConfigError(f"--attack {args.attack} needs --eps (pixel units, e.g. 8/255 for linf)")
         from freqprobe.analysis.sensitivity.attacks import AttackSpec
 
-        attack = AttackSpec(args.attack, args.eps, args.norm, args.steps, args.step_size)
+        try:
+            attack = AttackSpec(args.attack, args.eps, args.norm, args.steps, args.step_size)
+        except ConfigError as error:
+            raise ConfigError(f"--attack {args.attack} --norm {args.norm}: {error}; fix --eps, --step-size or --steps") from None
+    if args.prefilter_sigma:
+        from freqprobe.analysis.sensitivity.attacks import check_prefilter_sigma
+
+        check_prefilter_sigma(args.prefilter_sigma)
     heatmap_eps = args.heatmap_eps
     if heatmap_eps is None:
         heatmap_eps = args.eps if (args.eps is not None and args.attack is None) else 4.0

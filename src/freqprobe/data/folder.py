@@ -9,11 +9,13 @@ wrapping top-level folder (``cifar10/train/...``) is accepted.
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import io
 import json
 import lzma
 import os
+import stat
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from freqprobe.errors import ConfigError, DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 FOLDER_SPLITS = ("train", "test")
 LAYOUT = "train/<class>/*.png|jpg and test/<class>/*.png|jpg"
+# One image file of a dataset is a few KiB; this stated bound stops a link to /dev/zero or a huge stray file.
+MAX_IMAGE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,11 @@ def load(name: str, split: str) -> ImageDataset:
             f"folder dataset {path} does not exist; give a directory or .tar/.tar.gz archive holding {LAYOUT}"
         )
     wanted = [f"{split}_images", f"{split}_labels"]
-    tensors, metadata = cached_tensors("folder", path, {"files": fingerprint([path])}, lambda: _decode(path), wanted)
+    mode = _stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise DataError(f"folder dataset {path} is {_kind(mode)}; give a directory or a .tar/.tar.gz archive")
+    files = _directory_fingerprint(path) if stat.S_ISDIR(mode) else fingerprint([path])
+    tensors, metadata = cached_tensors("folder", path, {"files": files}, lambda: _decode(path), wanted)
     return ImageDataset(
         images=tensors[f"{split}_images"],
         labels=tensors[f"{split}_labels"],
@@ -93,20 +101,104 @@ def _decode(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     return tensors, {"classes": json.dumps(classes)}
 
 
+def _image_files(root: Path) -> list[tuple[tuple[str, ...], Path, os.stat_result]]:
+    """(relative parts, path, stat) of every image file below ``root``, following symbolic links, sorted.
+
+    Raises:
+        DataError: a symbolic link loop or a broken link, an image name that is not a regular file (a FIFO or a
+            device), or an image file larger than MAX_IMAGE_BYTES; the line names the path.
+    """
+    found = []
+    pending = [(root, (), frozenset({_identity(_stat(root))}))]
+    while pending:
+        directory, parts, ancestors = pending.pop()
+        for entry in sorted(_list(directory)):
+            if entry.startswith("."):
+                continue
+            path = directory / entry
+            status = _stat(path)
+            if stat.S_ISDIR(status.st_mode):
+                if _identity(status) in ancestors:
+                    raise DataError(
+                        f"{path} is a symbolic link loop (it leads back to a folder above it); remove or fix the link"
+                    )
+                pending.append((path, (*parts, entry), ancestors | {_identity(status)}))
+            elif _is_image_name(entry):
+                if not stat.S_ISREG(status.st_mode):
+                    raise DataError(
+                        f"{path} is {_kind(status.st_mode)}, not a regular image file; remove it or replace it"
+                    )
+                _check_image_size(status.st_size, str(path))
+                found.append(((*parts, entry), path, status))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _directory_fingerprint(root: Path) -> list[list]:
+    """[path, size, mtime_ns, inode] of every image file below ``root``, through symbolic links (the cache key)."""
+    return [[str(path), status.st_size, status.st_mtime_ns, status.st_ino] for _, path, status in _image_files(root)]
+
+
 def _read_directory(root: Path) -> dict[tuple[str, ...], bytes]:
-    """Relative path parts -> bytes for every image file below ``root``."""
-    files = {}
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-        for name in names:
-            if _is_image_name(name):
-                file = Path(directory, name)
-                files[file.relative_to(root).parts] = file.read_bytes()
-    return files
+    """Relative path parts -> bytes for every image file below ``root`` (see :func:`_image_files`)."""
+    return {parts: _read_image_file(path) for parts, path, _ in _image_files(root)}
+
+
+def _list(directory: Path) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError as error:
+        raise DataError(f"cannot list folder {directory}: {error.strerror}; check its permissions") from None
+
+
+def _stat(path: Path) -> os.stat_result:
+    """``os.stat`` through symbolic links, failures as one line naming the path."""
+    try:
+        return os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise DataError(f"{path} is a symbolic link loop; remove or fix the link") from None
+        if error.errno == errno.ENOENT and os.path.islink(path):
+            raise DataError(f"{path} is a broken symbolic link (its target is missing); remove or fix it") from None
+        raise DataError(f"cannot read {path}: {error.strerror}; check that it exists and is readable") from None
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return status.st_dev, status.st_ino
+
+
+def _read_image_file(path: Path) -> bytes:
+    """The bytes of an image file :func:`_image_files` found regular, at most MAX_IMAGE_BYTES."""
+    try:
+        # O_NONBLOCK: should the path turn into a FIFO after the stat, opening it must not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise DataError(f"{path} is not a regular image file; remove it or replace it")
+            data = file.read(MAX_IMAGE_BYTES + 1)
+    except OSError as error:
+        raise DataError(f"cannot read image {path}: {error.strerror}; check its permissions") from None
+    _check_image_size(len(data), str(path))
+    return data
+
+
+def _check_image_size(size: int, name: str) -> None:
+    if size > MAX_IMAGE_BYTES:
+        limit = f"{MAX_IMAGE_BYTES // 2**20} MiB" if MAX_IMAGE_BYTES % 2**20 == 0 else f"{MAX_IMAGE_BYTES} bytes"
+        raise DataError(
+            f"image {name} has {size} bytes, over the {limit} limit of one image file; no dataset image is that "
+            f"large, remove it or shrink it"
+        )
+
+
+def _kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _read_archive(path: Path) -> dict[tuple[str, ...], bytes]:
-    """Member path parts -> bytes for every image in the archive.
+    """Member path parts -> bytes for every image in the archive; an image member must be a regular file of at
+    most MAX_IMAGE_BYTES (DataError naming the member otherwise).
 
     The archive is decompressed into memory in one go and members are sliced out by offset: for 60k small
     JPEGs that is about twice as fast as tarfile's streaming reads, and the decoded tensor dwarfs it anyway.
@@ -117,11 +209,18 @@ def _read_archive(path: Path) -> dict[tuple[str, ...], bytes]:
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
             for member in archive:
                 parts = tuple(p for p in member.name.split("/") if p not in ("", "."))
-                if member.isfile() and parts and _is_image_name(parts[-1]):
-                    end = member.offset_data + member.size
-                    if end > len(raw):
-                        raise tarfile.ReadError(f"member {member.name} runs past the end of the archive")
-                    files[parts] = raw[member.offset_data : end]
+                if not (parts and _is_image_name(parts[-1])):
+                    continue
+                if not member.isfile():
+                    raise DataError(
+                        f"member {member.name} of archive {path} is not a regular file (a link or special file); "
+                        f"store the image itself in the archive"
+                    )
+                _check_image_size(member.size, f"{member.name} in {path}")
+                end = member.offset_data + member.size
+                if end > len(raw):
+                    raise tarfile.ReadError(f"member {member.name} runs past the end of the archive")
+                files[parts] = raw[member.offset_data : end]
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, OSError) as error:
         raise DataError(
             f"cannot read archive {path}: {error}; it is truncated, corrupt or not a .tar/.tar.gz file, fetch it again"

@@ -7,6 +7,7 @@ dimensions. Every structural problem raises DataError naming the file.
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def parse_idx(data: bytes, ndim: int, path: Path) -> np.ndarray:
     if len(data) < header_size:
         raise DataError(f"{path} is truncated inside its header ({len(data)} bytes); download it again")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected_size = header_size + int(np.prod(shape, dtype=np.int64))
+    # Python ints: four uint32 dimensions can multiply past 64 bits, where numpy's product would wrap around.
+    expected_size = header_size + math.prod(shape)
     if len(data) < expected_size:
         raise DataError(
             f"{path} is truncated: its header declares shape {shape} ({expected_size} bytes) "

@@ -19,11 +19,17 @@ normalized to sum 1, applied separably along H and W. Boundaries:
 from __future__ import annotations
 
 import functools
-import math
 
 import torch
 
-from freqprobe.filters.checks import check_boundary, check_images, check_sigma, check_truncate, compute_dtype
+from freqprobe.filters.checks import (
+    check_boundary,
+    check_images,
+    check_sigma,
+    check_sigma_for_image,
+    check_truncate,
+    compute_dtype,
+)
 
 
 def gaussian_kernel1d(sigma: float, truncate: float = 4.0) -> torch.Tensor:
@@ -42,16 +48,17 @@ def gaussian_kernel1d(sigma: float, truncate: float = 4.0) -> torch.Tensor:
 def periodic_kernel_dft(size: int, sigma: float, truncate: float = 4.0, onesided: bool = False) -> torch.Tensor:
     """DFT of the 1-D kernel periodized to ``size`` samples, float64 of shape (size,) or (size // 2 + 1,).
 
-    The DFT of the periodized kernel at bin k is sum_j w_j exp(-2 pi i k j / size) over the unwrapped taps j in
-    [-r, r] (the exponential is already periodic in j), which is real because the kernel is symmetric.
+    The taps j in [-r, r] are summed into bins j mod size (the periodized kernel), whose DFT is real because the
+    kernel is symmetric.
     ``onesided`` returns the bins 0 .. size // 2 that ``torch.fft.rfft`` keeps.
     """
     taps = gaussian_kernel1d(sigma, truncate)
     radius = (taps.numel() - 1) // 2
-    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    bins = torch.arange(size // 2 + 1 if onesided else size, dtype=torch.float64)
-    phases = (2 * math.pi / size) * torch.outer(bins, offsets)
-    return torch.cos(phases) @ taps
+    # Fold the taps onto one period first: memory O(size + radius) instead of a (bins x taps) phase matrix.
+    folded = torch.zeros(size, dtype=torch.float64)
+    folded.index_add_(0, torch.arange(-radius, radius + 1) % size, taps)
+    transform = torch.fft.rfft(folded) if onesided else torch.fft.fft(folded)
+    return transform.real
 
 
 @functools.lru_cache(maxsize=64)
@@ -74,7 +81,7 @@ def gaussian_blur(
 
     Args:
         x: float images (N, C, H, W) (any leading dims; the last two are filtered, channels never mix).
-        sigma: standard deviation in pixels, > 0.
+        sigma: standard deviation in pixels, in (0, 4 max(H, W)] (wider is the per-channel mean).
         boundary: ``"circular"`` (periodic, = FFT filtering, = scipy ``mode='wrap'``) or ``"reflect"``
             (half-sample symmetric, = scipy ``mode='reflect'``).
         truncate: kernel radius in standard deviations, as in scipy (radius = int(truncate * sigma + 0.5)).
@@ -83,7 +90,8 @@ def gaussian_blur(
         Tensor of the shape, dtype and device of ``x``; float16/bfloat16 are computed in float32.
 
     Raises:
-        ConfigError: ``x`` not a float tensor, sigma/truncate not positive, unknown boundary.
+        ConfigError: ``x`` not a float tensor, sigma not in (0, 4 max(H, W)], truncate not in (0, 40],
+            unknown boundary.
 
     Example:
         >>> x = torch.rand(2, 3, 32, 32)
@@ -101,6 +109,7 @@ def gaussian_blur(
     """
     check_images(x)
     sigma, truncate = check_sigma(sigma), check_truncate(truncate)
+    check_sigma_for_image(sigma, *x.shape[-2:])
     boundary = check_boundary(boundary)
     work = x.to(compute_dtype(x.dtype))
     if boundary == "reflect":

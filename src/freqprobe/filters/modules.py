@@ -107,7 +107,7 @@ class GaussianBlur(_GaussianFilter):
     """``blur:S``: Gaussian low-pass with sigma S pixels (:func:`gaussian_blur`)."""
 
     name = "blur"
-    usage = "blur:S (sigma in pixels, > 0)"
+    usage = "blur:S (sigma in pixels, 0 < S <= 4 x the image side)"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return gaussian_blur(x, self.sigma, self.boundary)
@@ -118,7 +118,7 @@ class HighPass(_GaussianFilter):
     """``highpass:S``: the image minus ``blur:S`` (:func:`highpass`), negative values kept."""
 
     name = "highpass"
-    usage = "highpass:S (sigma in pixels, > 0)"
+    usage = "highpass:S (sigma in pixels, 0 < S <= 4 x the image side)"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return highpass(x, self.sigma, self.boundary)
@@ -184,7 +184,7 @@ class BandPass(InputFilter):
 
     name = "band"
     param_names = ("LO", "HI")
-    usage = "band:LO:HI (radii in cycles/pixel, 0 <= LO < HI; Nyquist 0.5, corner ~0.707)"
+    usage = "band:LO:HI (radii in cycles/pixel, 0 <= LO < 0.707, LO < HI; Nyquist 0.5, corner ~0.707)"
 
     def __init__(self, low: float, high: float):
         super().__init__()
@@ -228,7 +228,8 @@ def build_filter(spec: str, boundary: str = "circular") -> InputFilter:
 
     Raises:
         ConfigError: unknown filter name (lists the valid forms), wrong number of parameters, non-numeric
-            parameter, sigma <= 0, LO < 0, LO >= HI, unknown boundary.
+            parameter, sigma outside (0, 4096] pixels, LO outside [0, 0.707), LO >= HI, unknown boundary. A sigma
+            beyond 4 x the image side is refused when the filter meets the images.
 
     Example:
         >>> build_filter("band:0.1:0.25").spec

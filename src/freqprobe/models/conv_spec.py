@@ -26,10 +26,16 @@ from torch import nn
 from freqprobe.errors import ConfigError
 from freqprobe.models.bandpass import FAMILIES, PER_MODES, BandpassConv2d
 from freqprobe.models.blocks import ConvFactory
+from freqprobe.specs import Interval, format_number, parse_integer, parse_number
 
 KINDS = ("standard", "bandpass")
 SCOPES = ("all", "stem")
 OPTION_KEYS = ("lo", "hi", "per", "k")
+# The band of a layer's own input lies within Nyquist; the layer itself checks lo < hi.
+BAND_EDGE = Interval(0, 0.5, unit="cycles/pixel")
+# A stated bound: on the 28-32 pixel images of the datasets a kernel past 63 taps sees only padding, and the
+# generated weight (out x in x k x k) of a much larger one would not fit in memory.
+KERNEL_SIZES = Interval(3, 63)
 GRAMMAR = "standard | bandpass[:FAMILY][:lo=F:hi=F:per=pair|output:k=K][@stem|@all]"
 
 
@@ -53,9 +59,9 @@ class ConvSpec:
         default = ConvSpec(kind="bandpass")
         parts = ["bandpass", self.family]
         if self.f_lo != default.f_lo:
-            parts.append(f"lo={_format(self.f_lo)}")
+            parts.append(f"lo={format_number(self.f_lo)}")
         if self.f_hi != default.f_hi:
-            parts.append(f"hi={_format(self.f_hi)}")
+            parts.append(f"hi={format_number(self.f_hi)}")
         if self.per != default.per:
             parts.append(f"per={self.per}")
         if self.kernel_size is not None:
@@ -206,24 +212,27 @@ def _parse_options(parts: list[str], spec: str) -> dict:
                 raise ConfigError(f"per={value!r} in --conv {spec!r} is unknown; valid: {', '.join(PER_MODES)}")
             options["per"] = value
         elif key == "k":
-            if not value.isdigit() or int(value) % 2 == 0:
-                raise ConfigError(f"k={value!r} in --conv {spec!r} must be an odd positive integer such as 7")
-            options["kernel_size"] = int(value)
+            options["kernel_size"] = _kernel_size(value, spec)
         else:
-            options["f_lo" if key == "lo" else "f_hi"] = _number(value, key, spec)
+            options["f_lo" if key == "lo" else "f_hi"] = _band_edge(value, key, spec)
     return options
 
 
-def _format(value: float) -> str:
-    """Shortest text that parses back to ``value``: 0.1 -> '0.1', 0.0 -> '0'."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _number(value: str, key: str, spec: str) -> float:
+def _kernel_size(value: str, spec: str) -> int:
     try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"{key}={value!r} in --conv {spec!r} is not a number; e.g. {key}=0.25") from None
+        size = parse_integer(value, "k", KERNEL_SIZES)
+    except ConfigError as error:
+        raise ConfigError(f"--conv {spec!r}: {error} (odd, such as 7)") from None
+    if size % 2 == 0:
+        raise ConfigError(f"--conv {spec!r}: k={size} must be odd (a centre tap), such as 7")
+    return size
+
+
+def _band_edge(value: str, key: str, spec: str) -> float:
+    try:
+        return parse_number(value, key, BAND_EDGE)
+    except ConfigError as error:
+        raise ConfigError(f"--conv {spec!r}: {error}; e.g. {key}=0.25") from None
 
 
 def _check_buildable(spec: ConvSpec, original: str) -> None:

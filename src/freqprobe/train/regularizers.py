@@ -33,7 +33,6 @@ layer's others cannot produce huge gradients (the quantities are scale-invariant
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -41,12 +40,16 @@ from torch import nn
 
 from freqprobe.errors import ConfigError
 from freqprobe.fourier import radial_frequency
+from freqprobe.specs import CORNER_RADIUS, Interval, format_number, parse_number
 
 KINDS = ("highfreq", "centroid")
 SCOPES = ("all", "stem")
 DEFAULT_GRID = 32
 DEFAULT_CUTOFF = 0.25
-CORNER_RADIUS = math.sqrt(0.5)
+# Both quantities are shares or radii in [0, 0.707]: a weight past 1e6 only swamps the classification loss.
+WEIGHT_RANGE = Interval(0, 1e6)
+CUTOFF_RANGE = Interval(0, CORNER_RADIUS, low_open=True, high_open=True, unit="cycles/pixel")
+TARGET_RANGE = Interval(0, CORNER_RADIUS, unit="cycles/pixel")
 ENERGY_FLOOR = 1e-8
 GRAMMAR = "none | highfreq:WEIGHT[:CUTOFF][@stem|@all] | centroid:WEIGHT:TARGET[@stem|@all]"
 QUANTITY = {"highfreq": "high_frequency_ratio", "centroid": "centroid"}
@@ -64,15 +67,15 @@ class RegularizerSpec:
     @property
     def text(self) -> str:
         """Canonical spec string, e.g. ``highfreq:0.1:0.25@all``; parses back to an equal spec."""
-        return f"{self.kind}:{_format(self.weight)}:{_format(self.argument)}@{self.scope}"
+        return f"{self.kind}:{format_number(self.weight)}:{format_number(self.argument)}@{self.scope}"
 
 
 def parse_regularizer_spec(spec: str | RegularizerSpec | None) -> RegularizerSpec | None:
     """Parse a ``--spectral-reg`` value; None, "" and "none" give None (no regularizer).
 
     Raises:
-        ConfigError: unknown kind or scope, a missing or non-numeric weight, a negative weight, a cutoff outside
-            (0, 0.707) or a target outside [0, 0.707] (one line naming the value and the valid form).
+        ConfigError: unknown kind or scope, a missing or non-numeric weight, a weight outside [0, 1e6], a cutoff
+            outside (0, 0.707) or a target outside [0, 0.707] (one line naming the value and the valid range).
     """
     if spec is None or isinstance(spec, RegularizerSpec):
         return spec
@@ -93,17 +96,14 @@ def parse_regularizer_spec(spec: str | RegularizerSpec | None) -> RegularizerSpe
     if len(params) not in expected:
         usage = "highfreq:WEIGHT[:CUTOFF]" if kind == "highfreq" else "centroid:WEIGHT:TARGET"
         raise ConfigError(f"--spectral-reg {spec!r} needs {usage}, e.g. {_EXAMPLES[kind]}")
-    weight = _number(params[0], "weight", spec)
-    if weight < 0:
-        raise ConfigError(f"--spectral-reg {spec!r}: weight {params[0]} must be >= 0")
-    if kind == "highfreq":
-        argument = _number(params[1], "cutoff", spec) if len(params) == 2 else DEFAULT_CUTOFF
-        if not 0 < argument < CORNER_RADIUS:
-            raise ConfigError(f"--spectral-reg {spec!r}: cutoff {argument:g} must lie in (0, 0.707) cycles/pixel")
-    else:
-        argument = _number(params[1], "target", spec)
-        if not 0 <= argument <= CORNER_RADIUS:
-            raise ConfigError(f"--spectral-reg {spec!r}: target {argument:g} must lie in [0, 0.707] cycles/pixel")
+    try:
+        weight = parse_number(params[0], "weight", WEIGHT_RANGE)
+        if kind == "highfreq":
+            argument = parse_number(params[1], "cutoff", CUTOFF_RANGE) if len(params) == 2 else DEFAULT_CUTOFF
+        else:
+            argument = parse_number(params[1], "target", TARGET_RANGE)
+    except ConfigError as error:
+        raise ConfigError(f"--spectral-reg {spec!r}: {error}") from None
     return RegularizerSpec(kind, weight, argument, scope or "all")
 
 
@@ -274,17 +274,3 @@ def build_regularizer(spec: str | RegularizerSpec | None, model: nn.Module) -> S
 def _kernel_area(module: nn.Module) -> int:
     size = module.kernel_size
     return int(size[0]) * int(size[1]) if isinstance(size, tuple) else int(size) ** 2
-
-
-def _number(text: str, name: str, spec: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise ConfigError(f"--spectral-reg {spec!r}: {name} {text!r} is not a finite number")
-    return value
-
-
-def _format(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -33,11 +33,20 @@ from freqprobe.analysis.sensitivity.pipeline import (
     seeded_generator,
 )
 from freqprobe.errors import ConfigError
+from freqprobe.specs import Interval, check_number, format_number
 
 METHODS = ("fgsm", "pgd")
 NORMS = ("linf", "l2")
 DEFAULT_STEPS = 10
 DEFAULT_PREFILTER_SIGMA = 1.0
+MAX_STEPS = 100_000
+STEPS_RANGE = Interval(1, MAX_STEPS)
+# Pixels live in [0, 1]: an linf budget past 1 moves nothing further. The l2 bound here is the diameter of the
+# largest images freqprobe reads (3 x 1024 x 1024); AttackSpec.check_fits bounds it by the images at hand.
+BUDGET_RANGES = {
+    "linf": Interval(0, 1, low_open=True, unit="pixel units"),
+    "l2": Interval(0, 1774, low_open=True, unit="pixel units"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,12 +65,25 @@ class AttackSpec:
             raise ConfigError(f"unknown attack {self.method!r}; valid: {', '.join(METHODS)}")
         if self.norm not in NORMS:
             raise ConfigError(f"unknown attack norm {self.norm!r}; valid: {', '.join(NORMS)}")
-        if not math.isfinite(float(self.eps)) or float(self.eps) <= 0:
-            raise ConfigError(f"attack eps must be a positive number in pixel units (e.g. 8/255), got {self.eps!r}")
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise ConfigError(f"attack steps must be a positive integer, got {self.steps!r}")
-        if self.step_size is not None and (not math.isfinite(float(self.step_size)) or float(self.step_size) <= 0):
-            raise ConfigError(f"attack step size must be a positive number in pixel units, got {self.step_size!r}")
+        check_number(self.eps, f"attack eps ({self.norm})", BUDGET_RANGES[self.norm])
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not STEPS_RANGE.contains(self.steps):
+            raise ConfigError(f"attack steps must be a whole number in [1, {MAX_STEPS}], got {self.steps!r}")
+        if self.step_size is not None:
+            check_number(self.step_size, f"attack step size ({self.norm})", BUDGET_RANGES[self.norm])
+
+    def check_fits(self, image_shape: tuple[int, ...]) -> None:
+        """Refuse an l2 budget beyond the diameter sqrt(C H W) of the pixel cube [0, 1]^(C, H, W) of these images.
+
+        Raises:
+            ConfigError: naming eps or the step size and the range for this image shape.
+        """
+        if self.norm != "l2":
+            return
+        diameter = math.sqrt(math.prod(image_shape[-3:]))
+        fits = Interval(0, round(diameter, 3), low_open=True, unit="pixel units (the diameter of the image cube)")
+        check_number(self.eps, f"attack eps (l2) on {tuple(image_shape[-3:])} images", fits)
+        if self.step_size is not None:
+            check_number(self.step_size, f"attack step size (l2) on {tuple(image_shape[-3:])} images", fits)
 
     @property
     def resolved_step_size(self) -> float:
@@ -181,6 +203,7 @@ def craft(
 ) -> torch.Tensor:
     """Adversarial images of ``attack`` against ``input_filter -> model``: float32 (N, C, H, W) on the CPU."""
     check_images_and_labels(images, labels)
+    attack.check_fits(tuple(images.shape))
     pipeline = build_pipeline(model, input_filter, InferenceSettings(batch_size, "fp32", device), for_gradients=True)
     return _craft_on(pipeline, images, labels, attack, batch_size, seed)
 
@@ -204,6 +227,9 @@ def attack_analysis(
     budget (``attack.steps`` steps) that sees the blur.
     """
     check_images_and_labels(images, labels)
+    attack.check_fits(tuple(images.shape))
+    if prefilter_sigma is not None:
+        check_prefilter_sigma(prefilter_sigma, tuple(images.shape))
     settings = InferenceSettings(batch_size, "fp32", device)
     pipeline = build_pipeline(model, input_filter, settings, for_gradients=True)
     labels = labels.cpu()
@@ -228,6 +254,24 @@ def attack_analysis(
     return result
 
 
+def check_prefilter_sigma(sigma: float, image_shape: tuple[int, ...] | None = None) -> float:
+    """The defence's blur sigma in pixels: in (0, 4096], and with ``image_shape`` at most 4 x the longer image side
+    (a wider blur is the image mean, see :func:`freqprobe.filters.checks.check_sigma_for_image`).
+
+    Raises:
+        ConfigError: one line naming the prefilter sigma and its range.
+    """
+    from freqprobe.filters.checks import SIGMA_RANGE, check_sigma_for_image
+
+    try:
+        value = check_number(sigma, "sigma", SIGMA_RANGE)
+        if image_shape is not None:
+            check_sigma_for_image(value, *image_shape[-2:])
+    except ConfigError as error:
+        raise ConfigError(f"prefilter (--prefilter-sigma): {error}; 0 skips the defence") from None
+    return value
+
+
 def summarize_spectrum(x: torch.Tensor) -> SpectrumSummary:
     """:class:`SpectrumSummary` of float images (N, C, H, W) with freqprobe.spectra's definitions."""
     from freqprobe.spectra import power_spectrum, radial_profile, spectral_centroid
@@ -250,7 +294,7 @@ def _score_prefilter(
 ) -> dict:
     from freqprobe.filters import build_filter
 
-    blur = build_filter(f"blur:{float(sigma):g}", boundary).to(_device_of(pipeline))
+    blur = build_filter(f"blur:{format_number(sigma)}", boundary).to(_device_of(pipeline))
     defended = FilteredModel(pipeline.model, nn.Sequential(blur, pipeline.input_filter))
     adaptive_attack = AttackSpec("pgd", attack.eps, attack.norm, attack.steps, attack.step_size, True)
     adaptive = _craft_on(defended, images, labels, adaptive_attack, batch_size, seed)
