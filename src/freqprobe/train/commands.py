@@ -1,4 +1,4 @@
-"""``freqprobe train`` (and, when their modules exist, ``freqprobe sweep`` and ``freqprobe reproduce``).
+"""``freqprobe train`` (``sweep`` and ``reproduce`` are in :mod:`freqprobe.sweeps.commands`).
 
 Option precedence, lowest first: defaults < ``--preset`` < ``--config`` file < explicit flags. Every training
 flag defaults to None so that only flags the user typed override the file. Only argparse is imported at module
@@ -8,29 +8,15 @@ level: the CLI builds its parser on every call.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-# sibling modules that contribute their own sub-commands
-EXTRA_COMMAND_MODULES = ("freqprobe.train.sweep", "freqprobe.train.reproduce")
-
-
 def add_commands(subparsers) -> None:
-    """Register ``train``, then the sub-commands of the sweep and reproduce modules if they exist."""
+    """Register ``train``."""
     add_train_command(subparsers)
-    for module_name in EXTRA_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name == module_name:
-                continue  # not written yet
-            raise
-        if hasattr(module, "add_commands"):
-            module.add_commands(subparsers)
 
 
 def add_train_command(subparsers) -> argparse.ArgumentParser:
