@@ -14,6 +14,7 @@ from freqprobe.sweeps.tables import describe_settings
 
 from sweep_helpers import make_spec
 
+
 def test_grid_expands_to_the_product_with_readable_names():
     runs = expand_grid(make_spec())
     names = [run.name for run in runs]

@@ -15,6 +15,7 @@ from freqprobe.sweeps.spec import load_spec
 from sweep_fakes import FakeTrainer
 from sweep_helpers import QUIET, REPO, make_spec
 
+
 def test_reusing_an_output_folder_for_a_changed_spec_is_refused(tmp_path):
     run_sweep(make_spec(base={"epochs": 1}), tmp_path, run_fn=FakeTrainer(), log=QUIET)
     with pytest.raises(ConfigError) as error:

@@ -11,6 +11,7 @@ from freqprobe.sweeps.locks import acquire_lock, read_lock, release_lock
 
 from sweep_helpers import write_lock
 
+
 def test_a_lock_is_exclusive_and_released(tmp_path, other_process):
     path = tmp_path / "locks" / "a.lock"
     assert acquire_lock(path) is None

@@ -198,7 +198,7 @@ def test_rows_without_runs_or_original_numbers_print_a_dash(tmp_path):
 def test_add_commands_registers_on_a_fresh_parser():
     parser = argparse.ArgumentParser(prog="freqprobe")
     commands.add_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["reproduce", *(["spec.toml"] if "reproduce" == "sweep" else []), "--out", "d"])
+    args = parser.parse_args(["reproduce", "--out", "d"])
     assert args.handler.__module__ == "freqprobe.sweeps.commands"
 
 

@@ -19,6 +19,7 @@ from freqprobe.sweeps.spec import spec_from_dict
 from sweep_fakes import FakeTrainer, read_metrics
 from sweep_helpers import QUIET, make_spec, write_lock
 
+
 def test_shards_run_disjoint_parts_of_one_output_folder(tmp_path):
     spec = make_spec()
     trainers = [FakeTrainer() for _ in range(3)]

@@ -9,6 +9,7 @@ from freqprobe.sweeps.spec import load_spec
 
 from sweep_helpers import REPO, one_line_error, write_spec
 
+
 GOOD_SPEC = "[base]\nepochs = 1\n[grid]\ndatasets = ['fashion-mnist']\nseeds = [0]\n"
 
 

@@ -11,6 +11,7 @@ from freqprobe.sweeps.tables import write_tables
 from sweep_fakes import FakeTrainer, fake_accuracy, read_metrics
 from sweep_helpers import QUIET, expected_cell, make_spec, markdown_table
 
+
 def test_results_csv_holds_one_row_per_run_with_its_metrics(tmp_path):
     spec = make_spec({"datasets": ["fashion-mnist"], "filters": ["none", "blur:2"], "antialias": [False, True],
                       "seeds": [0, 1]})
