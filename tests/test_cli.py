@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from freqprobe import cli
-from freqprobe.train import commands as train_commands
 
 EVERY_COMMAND = {
     "data", "spectrum", "preview", "train", "sweep", "reproduce", "filters", "sensitivity", "compare", "report",
@@ -46,13 +45,17 @@ def test_a_missing_command_module_fails_loudly(monkeypatch):
 
 
 def test_a_missing_sweep_or_reproduce_module_fails_loudly(monkeypatch):
-    monkeypatch.setattr(train_commands, "EXTRA_COMMAND_MODULES", ("freqprobe.train.renamed_sweep",))
-    with pytest.raises(ModuleNotFoundError, match="freqprobe.train.renamed_sweep"):
+    renamed = tuple(
+        "freqprobe.sweeps.renamed_commands" if name == "freqprobe.sweeps.commands" else name for name in cli.COMMAND_MODULES
+    )
+    assert renamed != cli.COMMAND_MODULES, "sweep and reproduce are registered by freqprobe.sweeps.commands"
+    monkeypatch.setattr(cli, "COMMAND_MODULES", renamed)
+    with pytest.raises(ModuleNotFoundError, match="freqprobe.sweeps.renamed_commands"):
         cli.build_parser()
 
 
 def test_a_command_module_without_add_commands_fails_loudly(monkeypatch):
-    monkeypatch.setattr(train_commands, "EXTRA_COMMAND_MODULES", ("freqprobe.errors",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "freqprobe.errors"))
     with pytest.raises(AttributeError, match="add_commands"):
         cli.build_parser()
 

@@ -18,12 +18,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Cycles that other changes of issue 12 remove (compare and sweeps become packages); while exactly these remain the
 # test is an expected failure, any other cycle fails it. Remove an entry once its cycle is gone.
-KNOWN_CYCLES = (
-    {"freqprobe.analysis.compare", "freqprobe.plots.compare", "freqprobe.plots.variants"},
-    {"freqprobe.train.sweep", "freqprobe.train.sweep_tables"},
-)
-
-
 class Package:
     """The modules of one package tree on disk and the imports between them."""
 
@@ -180,8 +174,6 @@ def describe(cycles: list[list[str]]) -> str:
 def test_no_module_of_freqprobe_imports_itself_through_others():
     root = SRC / "freqprobe"
     cycles = find_cycles(root)
-    if cycles and sorted(map(sorted, cyclic_groups(root))) == sorted(map(sorted, KNOWN_CYCLES)):
-        pytest.xfail(f"the known import cycles are still there (issue 12 removes them):\n{describe(cycles)}")
     assert not cycles, f"modules under src/freqprobe import each other in a cycle:\n{describe(cycles)}"
 
 

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "freqprobe.data.commands",
     "freqprobe.spectra.commands",
     "freqprobe.train.commands",
+    "freqprobe.sweeps.commands",
     "freqprobe.analysis.commands",
     "freqprobe.analysis.sensitivity_commands",
     "freqprobe.analysis.compare_commands",

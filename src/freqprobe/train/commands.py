@@ -1,4 +1,4 @@
-"""``freqprobe train``, plus ``freqprobe sweep`` and ``freqprobe reproduce`` from their own modules.
+"""``freqprobe train`` (``sweep`` and ``reproduce`` are in :mod:`freqprobe.sweeps.commands`).
 
 Option precedence, lowest first: defaults < ``--preset`` < ``--config`` file < explicit flags. Every training
 flag defaults to None so that only flags the user typed override the file. Only argparse is imported at module
@@ -8,22 +8,15 @@ level: the CLI builds its parser on every call.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-# sibling modules that contribute their own sub-commands
-EXTRA_COMMAND_MODULES = ("freqprobe.train.sweep", "freqprobe.train.reproduce")
-
-
 def add_commands(subparsers) -> None:
-    """Register ``train``, then the sub-commands of the sweep and reproduce modules."""
+    """Register ``train``."""
     add_train_command(subparsers)
-    for module_name in EXTRA_COMMAND_MODULES:
-        importlib.import_module(module_name).add_commands(subparsers)  # no try: a renamed module must fail loudly
 
 
 def add_train_command(subparsers) -> argparse.ArgumentParser:

@@ -1,24 +1,24 @@
-"""freqprobe.train.reproduce: the original rows, the sweep behind them, the side-by-side table and the CLI."""
+"""freqprobe.sweeps.reproduce and .original: the original rows, the sweep behind them, the side-by-side table and the CLI."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from freqprobe.errors import ConfigError
-from freqprobe.train import reproduce, sweep
+from freqprobe.sweeps import commands, original, reproduce
+from freqprobe.sweeps.grid import expand_grid
+from freqprobe.sweeps.layout import record_sweep
+from freqprobe.sweeps.original import ORIGINAL_ROWS
+from freqprobe.sweeps.reproduce import build_spec, write_reproduce_table
+from freqprobe.sweeps.runner import run_sweep
+from freqprobe.sweeps.spec import load_spec
 from freqprobe.train.config import TrainConfig
-from freqprobe.train.reproduce import ORIGINAL_ROWS, build_spec, write_reproduce_table
-from freqprobe.train.sweep import expand_grid, load_spec, run_sweep
 
 from sweep_fakes import FakeTrainer, read_metrics
-
-REPO = Path(__file__).resolve().parents[2]
-QUIET = lambda message: None  # noqa: E731
+from sweep_helpers import QUIET, REPO, expected_cell, markdown_table, run_cli
 JPEG = "folder:/data/shared/cifar10-jpeg.tar.gz"
 
 # The original README's table, as published (percent).
@@ -38,19 +38,6 @@ def readme_rows() -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in ORIGINAL_README.strip().splitlines()]
 
 
-def markdown_table(text: str) -> list[dict[str, str]]:
-    lines = [line for line in text.splitlines() if line.startswith("|")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
-
-
-def expected_cell(values: list[float]) -> str:
-    percent = 100 * np.array(values)
-    if len(percent) == 1:
-        return f"{percent[0]:.2f} (n=1)"
-    return f"{percent.mean():.2f} ± {percent.std(ddof=1):.2f} (n={len(percent)})"
-
-
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -67,12 +54,12 @@ def test_the_original_rows_are_the_readme_table():
 
 
 def test_dataset_labels_and_original_columns():
-    assert reproduce.dataset_label("fashion-mnist") == "F-MNIST"
-    assert reproduce.dataset_label("cifar10") == "CIFAR-10"
-    assert reproduce.dataset_label("folder:../shared/data/cifar10-jpeg.tar.gz") == "CIFAR-10 (JPEG q75 copy)"
-    assert reproduce.dataset_label("folder:/x/pets.tar") == "folder:/x/pets.tar"
-    assert reproduce.original_key("folder:../shared/data/cifar10-jpeg.tar.gz") == "cifar10"
-    assert reproduce.original_key("folder:/x/pets.tar") is None
+    assert original.dataset_label("fashion-mnist") == "F-MNIST"
+    assert original.dataset_label("cifar10") == "CIFAR-10"
+    assert original.dataset_label("folder:../shared/data/cifar10-jpeg.tar.gz") == "CIFAR-10 (JPEG q75 copy)"
+    assert original.dataset_label("folder:/x/pets.tar") == "folder:/x/pets.tar"
+    assert original.original_key("folder:../shared/data/cifar10-jpeg.tar.gz") == "cifar10"
+    assert original.original_key("folder:/x/pets.tar") is None
 
 
 # ------------------------------------------------------------------------------------------------ the sweep
@@ -142,10 +129,10 @@ def test_the_committed_cifar_reproduce_is_described_by_its_documented_command(tm
     pins = reproduce.parse_settings(["val_fraction=0.2", "cutout=0", "tta_translate=0"])
     spec = build_spec(recorded["grid"]["dataset"], model="resnet20", preset="fast", epochs=2, subset=10000,
                       settings=pins)  # fmt: skip
-    sweep.record_sweep(tmp_path, spec, expand_grid(spec))  # raises if any run's configuration differs
+    record_sweep(tmp_path, spec, expand_grid(spec))  # raises if any run's configuration differs
     unpinned = build_spec(recorded["grid"]["dataset"], model="resnet20", preset="fast", epochs=2, subset=10000)
     with pytest.raises(ConfigError, match="holds a different sweep"):
-        sweep.record_sweep(tmp_path, unpinned, expand_grid(unpinned))
+        record_sweep(tmp_path, unpinned, expand_grid(unpinned))
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
@@ -208,26 +195,11 @@ def test_rows_without_runs_or_original_numbers_print_a_dash(tmp_path):
 # ------------------------------------------------------------------------------------------------ command line
 
 
-def run_cli(argv: list[str]) -> int:
-    from freqprobe.cli import main
-
-    return main(argv)
-
-
 def test_add_commands_registers_on_a_fresh_parser():
     parser = argparse.ArgumentParser(prog="freqprobe")
-    reproduce.add_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["reproduce", *(["spec.toml"] if "reproduce" == "sweep" else []), "--out", "d"])
-    assert args.handler.__module__ == "freqprobe.train.reproduce"
-
-
-@pytest.fixture
-def fake_engine(monkeypatch):
-    import freqprobe.train
-
-    trainer = FakeTrainer()
-    monkeypatch.setattr(freqprobe.train, "run_training", trainer, raising=False)
-    return trainer
+    commands.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["reproduce", "--out", "d"])
+    assert args.handler.__module__ == "freqprobe.sweeps.commands"
 
 
 def test_cli_reproduce_runs_prints_and_resumes(tmp_path, shared_data, fake_engine, capsys):

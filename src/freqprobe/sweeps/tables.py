@@ -6,55 +6,47 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from freqprobe.io import atomic_write_text
-from freqprobe.train.run_folder import RunPaths
-from freqprobe.train.sweep import NAMED_FIELDS, RESULT_COLUMNS, _engine, _toml_literal, expand_grid, failure_path, run_dir
+from freqprobe.sweeps.grid import SweepRun, expand_grid
+from freqprobe.sweeps.layout import RESULTS_CSV, RESULTS_MD, failure_path, read_failure_message, run_dir
+from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
+from freqprobe.train.run_folder import is_run_complete, read_final_metrics
 
-if TYPE_CHECKING:
-    from freqprobe.train.sweep import SweepRun, SweepSpec
-
+RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds")
 
 
 def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[str, Any]]:
     """One row per grid point: its fields, status (complete | failed | missing) and, when complete, its metrics."""
-    engine = _engine()
     out_dir = Path(out_dir)
     rows = []
     for run in runs:
         row: dict[str, Any] = {key: run.config[key] for key in NAMED_FIELDS}
         row.update(run.options)
         row.update({key: None for key in RESULT_COLUMNS})
-        folder = run_dir(out_dir, run.name)
         failure = failure_path(out_dir, run.name)
         row["status"], row["error"] = "missing", ""
-        if engine.is_run_complete(folder):
-            metrics = json.loads(RunPaths(folder).metrics.read_text(encoding="utf-8"))
+        folder = run_dir(out_dir, run.name)
+        if is_run_complete(folder):
+            metrics = read_final_metrics(folder) or {}
             row.update({key: metrics.get(key) for key in RESULT_COLUMNS})
             row["status"] = "complete"
         elif failure.is_file():
             row["status"] = "failed"
-            row["error"] = _read_failure_message(failure)
+            row["error"] = read_failure_message(failure)
         row["run"] = run.name
         rows.append(row)
     return rows
 
 
-def _read_failure_message(path: Path) -> str:
-    try:
-        return str(json.loads(path.read_text(encoding="utf-8")).get("error", ""))
-    except (OSError, ValueError, AttributeError):
-        return "failed (unreadable record)"
-
-
 def csv_columns(runs: list[SweepRun]) -> list[str]:
+    """The columns of results.csv: the named fields, the swept options, the metrics, then status, run, error."""
     options = _option_fields(runs)
     return [*NAMED_FIELDS, *options, *RESULT_COLUMNS, "status", "run", "error"]
 
@@ -142,17 +134,17 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
         "",
         f"{_fixed_settings(runs)}",
         "",
-        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {_completion(rows)}.",
+        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {completion_counts(rows)}.",
         "",
-        _markdown_row(header),
-        _markdown_row(["---"] * len(header)),
+        markdown_row(header),
+        markdown_row(["---"] * len(header)),
     ]
     empty = SeedSummary(())
     for variant in variants:
         cells = [_display(value) for value in variant]
         for dataset in datasets:
             cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
-        lines.append(_markdown_row(cells))
+        lines.append(markdown_row(cells))
     failed = [row for row in rows if row["status"] == "failed"]
     if failed:
         lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
@@ -194,19 +186,21 @@ def describe_settings(runs: list[SweepRun], names: Sequence[str] = SHOWN_SETTING
     return ", ".join(parts)
 
 
-def _completion(rows: list[dict[str, Any]]) -> str:
+def completion_counts(rows: list[dict[str, Any]]) -> str:
+    """``3 of 8 runs complete, 5 missing, 0 failed``."""
     complete = sum(row["status"] == "complete" for row in rows)
     failed = sum(row["status"] == "failed" for row in rows)
     missing = len(rows) - complete - failed
     return f"{complete} of {len(rows)} runs complete, {missing} missing, {failed} failed"
 
 
-def _markdown_row(cells: Sequence[str]) -> str:
+def markdown_row(cells: Sequence[str]) -> str:
+    """One Markdown table row; a ``|`` inside a cell is escaped."""
     return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
 
 def _display(value: Any) -> str:
-    return _toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
+    return toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
 
 
 def _unique(items: Iterable) -> list:
@@ -217,8 +211,8 @@ def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRu
     """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk; returns the rows."""
     out_dir = Path(out_dir)
     rows = collect_rows(out_dir, runs)
-    atomic_write_text(out_dir / "results.csv", format_results_csv(rows, csv_columns(runs)))
-    atomic_write_text(out_dir / "results.md", format_results_markdown(spec, runs, rows))
+    atomic_write_text(out_dir / RESULTS_CSV, format_results_csv(rows, csv_columns(runs)))
+    atomic_write_text(out_dir / RESULTS_MD, format_results_markdown(spec, runs, rows))
     return rows
 
 
@@ -229,4 +223,5 @@ def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]
 
 
 def completion_line(rows: list[dict[str, Any]], out_dir: str | os.PathLike) -> str:
-    return f"{_completion(rows)}; tables in {Path(out_dir) / 'results.md'} and {Path(out_dir) / 'results.csv'}"
+    """How many runs are complete, and where the tables are."""
+    return f"{completion_counts(rows)}; tables in {Path(out_dir) / RESULTS_MD} and {Path(out_dir) / RESULTS_CSV}"
