@@ -99,7 +99,7 @@ def test_readme_commands_parse_with_the_real_cli(monkeypatch):
 
 def test_readme_train_commands_build_valid_configurations(monkeypatch):
     from freqprobe.train.commands import config_from_args
-    from freqprobe.train.sweep import check_names
+    from freqprobe.sweeps.grid import check_names
 
     monkeypatch.chdir(REPO)
     parser = build_parser()
@@ -124,7 +124,8 @@ def test_the_example_train_config_is_a_short_valid_run():
 
 
 def test_readme_sweep_specs_expand_to_valid_runs(monkeypatch):
-    from freqprobe.train.sweep import expand_grid, load_spec
+    from freqprobe.sweeps.grid import expand_grid
+    from freqprobe.sweeps.spec import load_spec
 
     monkeypatch.chdir(REPO)
     specs = {argv[1] for argv in README_COMMANDS if argv[0] == "sweep"}
