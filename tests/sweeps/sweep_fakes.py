@@ -9,6 +9,9 @@ import hashlib
 import json
 from pathlib import Path
 
+import torch
+from safetensors.torch import save_file
+
 from freqprobe.errors import TrainingDiverged
 from freqprobe.io import atomic_write_json
 
@@ -20,7 +23,8 @@ def fake_accuracy(name: str, salt: str) -> float:
 
 
 class FakeTrainer:
-    """Records every call as ``(run name, resume)`` and writes config.json + metrics.json like the engine.
+    """Records every call as ``(run name, resume)`` and writes config.json, model.safetensors and metrics.json (last)
+    like the engine.
 
     ``fail`` names runs that raise TrainingDiverged; ``interrupt_after`` raises KeyboardInterrupt on that call
     (1-based), leaving a checkpoint behind as a killed run would.
@@ -57,6 +61,7 @@ class FakeTrainer:
             "device": "cpu",
             "precision": "fp32",
         }
+        save_file({"fc.weight": torch.zeros(10, 4)}, str(out_dir / "model.safetensors"))
         atomic_write_json(out_dir / "metrics.json", metrics)
         return metrics
 

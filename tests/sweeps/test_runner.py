@@ -59,6 +59,20 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     assert resumed.calls == [(names[3], True)] + [(name, False) for name in names[4:]]
 
 
+def test_a_complete_run_whose_weights_were_truncated_is_trained_again(tmp_path):
+    spec = make_spec()
+    names = [run.name for run in expand_grid(spec)]
+    run_sweep(spec, tmp_path, run_fn=FakeTrainer(), log=QUIET)
+    weights = tmp_path / "runs" / names[2] / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-7])  # metrics.json still says the run finished
+    again = FakeTrainer()
+    outcome = run_sweep(spec, tmp_path, run_fn=again, log=QUIET)
+    assert again.names == [names[2]]
+    assert outcome.trained == [names[2]]
+    rows = list(csv.DictReader((tmp_path / "results.csv").open()))
+    assert [row["status"] for row in rows] == ["complete"] * 12
+
+
 def test_runs_get_the_spec_values_and_this_machines_data_dir(tmp_path):
     spec = make_spec({"datasets": ["fashion-mnist"], "antialias": [True]}, base={"epochs": 3, "lr": 0.05})
     trainer = FakeTrainer()

@@ -1,6 +1,8 @@
 """The run folder: file names, whether a run is complete, and what to do with an existing folder.
 
-A run is complete when ``metrics.json`` exists and holds the final metrics: it is written last, atomically.
+A run is complete when ``metrics.json`` exists and holds the final metrics (it is written last, atomically) and
+``model.safetensors`` is a whole safetensors file: a run whose weights were truncated or damaged afterwards is
+incomplete, so a sweep trains it again instead of counting it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 
 from freqprobe.errors import ConfigError
+from freqprobe.models.io import weights_file_problem
 
 # The file names of a run folder: every reader and writer takes them from here (or from RunPaths).
 CONFIG_FILE = "config.json"
@@ -82,8 +85,10 @@ def read_final_metrics(out_dir: str | Path) -> dict | None:
 
 
 def is_run_complete(out_dir: str | Path) -> bool:
-    """True when ``out_dir/metrics.json`` is present and valid (the run finished)."""
-    return read_final_metrics(out_dir) is not None
+    """True when ``out_dir/metrics.json`` is present and valid and ``model.safetensors`` is whole (the run finished)."""
+    if read_final_metrics(out_dir) is None:
+        return False
+    return weights_file_problem(RunPaths(Path(out_dir)).weights) is None
 
 
 def folder_state(out_dir: str | Path) -> FolderState:
