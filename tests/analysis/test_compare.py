@@ -559,3 +559,23 @@ def test_variant_labels_leave_out_unset_options_where_set_ones_tell_them_apart()
     only_unset = [variant("standard", None), variant("standard", "highfreq:0.05")]
     label_variants(only_unset, ["dataset", "spectral_reg"])
     assert [v.label for v in only_unset] == ["spectral_reg=none", "spectral_reg=highfreq:0.05"]
+
+
+def test_a_comparison_failing_midway_leaves_the_previous_set_whole(compared, tmp_path, monkeypatch):
+    """Defect 5: files written before the failure (csv, figures) never land beside the previous compare.json."""
+    comparison, out, _ = compared
+    previous = tmp_path / "compare"
+    previous.mkdir()
+    for path in out.iterdir():
+        (previous / path.name).write_bytes(path.read_bytes())
+    (previous / C.COMPARE_CSV).write_text("the previous run's table\n")
+    (previous / C.COMPARE_JSON).write_text('{"previous": true}\n')
+    before = {path.name: path.read_bytes() for path in previous.iterdir()}
+
+    def fails(_comparison):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(C, "format_markdown", fails)
+    with pytest.raises((OSError, FreqprobeError)):  # a disk error is reported as a one-line WriteError
+        C.write_comparison(comparison, previous)
+    assert {path.name: path.read_bytes() for path in previous.iterdir()} == before
