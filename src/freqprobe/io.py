@@ -110,7 +110,8 @@ def describe_write_error(path: str | os.PathLike, error: OSError) -> str:
         fix = "make the folder writable or choose another output folder"
     else:
         fix = "check the folder and run the command again"
-    return f"cannot write {path}: {reason} ({errno.errorcode.get(error.errno, error.errno)}); {fix}; files written earlier are unchanged"
+    code = errno.errorcode.get(error.errno, error.errno)
+    return f"cannot write {path}: {reason} ({code}); {fix}; files written earlier are unchanged"
 
 
 # ---------------------------------------------------------------------------------------------------- output sets

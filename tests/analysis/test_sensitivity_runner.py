@@ -197,7 +197,8 @@ def test_a_mode_failing_midway_leaves_the_previous_results_whole(trained_run, tm
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     monkeypatch.setattr(freqprobe.plots.sensitivity, "plot_band_ablation", figure_then_failure)
-    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--bands", "--subset", "10", "--quiet"]) == 2
+    bands = ["sensitivity", str(trained_run), "--out", str(out), "--bands", "--subset", "10", "--quiet"]
+    assert freqprobe_main(bands) == 2
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
@@ -211,4 +212,5 @@ def test_an_out_that_is_a_file_fails_before_the_run_is_loaded(tmp_path, freqprob
     monkeypatch.setattr(runner, "load_run", not_yet)
     (tmp_path / "taken").write_text("keep me")
     assert freqprobe_main(["sensitivity", str(tmp_path), "--out", str(tmp_path / "taken"), "--bands"]) == 2
-    assert capsys.readouterr().err == f"freqprobe: error: --out {tmp_path / 'taken'} is an existing file; give a folder path\n"
+    expected = f"--out {tmp_path / 'taken'} is an existing file; give a folder path"
+    assert capsys.readouterr().err == f"freqprobe: error: {expected}\n"

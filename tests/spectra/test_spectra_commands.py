@@ -350,7 +350,8 @@ def test_out_under_a_file_or_read_only_fails_before_any_work(tmp_path, capsys, m
     (tmp_path / "file").write_text("keep me")
     assert main(["spectrum", "--dataset", "fashion-mnist", "--out", str(tmp_path / "file" / "sub")]) == 2
     error = capsys.readouterr().err
-    assert error == f"freqprobe: error: --out {tmp_path / 'file' / 'sub'} lies under the file {tmp_path / 'file'}; give a folder path\n"
+    expected = f"--out {tmp_path / 'file' / 'sub'} lies under the file {tmp_path / 'file'}; give a folder path"
+    assert error == f"freqprobe: error: {expected}\n"
 
     read_only = tmp_path / "read-only"
     read_only.mkdir()
