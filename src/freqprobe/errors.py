@@ -33,3 +33,7 @@ class ConfigError(FreqprobeError):
 
 class TrainingDiverged(FreqprobeError):
     """A NaN or infinite loss; the last good checkpoint is kept."""
+
+
+class WriteError(FreqprobeError):
+    """An output that cannot be written: a full or read-only disk, or an output path that is not a folder."""

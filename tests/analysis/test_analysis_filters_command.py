@@ -155,3 +155,45 @@ def test_kernel_stats_callback_records_each_epoch_and_follows_the_weights(tmp_pa
     assert second["layers"][0]["spectral_centroid_std"] == pytest.approx(0.0, abs=1e-6)
     assert first["layers"][1] == second["layers"][1]  # untouched layer, same numbers
     assert "histograms" not in first["layers"][0] and first["layers"][0]["spectral_norm"] is None
+
+
+def test_filters_replaces_only_its_own_set_in_a_shared_folder(runs, tmp_path, monkeypatch):
+    """Defect 5: filters and sensitivity share RUN/analysis; a re-run replaces filters' files (removing a figure it
+    no longer draws), never sensitivity's, and a failure midway leaves the previous filters set whole."""
+    import freqprobe.plots.kernels
+
+    out = tmp_path / "analysis"
+    out.mkdir()
+    (out / "filters.json").write_text('{"earlier": true}')
+    (out / "singular_values.png").write_bytes(b"figure of the earlier run")
+    (out / "sensitivity.json").write_text('{"bands": {}}')
+    (out / "band_ablation.png").write_bytes(b"sensitivity's figure")
+    argv = ["filters", str(runs / "a"), "--out", str(out), "--no-singular-values"]
+    assert main(argv) == 0
+    names = sorted(path.name for path in out.iterdir())
+    assert names == sorted(["filters.json", "sensitivity.json", "band_ablation.png", *FIGURES[:-1]])
+    assert (out / "band_ablation.png").read_bytes() == b"sensitivity's figure"
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def disk_fails(*_args, **_kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(freqprobe.plots.kernels, "plot_radial_profiles", disk_fails)
+    assert main(["filters", str(runs / "b"), "--out", str(out), "--no-singular-values"]) == 2
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_an_out_under_a_file_fails_before_the_analysis(runs, tmp_path, capsys, monkeypatch):
+    """Defect 6: --out is checked before minutes of analysis."""
+    import freqprobe.analysis.kernels
+
+    def no_analysis(*_args, **_kwargs):
+        raise AssertionError("the analysis ran before --out was checked")
+
+    monkeypatch.setattr(freqprobe.analysis.kernels, "analyze_kernels", no_analysis)
+    (tmp_path / "taken").write_text("keep me")
+    for out, what in ((tmp_path / "taken", "is an existing file"), (tmp_path / "taken" / "sub", "lies under the file")):
+        assert main(["filters", str(runs / "a"), "--out", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"freqprobe: error: --out {out} {what}") and error.count("\n") == 1
+    assert (tmp_path / "taken").read_text() == "keep me"

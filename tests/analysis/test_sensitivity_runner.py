@@ -188,3 +188,38 @@ def test_figure_titles_name_the_shared_cifar_archive_as_the_jpeg_copy():
     assert title == "resnet20 · CIFAR-10 (JPEG q75 copy) test (1000 images) · filter blur:2 · antialias"
     plain = SimpleNamespace(config={"model": "resnet20"}, input_filter=SimpleNamespace(spec="none"))
     assert _figure_title(plain, "fashion-mnist", 500) == "resnet20 · Fashion-MNIST test (500 images) · filter none"
+
+
+def test_a_mode_failing_midway_leaves_the_previous_results_whole(trained_run, tmp_path, freqprobe_main, monkeypatch):
+    """Defect 5: a figure written before the failure never lands beside the JSON of the previous call."""
+    import errno
+
+    import freqprobe.plots.sensitivity
+
+    out = tmp_path / "out"
+    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--shift", "--subset", "10", "--quiet"]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert sorted(before) == [RESULTS_FILE, "shift_consistency.png"]
+
+    def figure_then_failure(_result, _title, path):
+        path.write_bytes(PNG_MAGIC + b"a new band figure")
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(freqprobe.plots.sensitivity, "plot_band_ablation", figure_then_failure)
+    bands = ["sensitivity", str(trained_run), "--out", str(out), "--bands", "--subset", "10", "--quiet"]
+    assert freqprobe_main(bands) == 2
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_an_out_that_is_a_file_fails_before_the_run_is_loaded(tmp_path, freqprobe_main, capsys, monkeypatch):
+    """Defect 6: no minutes of analysis before a bad --out is noticed."""
+    import freqprobe.analysis.sensitivity.runner as runner
+
+    def not_yet(*_args, **_kwargs):
+        raise AssertionError("the run was loaded before --out was checked")
+
+    monkeypatch.setattr(runner, "load_run", not_yet)
+    (tmp_path / "taken").write_text("keep me")
+    assert freqprobe_main(["sensitivity", str(tmp_path), "--out", str(tmp_path / "taken"), "--bands"]) == 2
+    expected = f"--out {tmp_path / 'taken'} is an existing file; give a folder path"
+    assert capsys.readouterr().err == f"freqprobe: error: {expected}\n"

@@ -279,3 +279,98 @@ def test_help_lists_the_options(command, capsys):
     text = capsys.readouterr().out
     for option in ("--dataset", "--filter", "--boundary", "--split", "--out"):
         assert option in text
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+
+
+def _copy_of_finished_spectrum(fashion_run, tmp_path) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path / "spectrum"
+    out.mkdir()
+    for name, data in _folder_bytes(fashion_run[0]).items():
+        (out / name).write_bytes(data)
+    return out, _folder_bytes(out)
+
+
+def test_a_spectrum_failing_midway_leaves_the_previous_set_whole(fashion_run, shared_data, tmp_path, monkeypatch,
+                                                                 cache_env):
+    """Defect 5: the second figure fails while it is written; the folder keeps exactly the previous spectrum."""
+    import freqprobe.plots.spectra
+
+    out, before = _copy_of_finished_spectrum(fashion_run, tmp_path)
+
+    def disk_fails(*_args, **_kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(freqprobe.plots.spectra, "plot_radial_profiles", disk_fails)
+    argv = ["spectrum", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), *SMALL_SPLIT, "--filter",
+            "blur:1", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 2
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # no staging folder either
+    assert _folder_bytes(out) == before
+    assert json.loads((out / SPECTRUM_FILE).read_text())["filter"] == "none"
+
+
+def test_a_spectrum_killed_midway_leaves_the_previous_set_and_the_next_run_cleans_up(fashion_run, shared_data,
+                                                                                     tmp_path, cache_env):
+    """Defect 5 with a real SIGKILL while the second figure is written: the old set stays whole beside a hidden
+    staging folder, which the next run removes before it publishes its own complete set."""
+    import subprocess
+    import sys
+
+    out, before = _copy_of_finished_spectrum(fashion_run, tmp_path)
+    argv = ["spectrum", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), *SMALL_SPLIT, "--filter",
+            "blur:1", "--out", str(out)]  # fmt: skip
+    killer = (
+        "import os, signal, sys, freqprobe.plots.spectra as figures\n"
+        "figures.plot_radial_profiles = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "from freqprobe.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", killer, *argv], capture_output=True)
+    assert killed.returncode == -9, killed.stderr.decode()
+    leftovers = [p for p in out.iterdir() if p.name not in before]
+    assert [p.name.startswith(f".{SPECTRUM_FILE}.") and p.is_dir() for p in leftovers] == [True]
+    assert (leftovers[0] / "class_spectra.png").is_file()  # the kill came after the first new figure
+    assert _folder_bytes(out) == before
+
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    summary = json.loads((out / SPECTRUM_FILE).read_text())
+    assert summary["filter"] == "blur:1" and sorted(summary["figures"].values()) == sorted(FIGURES)
+    assert all(_folder_bytes(out)[name] != before[name] for name in FIGURES)
+
+
+def test_out_under_a_file_or_read_only_fails_before_any_work(tmp_path, capsys, monkeypatch):
+    """Defect 6: the output folder is checked first. As root chmod does not stop writes, so a read-only folder
+    is simulated where the kernel would refuse: os.open of a new file in it raises EROFS."""
+    import errno
+    import os
+
+    import freqprobe.data
+
+    def no_data(*_args, **_kwargs):
+        raise AssertionError("the data was loaded before --out was checked")
+
+    monkeypatch.setattr(freqprobe.data, "splits_from_args", no_data)
+    (tmp_path / "file").write_text("keep me")
+    assert main(["spectrum", "--dataset", "fashion-mnist", "--out", str(tmp_path / "file" / "sub")]) == 2
+    error = capsys.readouterr().err
+    expected = f"--out {tmp_path / 'file' / 'sub'} lies under the file {tmp_path / 'file'}; give a folder path"
+    assert error == f"freqprobe: error: {expected}\n"
+
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    real_open = os.open
+
+    def refuse_new_files(path, flags, *args, **kwargs):
+        if Path(path).parent == read_only and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_new_files)
+    assert main(["spectrum", "--dataset", "fashion-mnist", "--out", str(read_only)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"freqprobe: error: --out {read_only} is not writable (Read-only file system")
+    assert error.count("\n") == 1 and list(read_only.iterdir()) == []

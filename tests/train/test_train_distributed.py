@@ -143,8 +143,8 @@ def test_a_launched_rank_takes_sigint_even_when_started_with_it_ignored():
         "import signal, sys, time\n"
         "from freqprobe.train.launch import accept_interrupts_if_launched\n"
         "accept_interrupts_if_launched()\n"
-        "print('ready', flush=True)\n"
-        "try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
+        # ready only inside the try: an interrupt sent on "ready" always finds the handler in place
+        "try:\n    print('ready', flush=True)\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
     )
 
     def ignore_sigint():  # what a non-interactive shell does to a background job

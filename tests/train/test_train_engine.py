@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +135,7 @@ def test_resume_after_a_clean_stop_matches_the_uninterrupted_run(reference, shar
     assert main(["train", "--dataset", "fashion-mnist", "--epochs", "3", "--out", str(out)]) == 2
     assert f"pass --resume {out} to continue it" in capsys.readouterr().err
     # resuming with other settings would not reproduce the run
-    with pytest.raises(ConfigError, match=f"run folder {out} holds an unfinished run with epochs=3, not 4; resume"):
+    with pytest.raises(ConfigError, match=f"run folder {out} holds an unfinished run trained with epochs=3, but this"):
         run_training(config.replace(epochs=4), out, resume=True, progress=False)
     # a stale line past the checkpoint (as left by a kill between log and checkpoint) must be dropped
     append_jsonl(out / "metrics.jsonl", {"epoch": 2, "train_loss": -1.0})
@@ -150,26 +149,92 @@ def test_resume_after_a_clean_stop_matches_the_uninterrupted_run(reference, shar
     assert not is_run_complete(out) and len(read_jsonl(out / "metrics.jsonl")) == 1
 
 
+def test_a_resume_refused_for_an_edited_config_says_what_changed_and_force_starts_over(shared_data, tmp_path, capsys):
+    """Defect 10: the advice must not be the --resume that just failed."""
+    out = tmp_path / "run"
+    config = config_from_dict(tiny_settings(shared_data))
+    assert run_training(config, out, progress=False, stop_after=1)["epochs_done"] == 1
+    saved = json.loads((out / "config.json").read_text())
+    saved["config"]["lr"] = 0.2
+    (out / "config.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        f"freqprobe: error: run folder {out} holds an unfinished run trained with lr=0.05, but this command asks for "
+        f"lr=0.2 (from --lr or from {out / 'config.json'}); to continue it, drop --lr and set \"lr\": 0.05 back in "
+        f"{out / 'config.json'}; to start over with lr=0.2, add --force; or train into another --out\n"
+    )
+    assert load_checkpoint(out / "checkpoint.pt").epoch == 1  # refused before anything changed
+    assert main(["train", "--resume", str(out), "--force", "--stop-after", "1", "--no-progress"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt").config["lr"] == 0.2
+    assert [record["epoch"] for record in read_jsonl(out / "metrics.jsonl")] == [1]
+
+
+def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_previous_checkpoint(reference, shared_data, tmp_path,
+                                                                                  monkeypatch, capsys):
+    """Defect 6 (engine and CLI) and defect 7 (stale temporaries are removed when the run resumes)."""
+    import errno
+
+    from freqprobe.errors import WriteError
+
+    _, reference_metrics = reference
+    out = tmp_path / "run"
+    config = config_from_dict(tiny_settings(shared_data))
+    assert run_training(config, out, progress=False, stop_after=1)["epochs_done"] == 1
+    kept = (out / "checkpoint.pt").read_bytes()
+    real_write_bytes = Path.write_bytes
+
+    def disk_full_for_checkpoints(path, data):
+        if path.name == "checkpoint.pt":  # the temporary inside its hidden staging folder
+            real_write_bytes(path, bytes(data)[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write_bytes(path, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", disk_full_for_checkpoints)
+        with pytest.raises(WriteError, match=f"^cannot write {out / 'checkpoint.pt'}: No space left on device"):
+            run_training(config, out, resume=True, progress=False)
+        assert main(["train", "--resume", str(out), "--no-progress"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1] == (
+        f"freqprobe: error: cannot write {out / 'checkpoint.pt'}: No space left on device (ENOSPC); free space on "
+        f"that disk (or write to another folder) and run the command again; files written earlier are unchanged"
+    )
+    assert not [line for line in error if "Traceback" in line]
+    assert (out / "checkpoint.pt").read_bytes() == kept and load_checkpoint(out / "checkpoint.pt").epoch == 1
+    # what a save killed midway leaves (old and new naming): removed by the resume, the run ends as if never cut
+    (out / ".checkpoint.pt.x1y2z3w4.tmp").write_bytes(b"half a checkpoint")
+    (out / ".model.safetensors.abcd_123.tmp").mkdir()
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 0
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert without_timings(metrics) == without_timings(reference_metrics)
+
+
 def test_resume_after_kill_9_matches_the_uninterrupted_run(reference, shared_data, tmp_path):
     _, reference_metrics = reference
     settings = tiny_settings(shared_data)
     out = tmp_path / "killed"
-    argv = [sys.executable, "-m", "freqprobe", "train", "--out", str(out), "--no-progress"]
+    # The kill comes at a fixed point, right after the first checkpoint lands, not after a wait: a slow or loaded
+    # machine can neither finish the run first nor be killed before the checkpoint exists.
+    dies_after_first_checkpoint = (
+        "import os, signal, sys\n"
+        "import freqprobe.train.engine as engine\n"
+        "save = engine.save_checkpoint\n"
+        "def save_then_die(*args, **kwargs):\n"
+        "    save(*args, **kwargs)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "engine.save_checkpoint = save_then_die\n"
+        "from freqprobe.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    argv = [sys.executable, "-c", dies_after_first_checkpoint, "train", "--out", str(out), "--no-progress"]
     for key, value in settings.items():
         argv += [f"--{key.replace('_', '-')}", str(value)]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 180
-        while not (out / "checkpoint.pt").exists():
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "no checkpoint within 180 s"
-            time.sleep(0.02)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait()
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
-    assert not is_run_complete(out), "the run finished before it could be killed"
+    killed = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-3000:]
+    assert load_checkpoint(out / "checkpoint.pt").epoch == 1 and not is_run_complete(out)
     assert main(["train", "--resume", str(out), "--no-progress"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert without_timings(metrics) == without_timings(reference_metrics)

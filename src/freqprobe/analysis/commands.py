@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+FILTERS_FILE = "filters.json"
 FILTERS_DESCRIPTION = (
     "Frequency response of every Conv2d kernel on a zero-padded grid: per-kernel spectral centroid, energy above a "
     "cutoff, dominant orientation; per layer their histograms, the mean radial profile, exact singular values on the "
@@ -55,11 +56,12 @@ def run_filters(args: argparse.Namespace) -> int:
     from freqprobe.analysis.kernels import analyze_kernels
     from freqprobe.analysis.model_source import conv_layers, load_model_source
     from freqprobe.errors import ConfigError
-    from freqprobe.io import atomic_write_json
+    from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
     from freqprobe.plots.kernel_history import FIGURE_FILE as KERNEL_HISTORY_FIGURE
     from freqprobe.plots.kernel_history import plot_kernel_history, read_kernel_history
-    from freqprobe.plots.kernels import write_kernel_figures
+    from freqprobe.plots.kernels import FIGURE_FILES, write_kernel_figures
 
+    out_dir = prepare_output_dir(args.out, "--out")  # before the analysis: a bad --out costs no minutes
     if args.input_size is not None and args.input_size < 1:
         raise ConfigError(f"--input-size {args.input_size} must be a positive number of pixels, e.g. 32")
     source = load_model_source(args.source, args.model, args.in_channels, args.num_classes)
@@ -74,16 +76,19 @@ def run_filters(args: argparse.Namespace) -> int:
         compare=compare,
         singular_values=not args.no_singular_values,
     )
-    out_dir = Path(args.out)
-    json_path = out_dir / "filters.json"
-    atomic_write_json(json_path, result)
-    first_weight = conv_layers(source.model)[0][1].weight
-    figures = write_kernel_figures(result, first_weight, out_dir)
-    history = read_kernel_history(args.source) if Path(args.source).is_dir() else []
-    if history:
-        figures["kernel_history"] = out_dir / KERNEL_HISTORY_FIGURE
-        plot_kernel_history(history, f"{result['model']} · {args.source} · {len(history)} epochs",
-                            figures["kernel_history"])
+    json_path = out_dir / FILTERS_FILE
+    # filters.json and its figures are one set; sensitivity's files in the same folder are not touched.
+    owned = [*FIGURE_FILES.values(), KERNEL_HISTORY_FIGURE]
+    with output_set(out_dir, FILTERS_FILE, owns=owned) as staging:
+        first_weight = conv_layers(source.model)[0][1].weight
+        figures = write_kernel_figures(result, first_weight, staging)
+        history = read_kernel_history(args.source) if Path(args.source).is_dir() else []
+        if history:
+            figures["kernel_history"] = staging / KERNEL_HISTORY_FIGURE
+            plot_kernel_history(history, f"{result['model']} · {args.source} · {len(history)} epochs",
+                                figures["kernel_history"])
+        atomic_write_json(staging / FILTERS_FILE, result)
+    figures = {name: out_dir / path.name for name, path in figures.items()}
     _print_summary(result)
     print(f"wrote {json_path}")
     for path in figures.values():

@@ -4,7 +4,6 @@ across the runs of a sweep. Only argparse is imported here; the work loads when 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 DEFAULT_SUBSET = 1000  # = freqprobe.analysis.compare.DEFAULT_SUBSET, repeated so that --help imports no numpy
 
@@ -54,11 +53,9 @@ def add_commands(subparsers) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from freqprobe.analysis.compare import COMPARE_MD, compare_sweep, write_comparison
-    from freqprobe.errors import ConfigError
+    from freqprobe.io import prepare_output_dir
 
-    out_dir = Path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {args.out} is an existing file; give a folder path")
+    out_dir = prepare_output_dir(args.out, "--out")  # before gathering the runs: a bad --out costs no minutes
     comparison = compare_sweep(
         args.sweep_dir,
         subset=args.subset,

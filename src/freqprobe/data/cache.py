@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from freqprobe.data.root import resolve_cache_dir
+from freqprobe.errors import WriteError
 from freqprobe.io import atomic_save
 
 FORMAT_VERSION = 1
@@ -92,13 +93,14 @@ def _read(path: Path, key_text: str, wanted: Sequence[str] | None) -> tuple[Tens
 
 
 def _write(path: Path, key_text: str, tensors: Tensors, metadata: Metadata) -> None:
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     contiguous = {name: tensor.contiguous() for name, tensor in tensors.items()}
     full_metadata = {**metadata, _KEY_FIELD: key_text}
     try:
         atomic_save(path, lambda tmp: save_file(contiguous, str(tmp), metadata=full_metadata))
-    except OSError as error:
+    except (OSError, WriteError, SafetensorError) as error:
         # A read-only or full cache folder only costs speed; the data itself is fine.
         warnings.warn(f"could not write the decoded-data cache {path}: {error}", RuntimeWarning, stacklevel=3)
 

@@ -8,11 +8,12 @@ import struct
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as serialize_safetensors
 from torch import nn
 
 from freqprobe.errors import FreqprobeError
-from freqprobe.io import atomic_save
+from freqprobe.io import atomic_write_bytes
 
 
 class WeightsError(FreqprobeError):
@@ -25,7 +26,8 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     Tensors are stored contiguous on the CPU in their own dtype, so channels_last or GPU models save the same file.
     """
     tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    atomic_save(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    # serialized in memory and written by Python, so a full disk is an OSError that atomic_write_bytes reports
+    atomic_write_bytes(path, serialize_safetensors(tensors, metadata={"format": "pt"}))
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:

@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 
 from freqprobe.errors import FreqprobeError
-from freqprobe.io import atomic_write_text
+from freqprobe.io import atomic_write_text, prepare_output_dir
 from freqprobe.report.collect import Figure, FolderReport, Section, collect_report
 from freqprobe.report.markdown import markdown_to_html
 from freqprobe.report.tables import Table
@@ -155,6 +155,7 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
     path = Path(out) if out is not None else Path(folder) / REPORT_FILE
     if path.is_dir():
         raise FreqprobeError(f"--out {path} is a folder; give the HTML file to write, e.g. {path / REPORT_FILE}")
-    report = collect_report(folder)
+    report = collect_report(folder)  # reading is quick; it names a missing DIR better than a write check would
+    prepare_output_dir(path.parent, "the folder of --out" if out is not None else "DIR")
     atomic_write_text(path, render_page(report))
     return path, report

@@ -95,14 +95,14 @@ def _add_filter_options(parser: argparse.ArgumentParser, multiple: bool) -> None
 def run_spectrum(args: argparse.Namespace) -> int:
     from freqprobe.data import splits_from_args
     from freqprobe.filters import build_filter
-    from freqprobe.io import atomic_write_json
+    from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
     from freqprobe.plots import describe, write_spectrum_figures
-    from freqprobe.plots.spectra import write_windowed_class_spectra
+    from freqprobe.plots.spectra import FIGURE_FILES, WINDOWED_CLASS_SPECTRA, write_windowed_class_spectra
     from freqprobe.spectra.dataset import compute_dataset_spectrum
     from freqprobe.data.labels import data_note
     from freqprobe.spectra.summary import spectrum_summary
 
-    out_dir = _output_folder(args.out)
+    out_dir = prepare_output_dir(args.out, "--out")
     _check_positive("--batch-size", args.batch_size)
     _check_positive("--histogram-bins", args.histogram_bins)
     input_filter = build_filter(args.filter, args.boundary)  # before loading data: a typo fails at once
@@ -127,16 +127,20 @@ def run_spectrum(args: argparse.Namespace) -> int:
     summary = spectrum_summary(result, metadata, histogram_bins=args.histogram_bins)
     note = data_note(data.name, data.source)
     title = describe(data.name, args.split, input_filter.spec, note, window)
-    figures = write_spectrum_figures(result, title, out_dir)
+    windowed = None
     if window is None:  # the windowed view beside the unwindowed one, whose "+" cross is the border discontinuity
         windowed = compute_dataset_spectrum(
             data.images, data.labels, data.classes, transform=input_filter, window="hamming", batch_size=args.batch_size
         )
-        windowed_title = describe(data.name, args.split, input_filter.spec, note, "hamming")
-        figures["class_spectra_hamming"] = write_windowed_class_spectra(windowed, windowed_title, out_dir)
-    summary["figures"] = {name: path.name for name, path in figures.items()}
-    # The JSON goes last: its presence says every figure beside it is complete.
-    atomic_write_json(out_dir / SPECTRUM_FILE, summary)
+    # One set: a kill while it is written leaves the previous spectrum whole, never new figures beside an old JSON.
+    with output_set(out_dir, SPECTRUM_FILE, owns=(*FIGURE_FILES.values(), WINDOWED_CLASS_SPECTRA)) as staging:
+        figures = write_spectrum_figures(result, title, staging)
+        if windowed is not None:
+            windowed_title = describe(data.name, args.split, input_filter.spec, note, "hamming")
+            figures["class_spectra_hamming"] = write_windowed_class_spectra(windowed, windowed_title, staging)
+        summary["figures"] = {name: path.name for name, path in figures.items()}
+        atomic_write_json(staging / SPECTRUM_FILE, summary)
+    figures = {name: out_dir / path.name for name, path in figures.items()}
     _print_spectrum_report(summary, out_dir, figures)
     return 0
 
@@ -146,13 +150,13 @@ def run_preview(args: argparse.Namespace) -> int:
 
     from freqprobe.data import splits_from_args, to_float
     from freqprobe.filters import build_filter
-    from freqprobe.io import atomic_write_json
+    from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
     from freqprobe.plots import describe
     from freqprobe.plots.preview import plot_preview
     from freqprobe.spectra.examples import one_per_class
     from freqprobe.data.labels import data_note
 
-    out_dir = _output_folder(args.out)
+    out_dir = prepare_output_dir(args.out, "--out")
     _check_positive("--n", args.n)
     filters = [build_filter(spec, args.boundary) for spec in args.filters]
     splits = splits_from_args(args)
@@ -166,21 +170,22 @@ def run_preview(args: argparse.Namespace) -> int:
     names = [data.classes[int(label)] for label in data.labels[indices]]
     title = describe(data.name, args.split, ", ".join(filtered), data_note(data.name, data.source))
     path = out_dir / PREVIEW_FILE
-    plot_preview(originals, filtered, names, title, path)
-    # The report's captions read what the figure shows from this file.
-    atomic_write_json(
-        out_dir / PREVIEW_JSON,
-        {
-            "dataset": data.name,
-            "source": data.source,
-            "data_note": data_note(data.name, data.source),
-            "split": args.split,
-            "n_images": len(indices),
-            "filter": ", ".join(filtered),
-            "boundary": args.boundary,
-            "classes": names,
-        },
-    )
+    with output_set(out_dir, PREVIEW_JSON, owns=[PREVIEW_FILE]) as staging:
+        plot_preview(originals, filtered, names, title, staging / PREVIEW_FILE)
+        # The report's captions read what the figure shows from this file.
+        atomic_write_json(
+            staging / PREVIEW_JSON,
+            {
+                "dataset": data.name,
+                "source": data.source,
+                "data_note": data_note(data.name, data.source),
+                "split": args.split,
+                "n_images": len(indices),
+                "filter": ", ".join(filtered),
+                "boundary": args.boundary,
+                "classes": names,
+            },
+        )
     print(f"preview of {len(indices)} {args.split} images, filters {', '.join(filtered)}: wrote {path}")
     return 0
 
@@ -203,15 +208,6 @@ def _fit_on_train(input_filter, splits) -> str | None:
         return None
     input_filter.fit(splits.train.images)
     return f"train split ({len(splits.train)} images)"
-
-
-def _output_folder(text: str) -> Path:
-    from freqprobe.errors import ConfigError
-
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {text} is an existing file; give a folder path")
-    return path
 
 
 def _check_positive(option: str, value: int) -> None:

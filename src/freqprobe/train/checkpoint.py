@@ -8,6 +8,7 @@ epochs and steps, the fitted filter state, the normalization statistics and the 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import torch
 
 from freqprobe.errors import FreqprobeError
-from freqprobe.io import atomic_save
+from freqprobe.io import atomic_write_bytes
 
 CHECKPOINT_FORMAT = 1
 
@@ -41,7 +42,11 @@ def save_checkpoint(path: str | Path, state: TrainingState) -> None:
     payload = {"format": CHECKPOINT_FORMAT, **state.__dict__}
     payload["model"] = {key: value.detach().cpu() for key, value in state.model.items()}
     payload["filter_state"] = {key: value.detach().cpu() for key, value in state.filter_state.items()}
-    atomic_save(path, lambda tmp: torch.save(payload, tmp))
+    # Serialized in memory, written by Python: torch.save writing a file itself turns a full disk into a
+    # RuntimeError without errno, a Python write gives the OSError (ENOSPC, ...) that freqprobe.io reports in one line.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | Path) -> TrainingState:

@@ -22,7 +22,7 @@ from torch import nn
 
 import freqprobe
 from freqprobe.errors import ConfigError
-from freqprobe.io import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from freqprobe.io import append_jsonl, atomic_write_json, atomic_write_text, prepare_output_dir, read_jsonl
 from freqprobe.train.augment import augment_batch
 from freqprobe.train.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from freqprobe.train.config import TrainConfig, config_from_dict
@@ -179,6 +179,8 @@ class _Run:
     # ---------------------------------------------------------------------------------------------- run folder
 
     def _claim_folder(self, resume: bool, force: bool) -> FolderState:
+        # writable before any data is loaded; temporaries of a killed save (unlocked) go, a live writer's stay
+        prepare_output_dir(self.out_dir, "run folder")
         state = check_folder_use(self.out_dir, resume, force)
         # every rank has looked before rank 0 changes anything
         self.context.barrier()
@@ -214,12 +216,22 @@ class _Run:
         defaults = TrainConfig().to_dict()
         for key, value in current.items():
             # a key the saved config lacks was added to freqprobe later; the run trained with its default
-            if key in RESUME_TOLERATED_KEYS or saved.get(key, defaults[key]) == value:
+            before = saved.get(key, defaults[key])
+            if key in RESUME_TOLERATED_KEYS or before == value:
                 continue
-            raise ConfigError(
-                f"run folder {self.out_dir} holds {what} with {key}={saved.get(key)!r}, not {value!r}; resume "
-                f"it unchanged (freqprobe train --resume {self.out_dir}) or train into another --out"
-            )
+            raise ConfigError(self._changed_config_message(what, key, before, value))
+
+    def _changed_config_message(self, what: str, key: str, before: Any, value: Any) -> str:
+        """Advice that works: the value differs in RUN/config.json (edited) or in a flag, so say both ways back and
+        how to start over with the new value (--force), instead of the --resume that just failed."""
+        option = "--" + key.replace("_", "-")
+        keep = "continue it" if what == "an unfinished run" else "keep it"
+        return (
+            f"run folder {self.out_dir} holds {what} trained with {key}={before!r}, but this command asks for "
+            f"{key}={value!r} (from {option} or from {self.paths.config}); to {keep}, drop {option} and set "
+            f'"{key}": {json.dumps(before)} back in {self.paths.config}; to start over with {key}={value!r}, add '
+            f"--force; or train into another --out"
+        )
 
     def _write_start_files(self, data: PreparedData, saved: TrainingState | None) -> None:
         resumed = saved is not None

@@ -378,3 +378,25 @@ def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):
     columns = C.sensitivity_columns(result)
     assert columns["robust_accuracy"] == attack["robust_accuracy"]
     assert columns["lowpass_auc"] == C.band_ablation_summary(bands)["lowpass_auc"]
+
+
+def test_a_comparison_failing_midway_leaves_the_previous_set_whole(compared, tmp_path, monkeypatch):
+    """Defect 5: files written before the failure (csv, figures) never land beside the previous compare.json."""
+    from freqprobe.analysis.compare import output
+
+    comparison, out, _ = compared
+    previous = tmp_path / "compare"
+    previous.mkdir()
+    for path in out.iterdir():
+        (previous / path.name).write_bytes(path.read_bytes())
+    (previous / C.COMPARE_CSV).write_text("the previous run's table\n")
+    (previous / C.COMPARE_JSON).write_text('{"previous": true}\n')
+    before = {path.name: path.read_bytes() for path in previous.iterdir()}
+
+    def fails(_comparison):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(output, "format_markdown", fails)
+    with pytest.raises((OSError, FreqprobeError)):  # a disk error is reported as a one-line WriteError
+        C.write_comparison(comparison, previous)
+    assert {path.name: path.read_bytes() for path in previous.iterdir()} == before

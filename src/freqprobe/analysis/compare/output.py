@@ -12,12 +12,15 @@ from typing import Any, Sequence
 from freqprobe.analysis.compare.band_matrix import BandMatrix
 from freqprobe.analysis.compare.table import Comparison
 from freqprobe.analysis.compare.variants import SUMMARY_COLUMNS
-from freqprobe.io import atomic_write_json, atomic_write_text
 from freqprobe.data.labels import dataset_label
+from freqprobe.io import atomic_write_json, atomic_write_text, output_set
 from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS
 from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 
 COMPARE_CSV = "compare.csv"
+# every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
+COMPARE_OUTPUTS = ("compare.*", "band_matrix*", "scatter_*.png", "correlations.png", "layer_correlations.png",
+                   "variant_*.png")
 COMPARE_MD = "compare.md"
 COMPARE_JSON = "compare.json"
 BAND_MATRIX_CSV = "band_matrix.csv"
@@ -78,20 +81,21 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict
 
     out_dir = Path(out_dir)
     comparison = FolderNames(out_dir, comparison.sweeps or [comparison.sweep_dir]).portable(comparison)
-    written = {"csv": out_dir / COMPARE_CSV, "markdown": out_dir / COMPARE_MD}
-    atomic_write_text(written["csv"], format_csv(comparison.rows, comparison.columns))
-    if comparison.band_matrices:
-        written["band_matrix"] = out_dir / BAND_MATRIX_CSV
-        atomic_write_text(written["band_matrix"], format_band_matrix_csv(comparison.band_matrices))
-    figures = write_compare_figures(comparison, out_dir)
-    comparison.figures = {name: path.name for name, path in figures.items()}
-    written.update(figures)
-    atomic_write_text(written["markdown"], format_markdown(comparison))
-    # The JSON goes last: its presence says every file beside it is complete.
-    written["json"] = out_dir / COMPARE_JSON
-    atomic_write_json(written["json"], comparison.to_dict())
+    # One output set: a kill while it is written leaves the previous comparison whole.
+    with output_set(out_dir, COMPARE_JSON, owns=COMPARE_OUTPUTS) as staging:
+        written = {"csv": staging / COMPARE_CSV, "markdown": staging / COMPARE_MD}
+        atomic_write_text(written["csv"], format_csv(comparison.rows, comparison.columns))
+        if comparison.band_matrices:
+            written["band_matrix"] = staging / BAND_MATRIX_CSV
+            atomic_write_text(written["band_matrix"], format_band_matrix_csv(comparison.band_matrices))
+        figures = write_compare_figures(comparison, staging)
+        comparison.figures = {name: path.name for name, path in figures.items()}
+        written.update(figures)
+        atomic_write_text(written["markdown"], format_markdown(comparison))
+        written["json"] = staging / COMPARE_JSON
+        atomic_write_json(written["json"], comparison.to_dict())
+    written = {name: out_dir / path.name for name, path in written.items()}
     return written
-
 
 
 def format_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:

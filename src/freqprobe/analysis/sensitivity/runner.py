@@ -29,7 +29,7 @@ from freqprobe.analysis.sensitivity.pipeline import PIPELINE_ORDER, InferenceSet
 from freqprobe.analysis.sensitivity.run_folder import LoadedRun, load_run, load_test_images, read_json_object
 from freqprobe.analysis.sensitivity.shift import shift_consistency
 from freqprobe.errors import ConfigError
-from freqprobe.io import atomic_write_json
+from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
 
 RESULTS_FILE = "sensitivity.json"
 FIGURES = {
@@ -81,7 +81,7 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
             "no analysis chosen; pass one or more of --bands, --heatmap, --gradient-spectrum, --shift, --attack"
         )
     settings = InferenceSettings(options.batch_size, options.precision, options.device)  # fail before loading
-    out_dir = Path(out_dir)
+    out_dir = prepare_output_dir(out_dir, "--out")  # before the analyses: a bad --out costs no minutes
     results_path = out_dir / RESULTS_FILE
     run_name = str(Path(os.path.abspath(run_dir)))
     document = _existing_results(results_path, run_name)
@@ -93,24 +93,27 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     document.update(_run_description(run_name, run, test, options))
     title_for = partial(_figure_title, run, test.name)  # the gradient figure may show an earlier call's count
     title = title_for(len(labels))
-    steps: list[tuple[str, Callable[[], None]]] = []
+    # Each step writes into the staging folder of an output set: its figure and the merged JSON land together.
+    steps: list[tuple[str, Callable[[Path], None]]] = []
     if options.bands:
-        steps.append(("bands", lambda: _bands(document, run, images, labels, settings, options, title, out_dir)))
+        steps.append(("bands", lambda to: _bands(document, run, images, labels, settings, options, title, to)))
     if options.heatmap:
-        steps.append(("heatmap", lambda: _heatmap(document, run, images, labels, settings, options, title, out_dir)))
+        steps.append(("heatmap", lambda to: _heatmap(document, run, images, labels, settings, options, title, to)))
     if options.gradient_spectrum:
-        steps.append(("gradient_spectrum", lambda: _gradient(document, run, images, labels, options)))
+        steps.append(("gradient_spectrum", lambda to: _gradient(document, run, images, labels, options)))
     if options.shift:
-        steps.append(("shift", lambda: _shift(document, run, images, labels, settings, options, title, out_dir)))
+        steps.append(("shift", lambda to: _shift(document, run, images, labels, settings, options, title, to)))
     if options.attack is not None:
-        steps.append(("attack", lambda: _attack(document, run, images, labels, options, title, out_dir)))
+        steps.append(("attack", lambda to: _attack(document, run, images, labels, options, title, to)))
     for name, step in steps:
         started = time.perf_counter()
-        step()
-        _say(options, f"sensitivity: {name} done in {time.perf_counter() - started:.1f} s")
-        if name in ("heatmap", "gradient_spectrum"):
-            _link_gradient_and_heatmap(document, title_for, out_dir)
-        atomic_write_json(results_path, _json_safe(document))
+        # Figures of earlier modes (and filters' files in a shared folder) stay: the set owns nothing else.
+        with output_set(out_dir, RESULTS_FILE) as staging:
+            step(staging)
+            _say(options, f"sensitivity: {name} done in {time.perf_counter() - started:.1f} s")
+            if name in ("heatmap", "gradient_spectrum"):
+                _link_gradient_and_heatmap(document, title_for, staging)
+            atomic_write_json(staging / RESULTS_FILE, _json_safe(document))
     return document
 
 
