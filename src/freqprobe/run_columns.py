@@ -6,9 +6,6 @@ A neutral home: the table (:mod:`freqprobe.analysis.compare`) and its figures (:
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 # The columns of the table that correlations are computed between, in display order, with their meaning.
 METRIC_COLUMNS = {
     "input_centroid": "mean spectral centroid (cycles/pixel) of the filtered training images (subset, see header)",
@@ -55,13 +52,3 @@ SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source")
 
 
 LAYER_PREFIX = "kernel_centroid:"
-
-
-
-def is_number(value: Any) -> bool:
-    """A finite int or float (not a bool): a cell that statistics may use."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def number_or_none(value: Any) -> float | None:
-    return float(value) if is_number(value) else None

@@ -14,7 +14,8 @@ from PIL import Image
 
 from freqprobe.cli import main
 from freqprobe.spectra.commands import PREVIEW_FILE, SPECTRUM_FILE
-from freqprobe.spectra.summary import DEFINITIONS, JPEG_CIFAR_NOTE
+from freqprobe.data.labels import JPEG_COPY_LABEL
+from freqprobe.spectra.summary import DEFINITIONS
 from freqprobe.report.captions import data_context, figure_caption
 
 FASHION_CLASSES = [
@@ -197,7 +198,7 @@ def test_jpeg_cifar_copy_carries_its_note_and_rgb_works(mini_cifar_archive, tmp_
                  "--out", str(tmp_path)])
     assert code == 0
     summary = json.loads((tmp_path / SPECTRUM_FILE).read_text())
-    assert summary["data_note"] == JPEG_CIFAR_NOTE and JPEG_CIFAR_NOTE in capsys.readouterr().out
+    assert summary["data_note"] == JPEG_COPY_LABEL and JPEG_COPY_LABEL in capsys.readouterr().out
     assert summary["channels"] == 3 and summary["image_size"] == [32, 32] and summary["window"] == "hamming"
     # the numbers are windowed already: no second, windowed class-spectra figure beside them
     assert "class_spectra_hamming.png" not in summary["figures"].values()

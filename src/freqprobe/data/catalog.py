@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Callable
 
 from freqprobe.data.dataset import ImageDataset
+from freqprobe.data.labels import FOLDER_PREFIX, JPEG_COPY_ARCHIVE
 from freqprobe.errors import ConfigError, DataError
 from freqprobe.registry import Registry
 
-FOLDER_PREFIX = "folder:"
 FOLDER_FORM = "folder:PATH (a directory or .tar/.tar.gz archive with train/<class>/* and test/<class>/*)"
 
 
@@ -81,7 +81,7 @@ def missing_data_message(name: str, looked_in: list[str], root: Path, wanted: st
 
 def _shared_copy_hint(name: str, root: Path) -> str:
     # Offline machines carry CIFAR-10 only as a JPEG folder archive; point at it instead of leaving users guessing.
-    jpeg_copy = root / "cifar10-jpeg.tar.gz"
+    jpeg_copy = root / JPEG_COPY_ARCHIVE
     if name == "cifar10" and jpeg_copy.is_file():
         return f"; {jpeg_copy} exists: try --dataset folder:{jpeg_copy}"
     return ""

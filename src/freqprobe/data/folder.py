@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from freqprobe.data.cache import cached_tensors, fingerprint
-from freqprobe.data.catalog import FOLDER_PREFIX, MissingDataError
+from freqprobe.data.catalog import MissingDataError
 from freqprobe.data.dataset import ImageDataset
 from freqprobe.data.decode import decode_images
+from freqprobe.data.labels import FOLDER_PREFIX
 from freqprobe.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -10,8 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.report.captions import dataset_label
+from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
+from freqprobe.tables import is_number, unique
 from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_png
 
 # The figures take a freqprobe.analysis.compare.Comparison / BandMatrix; plots import nothing from analysis, so
@@ -92,7 +93,7 @@ def write_compare_figures(comparison: Any, out_dir: str | os.PathLike) -> dict[s
 
 def describe_comparison(comparison: Any) -> str:
     """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
-    datasets = ", ".join(dict.fromkeys(dataset_label(row["dataset"]) for row in comparison.rows))
+    datasets = ", ".join(unique(dataset_label(row["dataset"]) for row in comparison.rows))
     sweeps = " + ".join(Path(folder).name for folder in comparison.sweeps or [comparison.sweep_dir])
     return f"{datasets} · {len(comparison.rows)} runs of {sweeps}"
 
@@ -108,7 +109,7 @@ def plot_scatter(
     panels = [column for column in y_columns if column != x_column and _pairs(rows, x_column, column) >= 2]
     if not panels:
         return False
-    filters = list(dict.fromkeys(str(row["filter"]) for row in rows))
+    filters = unique(str(row["filter"]) for row in rows)
     colors = _filter_colors(filters)
     with paper_style():
         n_rows, n_columns = grid_shape(len(panels), max_columns=3)
@@ -196,22 +197,18 @@ def _values(rows: Sequence[dict], x_column: str, y_column: str, spec: str) -> tu
     xs, ys = [], []
     for row in rows:
         x, y = row.get(x_column), row.get(y_column)
-        if str(row["filter"]) == spec and _finite(x) and _finite(y):
+        if str(row["filter"]) == spec and is_number(x) and is_number(y):
             xs.append(_scaled(x_column, x))
             ys.append(_scaled(y_column, y))
     return xs, ys
 
 
 def _pairs(rows: Sequence[dict], x_column: str, y_column: str) -> int:
-    return sum(_finite(row.get(x_column)) and _finite(row.get(y_column)) for row in rows)
+    return sum(is_number(row.get(x_column)) and is_number(row.get(y_column)) for row in rows)
 
 
 def _scaled(column: str, value: float) -> float:
     return 100.0 * value if column in PERCENT_COLUMNS else value
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def _nan_if_none(value: float | None) -> float:

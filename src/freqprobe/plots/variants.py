@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.report.captions import dataset_label
+from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
 from freqprobe.plots.style import new_figure, paper_style, save_png
 

@@ -2,7 +2,8 @@
 the JSON files and run configuration beside it, or in a folder above it).
 
 A JSON file may carry ``"captions": {"<file>.png": "<text>"}``; such a caption replaces the built-in description of
-that figure. Data from the shared CIFAR-10 JPEG archive is always named "CIFAR-10 (JPEG q75 copy)".
+that figure. Datasets are named as :mod:`freqprobe.data.labels` says (the shared CIFAR-10 JPEG archive always as
+"CIFAR-10 (JPEG q75 copy)").
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from freqprobe.data.labels import dataset_label
+from freqprobe.tables import unique
 from freqprobe.train.run_folder import CONFIG_FILE
-
-DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}
 
 # What each figure of freqprobe's commands plots, by file name.
 FIGURE_DESCRIPTIONS = {
@@ -118,16 +119,14 @@ class DataContext:
         return f"{data}{model}{run}."
 
 
-def dataset_label(name: str | None, source: str | None = None, note: str | None = None) -> str | None:
-    """Display name of a dataset: the data note when one is recorded, "CIFAR-10 (JPEG q75 copy)" for the shared
-    JPEG archive, readable names for the built-in datasets, else the name as given."""
+def shown_dataset(name: Any, source: Any = None, note: Any = None) -> str | None:
+    """The dataset as a caption names it, from values read out of a JSON file: its recorded data note when there is
+    one, else :func:`freqprobe.data.labels.dataset_label`; None when no dataset is recorded."""
     if note:
         return str(note)
     if not name:
         return None
-    from freqprobe.spectra.summary import data_note
-
-    return data_note(str(name), str(source or name)) or DATASET_NAMES.get(str(name), str(name))
+    return dataset_label(str(name), str(source) if source else None)
 
 
 def data_context(folder: Path, root: Path) -> DataContext:
@@ -196,7 +195,7 @@ def _own_context(folder: Path) -> DataContext | None:
 
 def _spectrum_context(data: dict, folder: Path) -> DataContext:
     return DataContext(
-        dataset=dataset_label(data.get("dataset"), data.get("source"), data.get("data_note")),
+        dataset=shown_dataset(data.get("dataset"), data.get("source"), data.get("data_note")),
         split=_text(data.get("split")),
         n_images=_count(data.get("n_images")),
         filter=_text(data.get("filter")),
@@ -207,7 +206,7 @@ def _spectrum_context(data: dict, folder: Path) -> DataContext:
 def _sensitivity_context(data: dict, folder: Path) -> DataContext:
     run = _text(data.get("run"))
     return DataContext(
-        dataset=dataset_label(data.get("dataset")),
+        dataset=shown_dataset(data.get("dataset")),
         split="test",
         n_images=_count(data.get("test_images")),
         filter=_text(data.get("filter")),
@@ -218,7 +217,7 @@ def _sensitivity_context(data: dict, folder: Path) -> DataContext:
 
 def _filters_context(data: dict, folder: Path) -> DataContext:
     source = _text(data.get("source"))
-    trained = dataset_label(data.get("dataset"))
+    trained = shown_dataset(data.get("dataset"))
     return DataContext(
         model=_text(data.get("model")),
         run=Path(source).name if source else None,
@@ -232,7 +231,7 @@ def _run_context(data: dict, folder: Path) -> DataContext | None:
         return None
     source = data.get("data", {}).get("source") if isinstance(data.get("data"), dict) else None
     return DataContext(
-        dataset=dataset_label(config.get("dataset"), source),
+        dataset=shown_dataset(config.get("dataset"), source),
         filter=_text(config.get("filter")),
         model=_text(config.get("model")),
         run=folder.name,
@@ -242,7 +241,7 @@ def _run_context(data: dict, folder: Path) -> DataContext | None:
 
 def _compare_context(data: dict, folder: Path) -> DataContext:
     rows = [row for row in data.get("rows") or [] if isinstance(row, dict)]
-    datasets = ", ".join(dict.fromkeys(dataset_label(row.get("dataset")) or "?" for row in rows))
+    datasets = ", ".join(unique(shown_dataset(row.get("dataset")) or "?" for row in rows))
     folders = data.get("sweeps") if isinstance(data.get("sweeps"), list) else [data.get("sweep", "")]
     sweep = " + ".join(Path(str(folder)).name for folder in folders if folder) or "a sweep"
     return DataContext(extra=f"{len(rows)} runs of {sweep} on {datasets or 'unrecorded data'}")
@@ -251,7 +250,7 @@ def _compare_context(data: dict, folder: Path) -> DataContext:
 def _sweep_context(data: dict, folder: Path) -> DataContext:
     runs = data.get("runs") if isinstance(data.get("runs"), dict) else {}
     datasets = ", ".join(
-        dict.fromkeys(dataset_label(run.get("dataset")) or "?" for run in runs.values() if isinstance(run, dict))
+        unique(shown_dataset(run.get("dataset")) or "?" for run in runs.values() if isinstance(run, dict))
     )
     return DataContext(extra=f"sweep of {len(runs)} runs on {datasets or 'unrecorded data'}")
 

@@ -24,9 +24,9 @@ from freqprobe.report import tables as T
 from freqprobe.report.captions import (
     caption_overrides,
     data_context,
-    dataset_label,
     figure_caption,
     read_json,
+    shown_dataset,
 )
 from freqprobe.train.run_folder import CONFIG_FILE, ENVIRONMENT_FILE, METRICS_FILE, RunPaths
 
@@ -249,7 +249,7 @@ def _spectrum_tables(folder: Path) -> list[T.Table]:
     spectrum = read_json(folder / "spectrum.json")
     if not isinstance(spectrum, dict):
         return []
-    label = dataset_label(spectrum.get("dataset"), spectrum.get("source"), spectrum.get("data_note")) or "-"
+    label = shown_dataset(spectrum.get("dataset"), spectrum.get("source"), spectrum.get("data_note")) or "-"
     return T.spectrum_tables(spectrum, label)
 
 

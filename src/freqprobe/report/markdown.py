@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 
+from freqprobe.tables import split_markdown_row
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 _SEPARATOR_CELL = re.compile(r"^:?-{3,}:?$")
@@ -57,28 +59,19 @@ def inline(text: str) -> str:
     return "".join(rendered)
 
 
-def split_row(line: str) -> list[str]:
-    """The cells of a pipe-table row; ``\\|`` stays a literal bar inside a cell."""
-    body = line.strip()
-    body = body[1:] if body.startswith("|") else body
-    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
-    cells = re.split(r"(?<!\\)\|", body)
-    return [cell.strip().replace("\\|", "|") for cell in cells]
-
-
 def _is_table_start(lines: list[str], index: int) -> bool:
     if "|" not in lines[index] or index + 1 >= len(lines):
         return False
-    separator = split_row(lines[index + 1])
+    separator = split_markdown_row(lines[index + 1])
     return bool(separator) and all(_SEPARATOR_CELL.match(cell) for cell in separator)
 
 
 def _table(lines: list[str], index: int, blocks: list[str]) -> int:
-    header = split_row(lines[index])
+    header = split_markdown_row(lines[index])
     index += 2
     rows = []
     while index < len(lines) and lines[index].strip().startswith("|"):
-        rows.append(split_row(lines[index]))
+        rows.append(split_markdown_row(lines[index]))
         index += 1
     head = "".join(f"<th>{inline(cell)}</th>" for cell in header)
     body = "\n".join(

@@ -99,7 +99,8 @@ def run_spectrum(args: argparse.Namespace) -> int:
     from freqprobe.plots import describe, write_spectrum_figures
     from freqprobe.plots.spectra import FIGURE_FILES, WINDOWED_CLASS_SPECTRA, write_windowed_class_spectra
     from freqprobe.spectra.dataset import compute_dataset_spectrum
-    from freqprobe.spectra.summary import data_note, spectrum_summary
+    from freqprobe.data.labels import data_note
+    from freqprobe.spectra.summary import spectrum_summary
 
     out_dir = prepare_output_dir(args.out, "--out")
     _check_positive("--batch-size", args.batch_size)
@@ -153,7 +154,7 @@ def run_preview(args: argparse.Namespace) -> int:
     from freqprobe.plots import describe
     from freqprobe.plots.preview import plot_preview
     from freqprobe.spectra.examples import one_per_class
-    from freqprobe.spectra.summary import data_note
+    from freqprobe.data.labels import data_note
 
     out_dir = prepare_output_dir(args.out, "--out")
     _check_positive("--n", args.n)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 import torch
 
 from freqprobe import __version__
+from freqprobe.data.labels import data_note
 from freqprobe.spectra.dataset import DEFAULT_HISTOGRAM_BINS, DatasetSpectrum
 from freqprobe.spectra.radial import power_law_slope, radial_profile
 
-JPEG_CIFAR_ARCHIVE = "cifar10-jpeg"
-JPEG_CIFAR_NOTE = "CIFAR-10 (JPEG q75 copy)"
 ALL_CLASSES = "all"
 
 DEFINITIONS = {
@@ -38,14 +35,6 @@ DEFINITIONS = {
     "discrimination_map": "figure only: for class k at frequency f, the number of other classes whose mean amplitude "
     "spectrum (mean over images of sqrt(P), channels averaged) is strictly lower than class k's",
 }
-
-
-def data_note(name: str, source: str) -> str | None:
-    """A caveat every report of this data must carry, or None: the shared CIFAR-10 archive is JPEG-compressed."""
-    for text in (name, source):
-        if JPEG_CIFAR_ARCHIVE in PurePath(str(text).removeprefix("folder:")).name:
-            return JPEG_CIFAR_NOTE
-    return None
 
 
 def class_summary(

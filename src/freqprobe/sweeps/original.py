@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from freqprobe.data.labels import is_jpeg_copy
+
 DEFAULT_DATASETS = ("fashion-mnist", "cifar10")
 DEFAULT_MODEL = "resnet18"  # the original study's network
-JPEG_COPY_SUFFIX = "cifar10-jpeg.tar.gz"
 
 # Why rows differ; each row's "what differs" cell points at these by number.
 NOTE_RECIPE = 1
@@ -57,14 +58,14 @@ ORIGINAL_ROWS: tuple[OriginalRow, ...] = (
         "original - blur sigma=2", "highpass:2",
         {"cifar10": (10.00, 9.52), "fashion-mnist": (88.38, 88.38)},
         "uint8 - uint8 wrapped around [4]; colour-axis blur on CIFAR-10 [3]; notebooks printed 89.30 "
-        "for F-MNIST test [5]; recipe [1]",
+        "for Fashion-MNIST test [5]; recipe [1]",
         (NOTE_WRAPAROUND, NOTE_COLOUR_BLUR, NOTE_NOTEBOOKS, NOTE_RECIPE),
     ),
     OriginalRow(
         "original - blur sigma=4", "highpass:4",
         {"cifar10": (10.00, 9.52), "fashion-mnist": (88.38, 88.38)},
         "uint8 - uint8 wrapped around [4]; colour-axis blur on CIFAR-10 [3]; notebooks printed 88.48 "
-        "for F-MNIST test [5]; recipe [1]",
+        "for Fashion-MNIST test [5]; recipe [1]",
         (NOTE_WRAPAROUND, NOTE_COLOUR_BLUR, NOTE_NOTEBOOKS, NOTE_RECIPE),
     ),
     OriginalRow(
@@ -119,11 +120,6 @@ NOTES: dict[int, str] = {
 # Datasets and their original columns
 
 
-def is_jpeg_copy(dataset: str) -> bool:
-    """The shared CIFAR-10 JPEG q75 copy, given as ``folder:.../cifar10-jpeg.tar.gz``."""
-    return dataset.startswith("folder:") and dataset.rstrip("/").endswith(JPEG_COPY_SUFFIX)
-
-
 def original_key(dataset: str) -> str | None:
     """Which original column a dataset is compared with, or None when the study never used it."""
     if dataset == "cifar10" or is_jpeg_copy(dataset):
@@ -131,13 +127,3 @@ def original_key(dataset: str) -> str | None:
     if dataset == "fashion-mnist":
         return "fashion-mnist"
     return None
-
-
-def dataset_label(dataset: str) -> str:
-    if dataset == "cifar10":
-        return "CIFAR-10"
-    if is_jpeg_copy(dataset):
-        return "CIFAR-10 (JPEG q75 copy)"
-    if dataset == "fashion-mnist":
-        return "F-MNIST"
-    return dataset

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from freqprobe.data.labels import dataset_label, is_jpeg_copy
 from freqprobe.errors import ConfigError
 from freqprobe.io import atomic_write_text
 from freqprobe.sweeps.grid import SweepRun, expand_grid, parse_shard
@@ -22,8 +23,6 @@ from freqprobe.sweeps.original import (
     NOTE_JPEG,
     NOTES,
     ORIGINAL_ROWS,
-    dataset_label,
-    is_jpeg_copy,
     original_key,
 )
 from freqprobe.sweeps.runner import RunFn, execute
@@ -33,9 +32,9 @@ from freqprobe.sweeps.tables import (
     collect_rows,
     completion_counts,
     describe_settings,
-    markdown_row,
     summarize,
 )
+from freqprobe.tables import markdown_table, unique
 from freqprobe.train.config import FIELD_NAMES
 
 if sys.version_info >= (3, 11):
@@ -100,7 +99,7 @@ def build_spec(
 
 def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
     """Markdown: the original numbers beside freqprobe's mean ± std over seeds, row by row, with the notes."""
-    datasets = list(dict.fromkeys(run.config["dataset"] for run in runs))
+    datasets = unique(run.config["dataset"] for run in runs)
     test = summarize(rows, ["filter"], "test_accuracy")
     val = summarize(rows, ["filter"], "val_accuracy")
     header = ["variant (original name)", "filter"]
@@ -119,10 +118,9 @@ def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> 
         "",
         f"Accuracy in percent; freqprobe cells are mean ± sample std (n - 1) over n seeds; {completion_counts(rows)}.",
         "",
-        markdown_row(header),
-        markdown_row(["---"] * len(header)),
     ]
     empty = SeedSummary(())
+    table_rows = []
     for original in ORIGINAL_ROWS:
         cells = [original.variant, original.filter]
         for dataset in datasets:
@@ -130,7 +128,8 @@ def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> 
             cells += [_percent(original_test), test.get((original.filter, dataset), empty).cell()]
             cells += [_percent(original_val), val.get((original.filter, dataset), empty).cell()]
         cells.append(original.differs)
-        lines.append(markdown_row(cells))
+        table_rows.append(cells)
+    lines += markdown_table(header, table_rows)
     lines += ["", "Why the rows differ:", ""]
     for number in _used_notes(datasets):
         lines.append(f"[{number}] " + NOTES[number].format(recipe=describe_recipe(runs)))

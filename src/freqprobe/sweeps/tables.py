@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from freqprobe.io import atomic_write_text
 from freqprobe.sweeps.grid import SweepRun, expand_grid
 from freqprobe.sweeps.layout import RESULTS_CSV, RESULTS_MD, failure_path, read_failure_message, run_dir
 from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
+from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 from freqprobe.train.run_folder import is_run_complete, read_final_metrics
 
 RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds")
@@ -57,16 +57,8 @@ def format_results_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _csv_value(row.get(key)) for key in columns})
+        writer.writerow({key: csv_cell(row.get(key)) for key in columns})
     return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 @dataclass(frozen=True)
@@ -100,15 +92,11 @@ def summarize(rows: list[dict[str, Any]], key_fields: Sequence[str], metric: str
     """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent, over the complete runs' seeds."""
     values: dict[tuple, list[float]] = {}
     for row in rows:
-        if row["status"] != "complete" or not _is_number(row.get(metric)):
+        if row["status"] != "complete" or not is_number(row.get(metric)):
             continue
         key = (*(row[name] for name in key_fields), row["dataset"])
         values.setdefault(key, []).append(100.0 * float(row[metric]))
     return {key: SeedSummary(tuple(found)) for key, found in values.items()}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def variant_fields(runs: list[SweepRun]) -> list[str]:
@@ -124,8 +112,8 @@ def _option_fields(runs: list[SweepRun]) -> list[str]:
 def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
     """Mean ± std over seeds (percent); rows = variants, columns = each dataset's test and val accuracy."""
     keys = variant_fields(runs)
-    datasets = _unique(row["dataset"] for row in rows)
-    variants = _unique(tuple(row[name] for name in keys) for row in rows)
+    datasets = unique(row["dataset"] for row in rows)
+    variants = unique(tuple(row[name] for name in keys) for row in rows)
     test = summarize(rows, keys, "test_accuracy")
     val = summarize(rows, keys, "val_accuracy")
     header = [*keys] + [f"{dataset} {metric}" for dataset in datasets for metric in ("test", "val")]
@@ -136,15 +124,15 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
         "",
         f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {completion_counts(rows)}.",
         "",
-        markdown_row(header),
-        markdown_row(["---"] * len(header)),
     ]
     empty = SeedSummary(())
+    rows_shown = []
     for variant in variants:
         cells = [_display(value) for value in variant]
         for dataset in datasets:
             cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
-        lines.append(markdown_row(cells))
+        rows_shown.append(cells)
+    lines += markdown_table(header, rows_shown)
     failed = [row for row in rows if row["status"] == "failed"]
     if failed:
         lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
@@ -168,7 +156,7 @@ def describe_settings(runs: list[SweepRun], names: Sequence[str] = SHOWN_SETTING
     """
     parts = []
     for name in names:
-        values = _unique(run.config.get(name) for run in runs)
+        values = unique(run.config.get(name) for run in runs)
         if values == [None]:
             continue
         by_dataset: dict[str, list] = {}
@@ -194,17 +182,8 @@ def completion_counts(rows: list[dict[str, Any]]) -> str:
     return f"{complete} of {len(rows)} runs complete, {missing} missing, {failed} failed"
 
 
-def markdown_row(cells: Sequence[str]) -> str:
-    """One Markdown table row; a ``|`` inside a cell is escaped."""
-    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
-
-
 def _display(value: Any) -> str:
     return toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
-
-
-def _unique(items: Iterable) -> list:
-    return list(dict.fromkeys(items))
 
 
 def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun]) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from freqprobe.analysis.compare.data import InputCentroids, RunData
 from freqprobe.analysis.compare.runs import RunRecord, find_analysis, read_json
 from freqprobe.analysis.compare.summaries import BANDS_KEYS, band_ablation_summary, find_section, sensitivity_columns
 from freqprobe.errors import FreqprobeError
-from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, number_or_none
+from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX
+from freqprobe.tables import number_or_none
 
 ANALYZE_RADII = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 ANALYZE_ATTACK_EPS = 2.0 / 255.0

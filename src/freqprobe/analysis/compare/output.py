@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from freqprobe.analysis.compare.band_matrix import BandMatrix
-from freqprobe.analysis.compare.table import Comparison, unique
+from freqprobe.analysis.compare.table import Comparison
 from freqprobe.analysis.compare.variants import SUMMARY_COLUMNS
+from freqprobe.data.labels import dataset_label
 from freqprobe.io import atomic_write_json, atomic_write_text, output_set
-from freqprobe.report.captions import dataset_label as _label
-from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS, is_number
+from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS
+from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 
 COMPARE_CSV = "compare.csv"
 # every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
@@ -70,11 +71,6 @@ class FolderNames:
         return value
 
 
-def dataset_label(dataset: str) -> str:
-    """The name a table shows (``freqprobe.report.captions.dataset_label``): the JPEG copy labelled as such."""
-    return _label(dataset) or dataset
-
-
 def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write compare.csv, compare.md, band_matrix.csv (band sweeps), the figures, and compare.json last.
 
@@ -108,19 +104,8 @@ def format_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _csv_cell(row.get(key)) for key in columns})
+        writer.writerow({key: csv_cell(row.get(key)) for key in columns})
     return buffer.getvalue()
-
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)  # shortest round-tripping text
-    return value
 
 
 
@@ -133,7 +118,7 @@ def format_band_matrix_csv(matrices: Sequence[BandMatrix]) -> str:
     for matrix in matrices:
         for train_filter, values, count in zip(matrix.train_filters, matrix.accuracy, matrix.runs):
             by_test = dict(zip(matrix.test_filters, values))
-            cells = [repr(by_test[spec]) if spec in by_test else "" for spec in test_filters]
+            cells = [csv_cell(by_test.get(spec)) for spec in test_filters]
             writer.writerow([matrix.dataset, matrix.model, train_filter, count, matrix.n_images, *cells])
     return buffer.getvalue()
 
@@ -157,7 +142,7 @@ def format_markdown(comparison: Comparison) -> str:
     table_rows = [[_md_cell(column, row.get(column)) for column in shown] for row in rows]
     percent = [name for name in shown if name in PERCENT_COLUMNS]
     lines += [f"In percent: {', '.join(percent)}; centroids and radii in cycles/pixel.", ""] if percent else []
-    lines += _markdown_table(shown, table_rows)
+    lines += markdown_table(shown, table_rows)
     lines += format_variant_section(comparison)
     lines += ["", "## Spearman rank correlations", ""]
     lines += [
@@ -181,7 +166,7 @@ def format_markdown(comparison: Comparison) -> str:
     if comparison.layer_correlations:
         lines += ["", "## Input centroid vs each layer's mean kernel centroid", ""]
         layer_rows = [[entry["layer"], _rho_cell(entry)] for entry in comparison.layer_correlations]
-        lines += _markdown_table(["layer", "Spearman rho (n)"], layer_rows)
+        lines += markdown_table(["layer", "Spearman rho (n)"], layer_rows)
     for matrix in comparison.band_matrices:
         lines += [
             "",
@@ -195,7 +180,7 @@ def format_markdown(comparison: Comparison) -> str:
             [f"{train} ({count} runs)"] + [f"{100 * value:.1f}" for value in values]
             for train, values, count in zip(matrix.train_filters, matrix.accuracy, matrix.runs)
         ]
-        lines += _markdown_table(["train \\ test", *matrix.test_filters], band_rows)
+        lines += markdown_table(["train \\ test", *matrix.test_filters], band_rows)
     lines += ["", "## Columns", ""]
     lines += [f"- `{name}`: {METRIC_COLUMNS[name]}" for name in metric]
     lines += [f"- `{name}`: {COST_COLUMNS[name]}" for name in COST_COLUMNS if name in comparison.columns]
@@ -231,7 +216,7 @@ def format_variant_section(comparison: Comparison) -> list[str]:
             else:
                 cells.append(variant.cell(name, digits=4))
         rows.append(cells)
-    return lines + _markdown_table(["dataset", "variant", "runs", *shown], rows)
+    return lines + markdown_table(["dataset", "variant", "runs", *shown], rows)
 
 
 
@@ -250,17 +235,9 @@ def _md_cell(column: str, value: Any) -> str:
 
 def _correlation_table(matrix: dict[str, dict[str, dict]], metric: Sequence[str]) -> list[str]:
     rows = [[name] + [_rho_cell(matrix[name][other]) for other in metric] for name in metric]
-    return _markdown_table(["", *metric], rows)
+    return markdown_table(["", *metric], rows)
 
 
 
 def _rho_cell(entry: dict) -> str:
     return "-" if entry["rho"] is None else f"{entry['rho']:+.2f} ({entry['n']})"
-
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
-
-    return [line(header), line(["---"] * len(header)), *(line(row) for row in rows)]

@@ -7,7 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from freqprobe.errors import ConfigError
-from freqprobe.run_columns import LAYER_PREFIX, is_number
+from freqprobe.run_columns import LAYER_PREFIX
+from freqprobe.tables import is_number, unique
 
 MIN_PAIRS = 3
 
@@ -47,7 +48,7 @@ def correlation_matrix(rows: Sequence[dict], columns: Sequence[str]) -> dict[str
 
 def correlations_within_datasets(rows: Sequence[dict], columns: Sequence[str]) -> dict[str, dict[str, dict[str, dict]]]:
     """One correlation matrix per dataset when the rows hold more than one; empty for a single dataset."""
-    datasets = list(dict.fromkeys(row["dataset"] for row in rows))
+    datasets = unique(row["dataset"] for row in rows)
     if len(datasets) < 2:
         return {}
     return {

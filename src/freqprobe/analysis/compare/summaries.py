@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.run_columns import is_number, number_or_none
+from freqprobe.tables import is_number, number_or_none
 
 # Heat-map frequency bands (cycles/pixel) of the heatmap_error_* columns: DC and the coarsest structure, the middle,
 # and everything from half the Nyquist radius up.

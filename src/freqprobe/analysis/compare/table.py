@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from freqprobe.analysis.compare.band_matrix import BandMatrix, band_groups, band_matrix
 from freqprobe.analysis.compare.columns import Log, run_row
@@ -15,7 +15,8 @@ from freqprobe.analysis.compare.runs import find_runs_in, swept_option_names
 from freqprobe.analysis.compare.statistics import correlation_matrix, correlations_within_datasets, layer_correlations
 from freqprobe.analysis.compare.variants import VariantSummary, summarize_variants
 from freqprobe.errors import ConfigError, FreqprobeError
-from freqprobe.run_columns import COST_COLUMNS, ID_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, SOURCE_COLUMNS, is_number
+from freqprobe.run_columns import COST_COLUMNS, ID_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, SOURCE_COLUMNS
+from freqprobe.tables import is_number, unique
 
 DEFAULT_SUBSET = 1000
 
@@ -117,9 +118,3 @@ def compare_sweep(
         band_matrices=matrices,
         notes=notes,
     )
-
-
-
-def unique(items: Iterable) -> list:
-    """``items`` in order of first appearance, each once."""
-    return list(dict.fromkeys(items))

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from freqprobe.run_columns import is_number
+from freqprobe.tables import is_number
 
 # The run columns summarized per variant, in display order (absent columns are left out).
 SUMMARY_COLUMNS = (

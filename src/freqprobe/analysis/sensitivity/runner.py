@@ -277,9 +277,9 @@ def _run_description(run_name: str, run: LoadedRun, test, options: SensitivityOp
 
 def _figure_title(run: LoadedRun, dataset: str, count: int) -> str:
     config = run.config
-    from freqprobe.report.captions import dataset_label
+    from freqprobe.data.labels import dataset_label
 
-    shown = dataset_label(dataset) or dataset  # the shared JPEG archive is always named as the JPEG copy
+    shown = dataset_label(dataset)
     parts = [str(config.get("model", "model")), f"{shown} test ({count} images)", f"filter {run.input_filter.spec}"]
     if config.get("antialias"):
         parts.append("antialias")

@@ -1,0 +1,60 @@
+"""Cells and rows of the tables freqprobe writes: Markdown pipe tables (results.md, reproduce.md, compare.md), CSV
+cells (results.csv, compare.csv, band_matrix.csv), and the tests for a usable number.
+
+A neutral home: it imports nothing from freqprobe, so the sweeps, the comparison and the report share one escaping
+rule and one CSV spelling without importing each other.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterable, Sequence
+
+_UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool): a cell that statistics may use."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number_or_none(value: Any) -> float | None:
+    """``value`` as a float when :func:`is_number`, else None."""
+    return float(value) if is_number(value) else None
+
+
+def unique(items: Iterable) -> list:
+    """``items`` in order of first appearance, each once."""
+    return list(dict.fromkeys(items))
+
+
+def markdown_row(cells: Sequence[Any]) -> str:
+    """One Markdown table row, ``| a | b |``; a ``|`` inside a cell is written ``\\|``."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+
+def markdown_table(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """The lines of a Markdown table: the header row, the ``---`` separator, then one line per row."""
+    return [markdown_row(header), markdown_row(["---"] * len(header)), *(markdown_row(row) for row in rows)]
+
+
+def split_markdown_row(line: str) -> list[str]:
+    """The cells of a pipe-table row, stripped; ``\\|`` is a literal bar inside a cell (the inverse of
+    :func:`markdown_row` for cells without surrounding blanks)."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [cell.strip().replace("\\|", "|") for cell in _UNESCAPED_BAR.split(body)]
+
+
+def csv_cell(value: Any) -> Any:
+    """How a CSV file spells a value: None as an empty cell, booleans as true/false, floats as their shortest
+    round-tripping text (numpy floats too, never ``np.float64(...)``), anything else as the csv module writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(float(value))
+    return value
