@@ -49,14 +49,14 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def page(run_tree) -> Path:
-    """The report of the whole run folder (8 figures)."""
+    """The report of the whole run folder (9 figures: the spectrum folder draws its class spectra with and without a window)."""
     path, _ = write_report(run_tree)
     return path
 
 
 @pytest.fixture(scope="module")
 def spectrum_page(run_tree, tmp_path_factory) -> Path:
-    """The report of one spectrum folder: two tables, then its four figures within the first screen."""
+    """The report of one spectrum folder: two tables, then its five figures within the first screen."""
     path, _ = write_report(run_tree / "analysis" / "spectrum", tmp_path_factory.mktemp("spectrum-report") / "page.html")
     return path
 
@@ -124,7 +124,7 @@ def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
     dom = ImageAttributes()
     dom.feed(result.stdout)
     expected = text.count("<img ")
-    assert expected == 8
+    assert expected == 9
     assert dom.body.get("data-probed-images") == str(expected), "the load handler did not run"
     assert len(dom.images) == expected
     for image in dom.images:
