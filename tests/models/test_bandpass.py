@@ -12,7 +12,8 @@ from torch import nn
 from torch.func import functional_call
 
 from freqprobe.errors import ConfigError
-from freqprobe.models.bandpass import BandpassConv2d, DogFamily, GaborFamily, bandpass_parameter_count
+from freqprobe.models.bandpass import BandpassConv2d, bandpass_parameter_count
+from freqprobe.models.bandpass_families import DogFamily, GaborFamily
 
 FAMILIES = ("gabor", "dog")
 PERS = ("pair", "output")
@@ -153,7 +154,7 @@ def test_dog_parameters_stay_in_the_band_by_construction(band, kernel):
 
 
 # Measured out-of-band power shares (32 x 32 grid, default band [0.05, 0.5], 2000 kernels, logits uniform in
-# [-6, 6]); the limits below are these maxima rounded up with headroom, and stated in freqprobe.models.bandpass:
+# [-6, 6]); the limits below are these maxima rounded up with headroom, and stated in freqprobe.models.bandpass_families:
 #   gabor k=7 mean 0.6% max 5.5% | k=3 mean 8.2% max 23.9%      dog k=7 mean 0.7% max 2.3% | k=3 mean 11.2% max 14.1%
 # A 3x3 kernel cannot be band-limited (its response is a trigonometric polynomial of degree 1), hence the loose row.
 LEAK_LIMITS = {  # (family, k): (limit on the mean, limit on the max)

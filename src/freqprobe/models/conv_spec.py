@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from torch import nn
 
 from freqprobe.errors import ConfigError
-from freqprobe.models.bandpass import FAMILIES, PER_MODES, BandpassConv2d
+from freqprobe.models.bandpass import PER_MODES, BandpassConv2d
+from freqprobe.models.bandpass_families import FAMILIES
 from freqprobe.models.blocks import ConvFactory
 from freqprobe.specs import Interval, format_number, parse_integer, parse_number
 

@@ -1,0 +1,164 @@
+"""One convolution's JSON summary (a ``layers`` entry of filters.json): geometry, spectral statistics with their
+histograms and radial profile, singular values, filter quality and aliasing."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from freqprobe.analysis.aliasing import as_stride_pair
+from freqprobe.analysis.filter_quality import filter_quality
+from freqprobe.analysis.kernels.responses import (
+    DEFAULT_GRID,
+    grid_pair,
+    kernel_autocorrelation,
+    mean_power_from_autocorrelation,
+)
+from freqprobe.analysis.kernels.statistics import DEFAULT_CUTOFF, KernelStatistics, statistics_from_autocorrelation
+from freqprobe.analysis.singular import conv_singular_values
+from freqprobe.fourier import radial_frequency
+from freqprobe.spectra import radial_profile
+
+HISTOGRAM_BINS = 40
+ORIENTATION_BINS = 36  # 5 degrees each
+SINGULAR_VALUE_PROFILE_POINTS = 101
+
+
+def summarize_layer(
+    name: str,
+    module: torch.nn.Module,
+    grid: int = DEFAULT_GRID,
+    cutoff: float = DEFAULT_CUTOFF,
+    input_size: tuple[int, int] | None = None,
+    singular_values: bool = True,
+    timings: dict[str, float] | None = None,
+) -> dict:
+    """One convolution's JSON summary: geometry, kernel counts, spectral statistics (means, stds, histograms, radial
+    profile), singular values on ``input_size`` (None without an input size, i.e. the layer was not reached, or with
+    ``singular_values=False``), filter quality, aliasing.
+
+    ``timings``, if given, accumulates seconds per part ("kernel_statistics", "singular_values", "filter_quality").
+    """
+    timings = timings if timings is not None else {}
+    weight = analysis_weight(module)
+    stride = as_stride_pair(module.stride)
+    grid_pair(grid, tuple(weight.shape[-2:]))
+    clock = time.perf_counter()
+    lags, correlation = kernel_autocorrelation(weight)
+    stats = statistics_from_autocorrelation(lags, correlation, grid, cutoff, stride)
+    radii, profile = radial_profile(mean_power_from_autocorrelation(lags, correlation, grid))
+    clock = add_time(timings, "kernel_statistics", clock)
+    singular = _singular_value_summary(module, weight, input_size, stride) if singular_values else None
+    clock = add_time(timings, "singular_values", clock)
+    quality = filter_quality(weight)
+    add_time(timings, "filter_quality", clock)
+    nonzero = stats.nonzero
+    centroid, high = stats.spectral_centroid[nonzero], stats.high_frequency_ratio[nonzero]
+    return {
+        "name": name,
+        "type": type(module).__name__,
+        "shape": list(weight.shape),
+        "kernel_size": list(weight.shape[-2:]),
+        "stride": list(stride),
+        "dilation": list(as_stride_pair(module.dilation)),
+        "groups": int(module.groups),
+        "input_size": list(input_size) if input_size else None,
+        # the module's own parameters: a band-pass conv generates its weight from far fewer (bias counted too)
+        "parameters": sum(int(parameter.numel()) for parameter in module.parameters()),
+        "kernels": int(stats.squared_norm.numel()),
+        "zero_kernels": int((~nonzero).sum()),
+        "spectral_centroid_mean": _number(centroid.mean()),
+        "spectral_centroid_std": _number(centroid.std(unbiased=False)),
+        "high_frequency_ratio": _number(high.mean()),
+        "high_frequency_ratio_std": _number(high.std(unbiased=False)),
+        "orientation_coherence_mean": _number(stats.orientation_coherence[nonzero].nanmean()),
+        "spectral_norm": singular["max"] if singular else None,
+        "singular_values": singular,
+        **{key: _number(value) for key, value in quality.items()},
+        **_aliasing_summary(stats),
+        "radial_profile": {"radii": radii.tolist(), "power": profile.tolist()},
+        "histograms": kernel_histograms(stats, grid),
+    }
+
+
+def _singular_value_summary(
+    module: torch.nn.Module, weight: torch.Tensor, input_size: tuple[int, int] | None, stride: tuple[int, int]
+) -> dict | None:
+    """Count, max, min, median and a profile at evenly spaced ranks (largest first) of the layer's singular values."""
+    if input_size is None:
+        return None
+    exact_stride = stride if input_size[0] % stride[0] == 0 and input_size[1] % stride[1] == 0 else (1, 1)
+    values = conv_singular_values(weight, input_size, exact_stride, module.dilation, int(module.groups))
+    ranks = torch.linspace(0, values.numel() - 1, SINGULAR_VALUE_PROFILE_POINTS).round().long()
+    return {
+        "operator": f"circular convolution on {input_size[0]}x{input_size[1]} inputs, stride "
+        f"{exact_stride[0]}x{exact_stride[1]}" + ("" if exact_stride == stride else " (input not divisible by stride)"),
+        "count": int(values.numel()),
+        "max": float(values[0]),
+        "min": float(values[-1]),
+        "median": float(values.median()),
+        "profile": values[ranks].tolist(),
+    }
+
+
+def analysis_weight(module: torch.nn.Module) -> torch.Tensor:
+    """The module's weight on the CPU, detached, in float32 unless it is float64 (half precision would round the
+    statistics visibly)."""
+    weight = module.weight.detach().to("cpu")
+    return weight if weight.dtype in (torch.float32, torch.float64) else weight.float()
+
+
+def _aliasing_summary(stats: KernelStatistics) -> dict:
+    if stats.aliasing_share is None:
+        return {"aliasing_share": None, "aliasing_share_kernel_mean": None}
+    nonzero = stats.nonzero
+    energy = stats.squared_norm[nonzero]
+    shares = stats.aliasing_share[nonzero]
+    # Layer share = aliased energy of all kernels / their total energy, so strong kernels weigh more.
+    return {
+        "aliasing_share": _number((shares * energy).sum() / energy.sum()),
+        "aliasing_share_kernel_mean": _number(shares.mean()),
+    }
+
+
+def kernel_histograms(stats: KernelStatistics, grid: int | tuple[int, int]) -> dict:
+    """Fixed-edge histograms of the non-zero kernels' spectral centroid, high-frequency ratio and orientation
+    (weighted by coherence): {name: {"edges": [...], "counts": [...]}}."""
+    grid_h, grid_w = (grid, grid) if isinstance(grid, int) else grid
+    max_radius = float(radial_frequency(grid_h, grid_w, dtype=torch.float64).max())
+    nonzero = stats.nonzero
+    coherence = stats.orientation_coherence[nonzero]
+    has_orientation = torch.isfinite(coherence)
+    return {
+        "spectral_centroid": _histogram(stats.spectral_centroid[nonzero], 0.0, max_radius, HISTOGRAM_BINS),
+        "high_frequency_ratio": _histogram(stats.high_frequency_ratio[nonzero], 0.0, 1.0, HISTOGRAM_BINS),
+        "orientation": _histogram(
+            stats.orientation[nonzero][has_orientation], 0.0, math.pi, ORIENTATION_BINS, coherence[has_orientation]
+        ),
+    }
+
+
+def _histogram(
+    values: torch.Tensor, low: float, high: float, bins: int, weights: torch.Tensor | None = None
+) -> dict[str, list[float]]:
+    """Fixed-edge histogram (values on the top edge go to the last bin); counts are weight sums when weighted."""
+    edges = torch.linspace(low, high, bins + 1, dtype=torch.float64)
+    index = torch.bucketize(values.to(torch.float64), edges, right=True).sub(1).clamp(0, bins - 1)
+    weights = torch.ones_like(values, dtype=torch.float64) if weights is None else weights.to(torch.float64)
+    counts = torch.zeros(bins, dtype=torch.float64).index_add_(0, index, weights)
+    return {"edges": edges.tolist(), "counts": counts.tolist()}
+
+
+def _number(value: torch.Tensor | float) -> float | None:
+    """A JSON number, or None for NaN/inf (JSON has no NaN)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def add_time(timings: dict[str, float], key: str, since: float) -> float:
+    """Adds the seconds since ``since`` to ``timings[key]``; returns now, the start of the next part."""
+    now = time.perf_counter()
+    timings[key] = timings.get(key, 0.0) + now - since
+    return now
