@@ -79,7 +79,7 @@ def test_load_model_takes_channels_and_classes_from_the_weights_when_not_recorde
 
 def test_a_fitted_filter_without_its_checkpoint_is_refused_in_one_line(tmp_path):
     write_run(tmp_path / "r", {"dataset": "fashion-mnist", "model": "resnet20", "filter": "whiten"})
-    with pytest.raises(RunFolderError, match=r"has no checkpoint.pt with the fitted state of filter 'whiten'") as err:
+    with pytest.raises(RunFolderError, match=r"has neither filter_state.safetensors nor checkpoint.pt with the fitted state of filter .whiten.") as err:
         RunFolder(tmp_path / "r").load_input_filter()
     assert "\n" not in str(err.value)
 
@@ -105,3 +105,29 @@ def test_every_missing_piece_is_one_line_naming_the_file(tmp_path, setup, messag
     assert message in run.completeness_problem()
     with pytest.raises(RunFolderError, match="metrics.json"):
         RunFolder(tmp_path / "elsewhere").metrics
+
+
+def test_a_fitted_filter_is_loaded_from_filter_state_safetensors_without_a_checkpoint(tmp_path, shared_data):
+    from freqprobe.data import load_dataset
+    from freqprobe.filters import build_filter
+    from freqprobe.train.run_folder import write_filter_state
+
+    images = load_dataset("fashion-mnist", train=False, root=shared_data).images[:64]
+    fitted = build_filter("whiten").fit(images)
+    write_run(tmp_path / "r", {"dataset": "fashion-mnist", "model": "resnet20", "filter": "whiten"})
+    path = write_filter_state(tmp_path / "r", fitted, note="test")
+    assert path == tmp_path / "r" / "filter_state.safetensors" and not (tmp_path / "r" / "checkpoint.pt").exists()
+    loaded = RunFolder(tmp_path / "r").load_input_filter()
+    assert loaded.is_fitted and not loaded.training
+    torch.testing.assert_close(loaded.mean_amplitude, fitted.mean_amplitude, rtol=0, atol=0)
+    x = images[:4].float() / 255
+    torch.testing.assert_close(loaded(x), fitted(x), rtol=0, atol=0)
+    assert write_filter_state(tmp_path / "r", build_filter("blur:2")) is None  # nothing fitted, nothing written
+
+
+def test_a_damaged_filter_state_file_is_one_line(tmp_path):
+    write_run(tmp_path / "r", {"dataset": "fashion-mnist", "model": "resnet20", "filter": "whiten"})
+    (tmp_path / "r" / "filter_state.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{")
+    with pytest.raises(RunFolderError, match="filter_state.safetensors is not a readable safetensors file") as err:
+        RunFolder(tmp_path / "r").load_input_filter()
+    assert "\n" not in str(err.value)

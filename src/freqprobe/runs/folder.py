@@ -210,7 +210,7 @@ class RunFolder:
 
     def load_input_filter(self):
         """The run's input filter in eval mode; a filter that needs fitting gets the state fitted on the training
-        split from ``checkpoint.pt`` (never refitted here)."""
+        split from ``filter_state.safetensors`` or ``checkpoint.pt`` (never refitted here)."""
         from freqprobe.filters import build_filter
 
         input_filter = build_filter(self.filter_spec, self.boundary)
@@ -249,21 +249,33 @@ class RunFolder:
         return None
 
     def _load_filter_state(self, input_filter) -> None:
-        checkpoint = self.paths.checkpoint
-        if not checkpoint.is_file():
-            raise RunFolderError(
-                f"run folder {self.root} has no {checkpoint.name} with the fitted state of filter "
-                f"{input_filter.spec!r}; copy the run's {checkpoint.name} there or retrain the run"
-            )
-        from freqprobe.train.checkpoint import load_checkpoint
+        """From ``filter_state.safetensors`` (written at the start of training), else from ``checkpoint.pt``."""
+        state_file, checkpoint = self.paths.filter_state, self.paths.checkpoint
+        if state_file.is_file():
+            source = state_file
+            from safetensors.torch import load_file
 
-        state = load_checkpoint(checkpoint).filter_state
+            try:
+                state = load_file(str(state_file))
+            except Exception as error:  # noqa: BLE001 - any unreadable file gets the same one line
+                raise RunFolderError(f"{state_file} is not a readable safetensors file ({error}); retrain the run") from None
+        elif checkpoint.is_file():
+            source = checkpoint
+            from freqprobe.train.checkpoint import load_checkpoint
+
+            state = load_checkpoint(checkpoint).filter_state
+        else:
+            raise RunFolderError(
+                f"run folder {self.root} has neither {state_file.name} nor {checkpoint.name} with the fitted state of "
+                f"filter {input_filter.spec!r}; copy one of them there, or write it with "
+                f"`python scripts/refit_filter_state.py {self.root}` (refits on the run's training split), or retrain"
+            )
         try:
             input_filter.load_state_dict(state)
         except (RuntimeError, KeyError) as error:
             reason = (str(error).splitlines() or [type(error).__name__])[0]
             raise RunFolderError(
-                f"{checkpoint} holds no fitted state for filter {input_filter.spec!r} ({reason}); retrain the run"
+                f"{source} holds no fitted state for filter {input_filter.spec!r} ({reason}); retrain the run"
             ) from None
         if not getattr(input_filter, "is_fitted", True):
-            raise RunFolderError(f"{checkpoint} holds an unfitted filter {input_filter.spec!r}; retrain the run")
+            raise RunFolderError(f"{source} holds an unfitted filter {input_filter.spec!r}; retrain the run")

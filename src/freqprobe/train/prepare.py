@@ -77,6 +77,26 @@ def stratified_first(labels: torch.Tensor, count: int) -> torch.Tensor:
     return order[:count].sort().values
 
 
+def fit_input_filter(config: TrainConfig):
+    """The run's input filter fitted on its training split exactly as :func:`prepare_data` fits it (for filters that
+    need fitting; others are returned as built). Deterministic: the split comes from the config alone."""
+    from freqprobe.filters import build_filter
+
+    input_filter = build_filter(config.filter, boundary=config.boundary)
+    if input_filter.requires_fit:
+        train = _take_subset(_load_splits(config).train, config.subset, config.dataset)
+        input_filter.fit(train.images, batch_size=FILTER_BATCH)
+    return input_filter
+
+
+def _load_splits(config: TrainConfig):
+    from freqprobe.data import load_splits, resolve_root
+
+    return load_splits(
+        config.dataset, root=resolve_root(config.data_dir), val_fraction=config.val_fraction, seed=config.split_seed
+    )
+
+
 def prepare_data(config: TrainConfig, filter_state: dict | None = None) -> PreparedData:
     """Load the splits of ``config.dataset``, take ``subset``/``limit_eval``, fit and apply the filter (on CPU).
 
@@ -86,14 +106,11 @@ def prepare_data(config: TrainConfig, filter_state: dict | None = None) -> Prepa
     Raises:
         ConfigError, DataError: unknown dataset or filter, missing data, a subset larger than the training split.
     """
-    from freqprobe.data import load_splits, resolve_root
     from freqprobe.filters import apply_in_batches, build_filter, channel_stats
 
     started = time.perf_counter()
     input_filter = build_filter(config.filter, boundary=config.boundary)  # fail on a bad spec before loading data
-    splits = load_splits(
-        config.dataset, root=resolve_root(config.data_dir), val_fraction=config.val_fraction, seed=config.split_seed
-    )
+    splits = _load_splits(config)
     train = _take_subset(splits.train, config.subset, config.dataset)
     val = _take_first(splits.val, config.limit_eval)
     test = _take_first(splits.test, config.limit_eval)

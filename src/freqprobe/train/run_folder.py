@@ -23,6 +23,8 @@ METRICS_FILE = "metrics.json"
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.pt"
 ENVIRONMENT_FILE = "env.json"
+# the fitted state of an input filter that needs fitting (whiten): small, committed with the weights, unlike checkpoint.pt
+FILTER_STATE_FILE = "filter_state.safetensors"
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,14 @@ class RunPaths:
     def environment(self) -> Path:
         return self.root / ENVIRONMENT_FILE
 
+    @property
+    def filter_state(self) -> Path:
+        return self.root / FILTER_STATE_FILE
+
     def run_files(self) -> list[Path]:
         return [
             self.config, self.metrics_log, self.metrics, self.weights, self.checkpoint, self.environment,
-            self.kernel_log,
+            self.kernel_log, self.filter_state,
         ]
 
 
@@ -125,3 +131,20 @@ def clear_run_files(out_dir: str | Path) -> None:
     """Delete a previous run's files (``--force``); other files in the folder are left alone."""
     for path in RunPaths(Path(out_dir)).run_files():
         path.unlink(missing_ok=True)
+
+
+def write_filter_state(out_dir: str | Path, input_filter, note: str | None = None) -> Path | None:
+    """Save a fitted input filter's state as ``out_dir/filter_state.safetensors`` (atomic); None for filters that fit
+    nothing. The file is what analyses load the filter from once ``checkpoint.pt`` is gone; ``note`` (e.g. how it
+    was made) goes into the file's metadata."""
+    if not getattr(input_filter, "requires_fit", False):
+        return None
+    from safetensors.torch import save_file
+
+    from freqprobe.io import atomic_save
+
+    state = {key: value.detach().cpu().contiguous() for key, value in input_filter.state_dict().items()}
+    metadata = {"filter": input_filter.spec, **({"note": note} if note else {})}
+    path = RunPaths(Path(out_dir)).filter_state
+    atomic_save(path, lambda target: save_file(state, str(target), metadata=metadata))
+    return path

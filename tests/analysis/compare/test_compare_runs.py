@@ -44,5 +44,5 @@ def test_swept_options_are_fields_that_differ_within_a_dataset(tmp_path):
 def test_a_fitted_filter_without_its_checkpoint_is_refused_not_refit(tmp_path):
     write_run(tmp_path / "runs" / "w", filter="whiten")
     (run,), _ = find_runs(tmp_path)
-    with pytest.raises(FreqprobeError, match=r"has no checkpoint.pt with the fitted state of filter 'whiten'"):
+    with pytest.raises(FreqprobeError, match=r"has neither filter_state.safetensors nor checkpoint.pt with the fitted state of filter .whiten."):
         RunData().input_filter(run)
