@@ -17,7 +17,7 @@ from freqprobe.io import read_jsonl
 from freqprobe.models import BandpassConv2d, conv_model_kwargs, count_parameters, create_model
 from freqprobe.models.bandpass import band_shape_parameters
 from freqprobe.train import config_from_dict, is_run_complete, run_training
-from freqprobe.train.engine import weights_digest
+from freqprobe.train.final_metrics import weights_digest
 from freqprobe.train.optimizer import parameter_groups
 
 RUN_FILES = {"config.json", "metrics.jsonl", "metrics.json", "model.safetensors", "checkpoint.pt", "env.json"}

@@ -15,7 +15,7 @@ from freqprobe.io import read_jsonl
 from freqprobe.models import create_model, load_weights
 from freqprobe.train import is_run_complete
 from freqprobe.train.checkpoint import load_checkpoint
-from freqprobe.train.engine import weights_digest
+from freqprobe.train.final_metrics import weights_digest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_torchrun_two_processes_train_one_run(shared_data, tmp_path):
 def test_ranks_take_disjoint_equal_shares_of_the_permutation():
     import torch
 
-    from freqprobe.train.engine import rank_share
+    from freqprobe.train.epoch import rank_share
 
     permutation = torch.randperm(103, generator=torch.Generator().manual_seed(0))
     shares = [rank_share(permutation, rank, 4) for rank in range(4)]

@@ -22,7 +22,7 @@ from freqprobe.io import append_jsonl, read_jsonl
 from freqprobe.models import create_model, load_weights
 from freqprobe.train import config_from_dict, is_run_complete, run_training
 from freqprobe.train.checkpoint import load_checkpoint
-from freqprobe.train.engine import weights_digest
+from freqprobe.train.final_metrics import weights_digest
 
 RUN_FILES = {"config.json", "metrics.jsonl", "metrics.json", "model.safetensors", "checkpoint.pt", "env.json"}
 TIMING_KEYS = {"train_seconds", "images_per_second", "seconds", "step_seconds"}
@@ -220,12 +220,12 @@ def test_resume_after_kill_9_matches_the_uninterrupted_run(reference, shared_dat
     # machine can neither finish the run first nor be killed before the checkpoint exists.
     dies_after_first_checkpoint = (
         "import os, signal, sys\n"
-        "import freqprobe.train.engine as engine\n"
-        "save = engine.save_checkpoint\n"
+        "import freqprobe.train.run_writer as run_writer\n"
+        "save = run_writer.save_checkpoint\n"
         "def save_then_die(*args, **kwargs):\n"
         "    save(*args, **kwargs)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "engine.save_checkpoint = save_then_die\n"
+        "run_writer.save_checkpoint = save_then_die\n"
         "from freqprobe.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
