@@ -328,3 +328,15 @@ def test_subset_is_stratified_and_ordered():
     chosen = stratified_first(labels, 6)
     assert chosen.tolist() == [0, 1, 4, 5, 6, 7]
     assert np.bincount(labels[chosen].numpy()).tolist() == [2, 2, 2]
+
+
+def test_a_fitted_filter_is_kept_beside_the_weights_so_analyses_need_no_checkpoint(shared_data, tmp_path):
+    from freqprobe.runs import RunFolder
+    from freqprobe.train.prepare import fit_input_filter
+
+    config = config_from_dict({**tiny_settings(shared_data), "filter": "whiten", "epochs": 1})
+    out = tmp_path / "run"
+    run_training(config, out, progress=False)
+    (out / "checkpoint.pt").unlink()  # what a committed run folder looks like
+    loaded = RunFolder(out).load_input_filter()
+    torch.testing.assert_close(loaded.mean_amplitude, fit_input_filter(config).mean_amplitude, rtol=0, atol=0)

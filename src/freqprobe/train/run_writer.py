@@ -29,6 +29,7 @@ from freqprobe.train.run_folder import (
     RunPaths,
     check_folder_use,
     clear_run_files,
+    write_filter_state,
 )
 
 # config keys that may differ between the start and the resumption of a run (they do not change the result)
@@ -140,8 +141,9 @@ class RunWriter:
         batch_per_rank: int,
         steps_per_epoch: int,
     ) -> None:
-        """``config.json`` (kept on a resume), ``env.json`` (earlier sessions kept in it) and, on a resume, the logs
-        cut back to the checkpoint's epoch. Rank 0 only."""
+        """``config.json`` (kept on a resume), ``filter_state.safetensors`` for a fitted filter (so analyses need no
+        ``checkpoint.pt``), ``env.json`` (earlier sessions kept in it) and, on a resume, the logs cut back to the
+        checkpoint's epoch. Rank 0 only."""
         resumed = saved is not None
         if not resumed or not self.paths.config.exists():
             atomic_write_json(
@@ -163,6 +165,8 @@ class RunWriter:
                     "freqprobe_version": freqprobe.__version__,
                 },
             )
+        if not self.paths.filter_state.exists():
+            write_filter_state(self.out_dir, data.input_filter, note="fitted on the training split when training started")
         environment = describe_environment(self.fast, self.context.world_size)
         if resumed and self.paths.environment.exists():
             previous = json.loads(self.paths.environment.read_text(encoding="utf-8"))
