@@ -22,13 +22,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from freqprobe.errors import ConfigError
 from freqprobe.sweeps.layout import logs_dir
-from freqprobe.train.launch import LAUNCHED_VARIABLE, remove_option
+from freqprobe.train.launch import LAUNCHED_VARIABLE, remove_option, still_running_after
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 FREQPROBE_PROGRAM = (sys.executable, "-m", "freqprobe")
@@ -152,7 +151,7 @@ def stop_children(
     for stage, grace in ((signal.SIGINT, interrupt_grace), (signal.SIGTERM, terminate_grace)):
         for child in running:
             _signal_group(child, stage)
-        running = _still_running_after(running, grace)
+        running = still_running_after(running, grace)
     for child in running:
         _signal_group(child, signal.SIGKILL)
         child.wait()
@@ -163,17 +162,6 @@ def _signal_group(child: subprocess.Popen, number: int) -> None:
         os.killpg(child.pid, number)
     except ProcessLookupError:
         pass  # it ended meanwhile
-
-
-def _still_running_after(children: list[subprocess.Popen], seconds: float) -> list[subprocess.Popen]:
-    deadline = time.monotonic() + seconds
-    running = []
-    for child in children:
-        try:
-            child.wait(timeout=max(0.05, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            running.append(child)
-    return running
 
 
 def _cores_text(cores: list[int]) -> str:

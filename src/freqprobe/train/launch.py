@@ -150,13 +150,14 @@ def _stop(children: list[subprocess.Popen], interrupt_grace: float = 30.0, termi
     for stage, grace in ((signal.SIGINT, interrupt_grace), (signal.SIGTERM, terminate_grace)):
         for child in running:
             child.send_signal(stage)
-        running = _still_running_after(running, grace)
+        running = still_running_after(running, grace)
     for child in running:
         child.kill()
         child.wait()
 
 
-def _still_running_after(children: list[subprocess.Popen], seconds: float) -> list[subprocess.Popen]:
+def still_running_after(children: list[subprocess.Popen], seconds: float) -> list[subprocess.Popen]:
+    """The children that have not ended within ``seconds`` (all waited on against one deadline)."""
     deadline = time.monotonic() + seconds
     running = []
     for child in children:
