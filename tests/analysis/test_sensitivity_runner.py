@@ -79,7 +79,8 @@ def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path,
     document = json.loads((out / RESULTS_FILE).read_text())
     for section in ("bands", "heatmap", "gradient_spectrum", "shift"):
         assert document[section] == first[section], section  # merged, not replaced
-    assert document["run"] == os.path.abspath(trained_run)
+    assert document["run"] == os.path.relpath(trained_run, out)  # no machine path in the committed file
+    assert not os.path.isabs(document["run"])
     assert document["filter"] == "whiten" and document["test_images"] == 10
     assert "clamp to [0, 1]" in document["pipeline"]
 
@@ -223,3 +224,13 @@ def test_an_out_that_is_a_file_fails_before_the_run_is_loaded(tmp_path, freqprob
     assert freqprobe_main(["sensitivity", str(tmp_path), "--out", str(tmp_path / "taken"), "--bands"]) == 2
     expected = f"--out {tmp_path / 'taken'} is an existing file; give a folder path"
     assert capsys.readouterr().err == f"freqprobe: error: {expected}\n"
+
+
+def test_a_results_file_naming_its_run_by_absolute_path_still_merges(trained_run, tmp_path, freqprobe_main):
+    """Files written before run names became relative keep merging; the new name is relative."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / RESULTS_FILE).write_text(json.dumps({"run": os.path.abspath(trained_run), "kept": True}))
+    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--shift", "--subset", "10", "--quiet"]) == 0
+    document = json.loads((out / RESULTS_FILE).read_text())
+    assert document["kept"] is True and document["run"] == os.path.relpath(trained_run, out)

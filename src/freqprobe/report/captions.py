@@ -9,6 +9,7 @@ that figure. Datasets are named as :mod:`freqprobe.data.labels` says (the shared
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,7 +212,7 @@ def _sensitivity_context(data: dict, folder: Path) -> DataContext:
         n_images=_count(data.get("test_images")),
         filter=_text(data.get("filter")),
         model=_text(data.get("model")),
-        run=Path(run).name if run else None,
+        run=Path(os.path.abspath(folder / run)).name if run else None,  # relative to the folder, or absolute (older)
     )
 
 

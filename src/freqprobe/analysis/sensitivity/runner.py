@@ -83,7 +83,8 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     settings = InferenceSettings(options.batch_size, options.precision, options.device)  # fail before loading
     out_dir = prepare_output_dir(out_dir, "--out")  # before the analyses: a bad --out costs no minutes
     results_path = out_dir / RESULTS_FILE
-    run_name = str(Path(os.path.abspath(run_dir)))
+    # the run as seen from the results file, so committed outputs carry no machine paths
+    run_name = os.path.relpath(os.path.abspath(run_dir), os.path.abspath(out_dir))
     document = _existing_results(results_path, run_name)
     from freqprobe.data import to_float
 
@@ -250,7 +251,8 @@ def _existing_results(path: Path, run_name: str) -> dict[str, Any]:
         return {}
     document = read_json_object(path, "cannot merge into the results file")
     previous = document.get("run")
-    if previous is not None and previous != run_name:
+    # older files name the run by its absolute path; a relative name is relative to the results file's folder
+    if previous is not None and os.path.normpath(path.parent / previous) != os.path.normpath(path.parent / run_name):
         raise ConfigError(
             f"{path} holds results of run {previous}, not {run_name}; choose another --out for this run"
         )
