@@ -76,6 +76,7 @@ def run_filters(args: argparse.Namespace) -> int:
         compare=compare,
         singular_values=not args.no_singular_values,
     )
+    _name_sources_relative_to(result, out_dir)
     json_path = out_dir / FILTERS_FILE
     # filters.json and its figures are one set; sensitivity's files in the same folder are not touched.
     owned = [*FIGURE_FILES.values(), KERNEL_HISTORY_FIGURE]
@@ -94,6 +95,17 @@ def run_filters(args: argparse.Namespace) -> int:
     for path in figures.values():
         print(f"wrote {path}")
     return 0
+
+
+def _name_sources_relative_to(result: dict, out_dir: Path) -> None:
+    """Model files and run folders named relative to filters.json's folder, so committed outputs carry no machine
+    paths; a description that is not a path ("nn.Module ...") stays as it is."""
+    import os
+
+    for section in (result, result.get("comparison") or {}):
+        source = section.get("source")
+        if isinstance(source, str) and os.path.exists(source):
+            section["source"] = os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
 
 
 def _print_summary(result: dict) -> None:

@@ -221,7 +221,7 @@ def _filters_context(data: dict, folder: Path) -> DataContext:
     trained = shown_dataset(data.get("dataset"))
     return DataContext(
         model=_text(data.get("model")),
-        run=Path(source).name if source else None,
+        run=Path(os.path.abspath(folder / source)).name if source else None,  # relative to the folder, or absolute
         extra=f"kernels of a model trained on {trained}" if trained else "kernels of the model (no data involved)",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -88,6 +89,10 @@ def test_cli_writes_filters_json_and_figures_for_a_run(runs, tmp_path, capsys):
     result = json.loads((out / "filters.json").read_text())
     assert (result["model"], result["in_channels"], result["input_size"]) == ("resnet20", 1, 28)
     assert {"source", "grid", "cutoff", "definitions", "layers", "comparison"} <= set(result)
+    # named relative to filters.json's folder: no machine path in a committed file
+    expected = (os.path.relpath(runs / "a", out), os.path.relpath(runs / "b", out))
+    assert (result["source"], result["comparison"]["source"]) == expected
+    assert not os.path.isabs(result["source"])
     assert len(result["layers"]) == 19  # stem + 18 block convs; option-A shortcuts have no conv
     assert LAYER_KEYS <= set(result["layers"][0])
     strided = [layer for layer in result["layers"] if layer["stride"] == [2, 2]]
