@@ -135,13 +135,23 @@ def test_results_of_another_run_are_not_merged(trained_run, tmp_path, freqprobe_
     assert "holds results of run" in capsys.readouterr().err
 
 
-def test_a_whiten_run_without_its_checkpoint_is_refused(trained_run, tmp_path, freqprobe_main, capsys):
+def test_a_whiten_run_without_its_fitted_state_is_refused(trained_run, tmp_path, freqprobe_main, capsys):
     broken = tmp_path / "no-checkpoint"
     shutil.copytree(trained_run, broken)
     (broken / "checkpoint.pt").unlink()
+    (broken / "filter_state.safetensors").unlink()
     assert freqprobe_main(["sensitivity", str(broken), "--out", str(tmp_path / "o"), "--shift"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("freqprobe: error: ") and "checkpoint.pt" in error and error.count("\n") == 1
+    assert "filter_state.safetensors" in error and "refit_filter_state.py" in error
+
+
+def test_a_whiten_run_is_analysed_from_its_filter_state_without_a_checkpoint(trained_run, tmp_path, freqprobe_main):
+    committed = tmp_path / "committed"
+    shutil.copytree(trained_run, committed)
+    (committed / "checkpoint.pt").unlink()  # what a committed run folder holds: weights and filter_state.safetensors
+    assert freqprobe_main(["sensitivity", str(committed), "--out", str(tmp_path / "o"), "--shift", "--subset", "10",
+                           "--quiet"]) == 0
 
 
 @pytest.mark.parametrize(
