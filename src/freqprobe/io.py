@@ -73,6 +73,17 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
+def relative_name(path: str | os.PathLike, folder: str | os.PathLike) -> str:
+    """``path`` as named from ``folder`` (e.g. ``..`` for a run seen from its analysis folder), so that files written
+    into ``folder`` carry no machine path; :func:`named_path` reads it back."""
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+
+
+def named_path(folder: str | os.PathLike, name: str) -> Path:
+    """The absolute path a name written by :func:`relative_name` (or an older absolute path) stands for."""
+    return Path(os.path.normpath(os.path.join(os.path.abspath(folder), name)))
+
+
 def atomic_save(path: str | os.PathLike, save: Callable[[Path], None]) -> None:
     """Call ``save(tmp_path)`` (e.g. ``fig.savefig``) and rename atomically; see :func:`atomic_path`.
 

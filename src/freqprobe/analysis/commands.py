@@ -102,10 +102,12 @@ def _name_sources_relative_to(result: dict, out_dir: Path) -> None:
     paths; a description that is not a path ("nn.Module ...") stays as it is."""
     import os
 
+    from freqprobe.io import relative_name
+
     for section in (result, result.get("comparison") or {}):
         source = section.get("source")
         if isinstance(source, str) and os.path.exists(source):
-            section["source"] = os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
+            section["source"] = relative_name(source, out_dir)
 
 
 def _print_summary(result: dict) -> None:

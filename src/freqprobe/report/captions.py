@@ -9,13 +9,13 @@ that figure. Datasets are named as :mod:`freqprobe.data.labels` says (the shared
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from freqprobe.data.labels import dataset_label
+from freqprobe.io import named_path
 from freqprobe.tables import unique
 from freqprobe.train.run_folder import CONFIG_FILE
 
@@ -212,7 +212,7 @@ def _sensitivity_context(data: dict, folder: Path) -> DataContext:
         n_images=_count(data.get("test_images")),
         filter=_text(data.get("filter")),
         model=_text(data.get("model")),
-        run=Path(os.path.abspath(folder / run)).name if run else None,  # relative to the folder, or absolute (older)
+        run=named_path(folder, run).name if run else None,
     )
 
 
@@ -221,7 +221,7 @@ def _filters_context(data: dict, folder: Path) -> DataContext:
     trained = shown_dataset(data.get("dataset"))
     return DataContext(
         model=_text(data.get("model")),
-        run=Path(os.path.abspath(folder / source)).name if source else None,  # relative to the folder, or absolute
+        run=named_path(folder, source).name if source else None,
         extra=f"kernels of a model trained on {trained}" if trained else "kernels of the model (no data involved)",
     )
 

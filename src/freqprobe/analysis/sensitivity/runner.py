@@ -29,7 +29,7 @@ from freqprobe.analysis.sensitivity.pipeline import PIPELINE_ORDER, InferenceSet
 from freqprobe.analysis.sensitivity.run_folder import LoadedRun, load_run, load_test_images, read_json_object
 from freqprobe.analysis.sensitivity.shift import shift_consistency
 from freqprobe.errors import ConfigError
-from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
+from freqprobe.io import atomic_write_json, named_path, output_set, prepare_output_dir, relative_name
 
 RESULTS_FILE = "sensitivity.json"
 FIGURES = {
@@ -84,7 +84,7 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     out_dir = prepare_output_dir(out_dir, "--out")  # before the analyses: a bad --out costs no minutes
     results_path = out_dir / RESULTS_FILE
     # the run as seen from the results file, so committed outputs carry no machine paths
-    run_name = os.path.relpath(os.path.abspath(run_dir), os.path.abspath(out_dir))
+    run_name = relative_name(run_dir, out_dir)
     document = _existing_results(results_path, run_name)
     from freqprobe.data import to_float
 
@@ -252,7 +252,7 @@ def _existing_results(path: Path, run_name: str) -> dict[str, Any]:
     document = read_json_object(path, "cannot merge into the results file")
     previous = document.get("run")
     # older files name the run by its absolute path; a relative name is relative to the results file's folder
-    if previous is not None and os.path.normpath(path.parent / previous) != os.path.normpath(path.parent / run_name):
+    if previous is not None and named_path(path.parent, previous) != named_path(path.parent, run_name):
         raise ConfigError(
             f"{path} holds results of run {previous}, not {run_name}; choose another --out for this run"
         )
