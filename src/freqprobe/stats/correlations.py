@@ -31,7 +31,7 @@ from freqprobe.tables import is_number
 
 MIN_VARIANTS = 3
 RESAMPLES = 2000
-PERMUTATIONS = 9999
+PERMUTATIONS = 40320  # = 8!: exact p-values up to eight variants (the original table's Fashion-MNIST rows)
 SEED = 0
 
 Pairs = Sequence[Sequence[float]]  # one variant: the (x, y[, z]) values of its runs
@@ -85,7 +85,8 @@ def rank_correlation_of_means(
     confidence: float = CONFIDENCE,
 ) -> RankCorrelation:
     """Spearman rho of the variants' mean x and mean y (each variant a list of (x, y) per run; runs where either is
-    not a finite number and variants left empty are dropped), with interval and p-value as the module says."""
+    not a finite number and variants left empty are dropped), with interval and p-value as the module says
+    (``resamples`` / ``permutations`` 0: rho alone, without interval / p-value)."""
     groups = finite_groups(variants, width=2)
     seeds = [len(group) for group in groups]
     if len(groups) < MIN_VARIANTS:
@@ -94,7 +95,7 @@ def rank_correlation_of_means(
     if np.ptp(means[:, 0]) == 0 or np.ptp(means[:, 1]) == 0:
         return RankCorrelation(None, len(groups), seeds)
     rho = float(rank_pearson(means[:, 0], means[:, 1]))
-    p_value, exact = permutation_p_value(means[:, 0], means[:, 1], permutations, seed)
+    p_value, exact = permutation_p_value(means[:, 0], means[:, 1], permutations, seed) if permutations else (None, False)
     low, high = resampled_interval(groups, _rho_of_resampled_means, resamples, seed, confidence)
     return RankCorrelation(_clip(rho), len(groups), seeds, low, high, p_value, exact)
 
@@ -147,7 +148,7 @@ def resampled_interval(groups: list[np.ndarray], statistic, resamples: int, seed
                        confidence: float) -> tuple[float | None, float | None]:
     """Percentile interval of ``statistic(means)`` over ``resamples`` draws of each variant's runs with replacement;
     (None, None) when every variant has one run (nothing to resample) or no resample defines the statistic."""
-    if all(len(group) == 1 for group in groups):
+    if resamples < 1 or all(len(group) == 1 for group in groups):
         return None, None
     rng = np.random.default_rng(seed)
     means = np.empty((resamples, len(groups), groups[0].shape[1]))
