@@ -118,5 +118,7 @@ def describe_method(summaries: Sequence[SeedSummary], confidence: float = CONFID
         METHOD_BCA: f"BCa bootstrap of the mean (n >= {BOOTSTRAP_MIN_N}; {BOOTSTRAP_RESAMPLES} resamples, seed "
         f"{BOOTSTRAP_SEED})",
     }
-    methods = " or ".join(parts[name] for name in used) or "none computed"
+    if not used:
+        return "mean of one seed per cell (n = 1): no standard deviation and no interval"
+    methods = " or ".join(parts[name] for name in used)
     return f"mean ± sample std (n - 1) [{level} confidence interval of the mean: {methods}]; n = 1: no interval"
