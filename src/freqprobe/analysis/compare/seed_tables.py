@@ -176,8 +176,9 @@ def figure_captions(comparison: Comparison) -> dict[str, str]:
     methods = describe_method(_summaries(comparison.variants))
     rho = ("Spearman rho across the variants' means in each title, with its 95% seed-resampling interval (none with "
            "one seed per variant) and permutation p")
-    scatter = (f"one point per variant ({sizes}) at its mean over seeds, error bars its 95% interval (Student-t; "
-               f"none for one seed); {rho}")
+    used = " or ".join(sorted({summary.method for summary in _summaries(comparison.variants) if summary.method}))
+    scatter = (f"one point per variant ({sizes}) at its mean over seeds, error bars its 95% interval "
+               f"({used or 'none: one seed per variant'}; none for a variant of one seed); {rho}")
     captions = {
         "scatter_input_centroid.png": "Input spectral centroid of each variant's filtered training data against its "
         f"kernel centroids, accuracy and robustness: {scatter}",
