@@ -64,3 +64,19 @@ def test_agreeing_seeds_have_a_point_interval_and_bad_input_is_one_line():
         seed_summary([None, float("inf")])
     with pytest.raises(ConfigError, match="strictly between 0 and 1"):
         seed_summary([1.0, 2.0], confidence=95)
+
+
+def test_a_bca_interval_that_scipy_leaves_undefined_falls_back_to_the_percentile_bootstrap(monkeypatch):
+    from freqprobe.stats import intervals
+
+    real = intervals._bootstrap_interval
+    monkeypatch.setattr(intervals, "_bootstrap_interval",
+                        lambda data, confidence, seed, method: (float("nan"),) * 2 if method == "BCa"
+                        else real(data, confidence, seed, method))
+    values = np.random.default_rng(1).normal(size=12)
+    summary = seed_summary(values.tolist())
+    reference = stats.bootstrap((values,), np.mean, n_resamples=9999, method="percentile",
+                                rng=np.random.default_rng(0))
+    assert summary.method == intervals.METHOD_PERCENTILE
+    assert (summary.low, summary.high) == pytest.approx(
+        (reference.confidence_interval.low, reference.confidence_interval.high))

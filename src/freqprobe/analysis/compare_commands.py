@@ -64,6 +64,7 @@ def add_commands(subparsers) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from freqprobe.analysis.compare import COMPARE_MD, compare_sweep, write_comparison
+    from freqprobe.analysis.compare.seed_tables import difference_lines
     from freqprobe.io import prepare_output_dir
 
     out_dir = prepare_output_dir(args.out, "--out")  # before gathering the runs: a bad --out costs no minutes
@@ -77,6 +78,11 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     written = write_comparison(comparison, out_dir)
     print(f"compared {len(comparison.rows)} runs of {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
+    lines = difference_lines(comparison, "clean_accuracy")
+    if lines:
+        print(f"clean test accuracy against {comparison.baseline}, paired by seed (95% interval; all columns in "
+              f"{COMPARE_MD}):")
+        print("\n".join(f"  {line}" for line in lines))
     for note in comparison.notes:
         print(f"note: {note}")
     for path in written.values():

@@ -31,6 +31,7 @@ BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0
 METHOD_T = "Student-t"
 METHOD_BCA = "BCa bootstrap"
+METHOD_PERCENTILE = "percentile bootstrap"  # where BCa's jackknife acceleration is undefined (degenerate data)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,10 @@ def seed_summary(
     if std == 0.0:
         return SeedSummary(mean, 0.0, n, mean, mean, METHOD_T)  # every seed agrees: the interval is the point
     if n >= bootstrap_min_n:
-        low, high = _bca_interval(data, confidence, seed)
-        return SeedSummary(mean, std, n, low, high, METHOD_BCA)
+        for method, name in (("BCa", METHOD_BCA), ("percentile", METHOD_PERCENTILE)):
+            low, high = _bootstrap_interval(data, confidence, seed, method)
+            if math.isfinite(low) and math.isfinite(high):
+                return SeedSummary(mean, std, n, low, high, name)
     low, high = t_interval(mean, std, n, confidence)
     return SeedSummary(mean, std, n, low, high, METHOD_T)
 
@@ -99,13 +102,17 @@ def t_interval(mean: float, std: float, n: int, confidence: float = CONFIDENCE) 
     return mean - half, mean + half
 
 
-def _bca_interval(data: np.ndarray, confidence: float, seed: int) -> tuple[float, float]:
+def _bootstrap_interval(data: np.ndarray, confidence: float, seed: int, method: str) -> tuple[float, float]:
+    import warnings
+
     from scipy import stats
 
-    result = stats.bootstrap(
-        (data,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES, method="BCa",
-        rng=np.random.default_rng(seed),
-    )
+    with warnings.catch_warnings():  # a degenerate resample distribution gives NaN, which the caller handles
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            (data,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES, method=method,
+            rng=np.random.default_rng(seed),
+        )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -117,6 +124,7 @@ def describe_method(summaries: Sequence[SeedSummary], confidence: float = CONFID
         METHOD_T: f"Student-t over seeds (n < {BOOTSTRAP_MIN_N})",
         METHOD_BCA: f"BCa bootstrap of the mean (n >= {BOOTSTRAP_MIN_N}; {BOOTSTRAP_RESAMPLES} resamples, seed "
         f"{BOOTSTRAP_SEED})",
+        METHOD_PERCENTILE: f"percentile bootstrap where BCa is undefined (n >= {BOOTSTRAP_MIN_N})",
     }
     if not used:
         return "mean of one seed per cell (n = 1): no standard deviation and no interval"

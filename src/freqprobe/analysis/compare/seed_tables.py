@@ -84,13 +84,16 @@ def format_paired_section(comparison: Comparison) -> list[str]:
         "",
     ]
     for column in (name for name in SUMMARY_COLUMNS if any(entry["column"] == name for entry in entries)):
-        scale, digits = _scale_digits(column)
-        unit = "points" if column in PERCENT_COLUMNS else ""
-        lines += [f"### {column}", ""]
-        for entry in (entry for entry in entries if entry["column"] == column):
-            lines.append("- " + _describe_difference(entry, scale, unit, digits))
-        lines.append("")
+        lines += [f"### {column}", ""] + [f"- {line}" for line in difference_lines(comparison, column)] + [""]
     return lines
+
+
+def difference_lines(comparison: Comparison, column: str) -> list[str]:
+    """``Fashion-MNIST: highpass:2 - none: -0.40 points [-0.90, +0.10], n = 3``, one per variant with ``column``."""
+    scale, digits = _scale_digits(column)
+    unit = "points" if column in PERCENT_COLUMNS else ""
+    return [_describe_difference(entry, scale, unit, digits)
+            for entry in comparison.paired_differences if entry["column"] == column]
 
 
 def _describe_difference(entry: dict, scale: float, unit: str, digits: int) -> str:
