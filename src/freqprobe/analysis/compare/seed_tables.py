@@ -13,7 +13,7 @@ from freqprobe.analysis.compare.table import Comparison
 from freqprobe.analysis.compare.variants import SUMMARY_COLUMNS
 from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import COST_COLUMNS, PERCENT_COLUMNS
-from freqprobe.stats import SeedSummary, describe_method, format_p
+from freqprobe.stats import PairedDifference, SeedSummary, describe_method, format_p
 from freqprobe.tables import csv_cell, markdown_table, unique
 
 VARIANTS_CSV = "variants.csv"
@@ -97,8 +97,6 @@ def difference_lines(comparison: Comparison, column: str) -> list[str]:
 
 
 def _describe_difference(entry: dict, scale: float, unit: str, digits: int) -> str:
-    from freqprobe.stats import PairedDifference
-
     summary = SeedSummary(entry["mean"], entry["std"], entry["n"], entry["ci_low"], entry["ci_high"],
                           entry["ci_method"])
     text = PairedDifference(summary, entry["seeds"]).describe(entry["variant"], entry["baseline"], scale, unit, digits)
