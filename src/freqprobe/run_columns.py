@@ -38,6 +38,14 @@ PERCENT_COLUMNS = frozenset(
 )
 
 
+# Partial correlations (compare): what the input and the kernels look like, against how the network fails, given its
+# clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
+FILTER_STATISTIC_COLUMNS = ("input_centroid", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first")
+ROBUSTNESS_COLUMNS = ("robust_accuracy", "heatmap_mean_error", "heatmap_centroid", "lowpass_r50", "highpass_r50",
+                      "shift_consistency")
+PARTIAL_CONTROL = "clean_accuracy"
+
+
 ID_COLUMNS = ("run", "dataset", "model", "filter", "seed")
 
 

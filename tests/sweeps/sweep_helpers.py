@@ -49,10 +49,14 @@ def markdown_table(text: str) -> list[dict[str, str]]:
 
 
 def expected_cell(values: list[float]) -> str:
+    """mean ± std [95% Student-t interval] (n), from scipy.stats.ttest_1samp; one value: no interval."""
+    from scipy import stats
+
     percent = 100 * np.array(values)
     if len(percent) == 1:
-        return f"{percent[0]:.2f} (n=1)"
-    return f"{percent.mean():.2f} ± {percent.std(ddof=1):.2f} (n={len(percent)})"
+        return f"{percent[0]:.2f} (n=1, no interval)"
+    low, high = stats.ttest_1samp(percent, 0.0).confidence_interval(0.95)
+    return f"{percent.mean():.2f} ± {percent.std(ddof=1):.2f} [{low:.2f}, {high:.2f}] (n={len(percent)})"
 
 
 def run_cli(argv: list[str]) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from freqprobe.errors import ConfigError
 from freqprobe.sweeps import commands, original, reproduce
@@ -165,6 +167,15 @@ def test_the_table_puts_freqprobe_beside_the_original_row_by_row(tmp_path):
             for metric in ("test", "val"):
                 values = [read_metrics(folder)[f"{metric}_accuracy"] for folder in folders]
                 assert row[f"{label} {metric}: freqprobe"] == expected_cell(values)
+            difference = row[f"{label} test: freqprobe - original"]
+            if readme[test_col] == "-":
+                assert difference == "-"
+            else:
+                values = 100 * np.array([read_metrics(folder)["test_accuracy"] for folder in folders])
+                low, high = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
+                original = float(readme[test_col])
+                assert difference == (f"{values.mean() - original:+.2f} [{low - original:+.2f}, "
+                                      f"{high - original:+.2f}] (n=2)")
     by_filter = {row["filter"]: row for row in table}
     assert by_filter["highpass:12"]["CIFAR-10 (JPEG q75 copy) test: original"] == "-"
     assert "uint8 - uint8" in by_filter["highpass:2"]["what differs in the original"]

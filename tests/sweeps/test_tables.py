@@ -44,6 +44,7 @@ def test_results_md_shows_mean_and_std_over_seeds(tmp_path):
                 names = [f"{dataset}__resnet20__{row['filter'].replace(':', '-')}__seed{seed}" for seed in range(3)]
                 values = [read_metrics(tmp_path / "runs" / name)[f"{metric}_accuracy"] for name in names]
                 assert row[f"{dataset} {metric}"] == expected_cell(values)
+    assert "Student-t over seeds (n < 10)" in (tmp_path / "results.md").read_text()
 
 
 def test_results_md_rows_split_by_swept_options_and_show_missing_cells(tmp_path):

@@ -17,8 +17,12 @@ def add_commands(subparsers) -> None:
             "images, each layer's mean kernel centroid (RUN/analysis/filters.json, else computed), its clean accuracy and the "
             "band-ablation, heat-map and attack summaries of RUN/analysis/sensitivity.json; Spearman rank "
             "correlations between them and scatter figures. Sweeps over band:LO:HI filters also get the train-band x "
-            "test-band accuracy matrix. Runs that differ only in their seed are summarized as mean +- std per "
-            "variant. Writes OUT/compare.csv, compare.md, band_matrix.csv, PNGs and compare.json."
+            "test-band accuracy matrix. Runs that differ only in their seed form a variant: mean, std and a 95% "
+            "confidence interval per column (Student-t for few seeds, BCa bootstrap from 10), paired differences "
+            "against the --baseline variant matched by seed, and rank correlations across the variants' means with a "
+            "seed-resampling interval and a permutation p-value (per dataset and model; partial correlations "
+            "controlling for clean accuracy). Writes OUT/compare.csv, variants.csv, compare.md, band_matrix.csv, PNGs "
+            "and compare.json."
         ),
     )
     parser.add_argument(
@@ -48,11 +52,19 @@ def add_commands(subparsers) -> None:
     parser.add_argument(
         "--no-band-matrix", action="store_true", help="skip the train-band x test-band evaluation of band sweeps"
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="FILTER",
+        help="filter spec of the baseline variant (e.g. none, blur:2): every other variant of the same dataset, model "
+        "and options minus it, seed by seed, with 95%% intervals (default: none, when some run is unfiltered)",
+    )
     parser.set_defaults(handler=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from freqprobe.analysis.compare import COMPARE_MD, compare_sweep, write_comparison
+    from freqprobe.analysis.compare.seed_tables import difference_lines
     from freqprobe.io import prepare_output_dir
 
     out_dir = prepare_output_dir(args.out, "--out")  # before gathering the runs: a bad --out costs no minutes
@@ -62,9 +74,15 @@ def run_compare(args: argparse.Namespace) -> int:
         analyze=args.analyze,
         data_dir=args.data_dir,
         band_matrices=not args.no_band_matrix,
+        baseline=args.baseline,
     )
     written = write_comparison(comparison, out_dir)
     print(f"compared {len(comparison.rows)} runs of {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
+    lines = difference_lines(comparison, "clean_accuracy")
+    if lines:
+        print(f"clean test accuracy against {comparison.baseline}, paired by seed (95% interval; all columns in "
+              f"{COMPARE_MD}):")
+        print("\n".join(f"  {line}" for line in lines))
     for note in comparison.notes:
         print(f"note: {note}")
     for path in written.values():

@@ -12,7 +12,7 @@ import numpy as np
 
 from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
-from freqprobe.tables import is_number, unique
+from freqprobe.tables import unique
 from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_png
 
 # The figures take a freqprobe.analysis.compare.Comparison / BandMatrix; plots import nothing from analysis, so
@@ -101,12 +101,14 @@ def describe_comparison(comparison: Any) -> str:
 def plot_scatter(
     comparison: Any, x_column: str, y_columns: Sequence[str], subtitle: str, path: str | os.PathLike
 ) -> bool:
-    """One panel per y column against ``x_column``, points coloured by filter, Spearman rho in each title.
+    """One panel per y column against ``x_column``: one point per variant at its mean over seeds, error bars its
+    95% interval (none for one seed), coloured by filter; rho across the means with interval and p in each title.
 
-    Returns False (and writes nothing) when no panel has at least two runs with both values.
+    Returns False (and writes nothing) when no panel has at least two variants with both values.
     """
     rows = comparison.rows
-    panels = [column for column in y_columns if column != x_column and _pairs(rows, x_column, column) >= 2]
+    variants = comparison.variants
+    panels = [column for column in y_columns if column != x_column and _pairs(variants, x_column, column) >= 2]
     if not panels:
         return False
     filters = unique(str(row["filter"]) for row in rows)
@@ -117,8 +119,10 @@ def plot_scatter(
         axes = fig.subplots(n_rows, n_columns, squeeze=False).ravel()
         for ax, y_column in zip(axes, panels):
             for spec in filters:
-                xs, ys = _values(rows, x_column, y_column, spec)
-                ax.scatter(xs, ys, s=18, color=colors[spec], label=spec, edgecolors="none")
+                xs, ys, x_errors, y_errors = _means(variants, x_column, y_column, spec)
+                if xs:
+                    ax.errorbar(xs, ys, xerr=x_errors, yerr=y_errors, fmt="o", ms=4, color=colors[spec], label=spec,
+                                elinewidth=0.8, capsize=1.5)
             correlation = comparison.correlations.get(x_column, {}).get(y_column)
             ax.set_title(_rho_title(correlation))
             ax.set_xlabel(LABELS.get(x_column, x_column))
@@ -193,18 +197,24 @@ def plot_band_matrix(matrix: Any, path: str | os.PathLike) -> None:
         save_png(fig, path)
 
 
-def _values(rows: Sequence[dict], x_column: str, y_column: str, spec: str) -> tuple[list[float], list[float]]:
-    xs, ys = [], []
-    for row in rows:
-        x, y = row.get(x_column), row.get(y_column)
-        if str(row["filter"]) == spec and is_number(x) and is_number(y):
-            xs.append(_scaled(x_column, x))
-            ys.append(_scaled(y_column, y))
-    return xs, ys
+def _means(variants: Sequence[Any], x_column: str, y_column: str, spec: str) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """The variants of filter ``spec`` having both columns: mean x, mean y and their (2, n) interval half-widths
+    (0 where a variant has no interval: one seed)."""
+    xs, ys, x_errors, y_errors = [], [], [], []
+    for variant in variants:
+        x, y = variant.stats.get(x_column), variant.stats.get(y_column)
+        if str(variant.identity.get("filter")) != spec or x is None or y is None:
+            continue
+        for entry, column, means, errors in ((x, x_column, xs, x_errors), (y, y_column, ys, y_errors)):
+            means.append(_scaled(column, entry["mean"]))
+            has = entry.get("ci_low") is not None
+            errors.append((_scaled(column, entry["mean"] - entry["ci_low"]) if has else 0.0,
+                           _scaled(column, entry["ci_high"] - entry["mean"]) if has else 0.0))
+    return xs, ys, np.array(x_errors).reshape(-1, 2).T, np.array(y_errors).reshape(-1, 2).T
 
 
-def _pairs(rows: Sequence[dict], x_column: str, y_column: str) -> int:
-    return sum(is_number(row.get(x_column)) and is_number(row.get(y_column)) for row in rows)
+def _pairs(variants: Sequence[Any], x_column: str, y_column: str) -> int:
+    return sum(x_column in variant.stats and y_column in variant.stats for variant in variants)
 
 
 def _scaled(column: str, value: float) -> float:
@@ -218,7 +228,12 @@ def _nan_if_none(value: float | None) -> float:
 def _rho_title(correlation: dict | None) -> str:
     if not correlation or correlation["rho"] is None:
         return "Spearman rho undefined" + (f" (n={correlation['n']})" if correlation else "")
-    return f"Spearman rho = {correlation['rho']:+.2f} (n={correlation['n']})"
+    interval = ""
+    if correlation.get("ci_low") is not None:
+        interval = f" [{correlation['ci_low']:+.2f}, {correlation['ci_high']:+.2f}]"
+    p = correlation.get("p_value")
+    p_text = "" if p is None else f"p = {p:.2g}, "
+    return f"rho = {correlation['rho']:+.2f}{interval}\n{p_text}{correlation['n']} variants"
 
 
 def _filter_colors(filters: Sequence[str]) -> dict[str, Any]:

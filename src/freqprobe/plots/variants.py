@@ -1,5 +1,6 @@
-"""Figures of the seed summaries of ``freqprobe compare``: mean band-ablation curves per variant, and the variants'
-accuracy, robustness and heat-map statistics side by side, one row of panels per dataset (mean ± std over seeds)."""
+"""Figures of the seed summaries of ``freqprobe compare``: mean band-ablation curves per variant (± 1 std band), and
+the variants' accuracy, robustness and heat-map statistics side by side, one row of panels per dataset (mean with
+its 95% interval over seeds)."""
 
 from __future__ import annotations
 
@@ -70,8 +71,8 @@ def plot_variant_band_curves(variants: Sequence[Any], subtitle: str, path: str |
 
 
 def plot_variant_summary(variants: Sequence[Any], subtitle: str, path: str | os.PathLike) -> bool:
-    """Bars of mean ± std over seeds for each variant and statistic (SUMMARY_PANELS), one row per dataset.
-    Returns False when no variant has any of the statistics."""
+    """Bars of the mean over seeds for each variant and statistic (SUMMARY_PANELS), error bars the 95% interval
+    (none for one seed), one row per dataset. Returns False when no variant has any of the statistics."""
     panels = [name for name in SUMMARY_PANELS if any(name in variant.stats for variant in variants)]
     groups = by_dataset(variants)
     if not panels:
@@ -84,15 +85,19 @@ def plot_variant_summary(variants: Sequence[Any], subtitle: str, path: str | os.
             for ax, name in zip(row, panels):
                 scale = 100.0 if name in PERCENT_COLUMNS else 1.0
                 means = [scale * v.stats[name]["mean"] if name in v.stats else np.nan for v in members]
-                errors = [
-                    scale * v.stats[name]["std"] if name in v.stats and v.stats[name]["std"] is not None else 0.0
-                    for v in members
-                ]
+                errors = np.array([_interval_arms(v.stats.get(name), scale) for v in members]).T
                 ax.bar(range(len(members)), means, yerr=errors, color=[f"C{i % 10}" for i in range(len(members))],
                        capsize=2)
                 ax.set_xticks(range(len(members)), labels, rotation=35, ha="right", fontsize=6)
                 ax.set_ylabel(SUMMARY_PANELS[name], fontsize=7)
                 ax.set_title(dataset_label(dataset), fontsize=7)
-        fig.suptitle(f"Variants side by side, mean ± std over seeds\n{subtitle}")
+        fig.suptitle(f"Variants side by side, mean and 95% interval over seeds\n{subtitle}")
         save_png(fig, path)
     return True
+
+
+def _interval_arms(entry: dict | None, scale: float) -> tuple[float, float]:
+    """Distances from the mean down and up to the interval ends; 0 where there is no interval (one seed)."""
+    if entry is None or entry.get("ci_low") is None:
+        return 0.0, 0.0
+    return scale * (entry["mean"] - entry["ci_low"]), scale * (entry["ci_high"] - entry["mean"])

@@ -58,18 +58,22 @@ FIGURE_DESCRIPTIONS = {
     "Fourier heat map when one was computed",
     "shift_consistency.png": "Shift consistency: how often the predicted class stays the same under two random "
     "circular shifts",
-    # freqprobe compare
-    "scatter_input_centroid.png": "Input spectral centroid of each run's filtered training data against its kernel "
-    "centroids, accuracy and robustness, one point per run, with Spearman rank correlations",
-    "scatter_kernel_centroid.png": "First-layer kernel centroid of each run against its accuracy and robustness, "
-    "one point per run, with Spearman rank correlations",
-    "correlations.png": "Spearman rank correlations between the run statistics of the comparison table",
+    # freqprobe compare (compare.json "captions" replace these with the comparison's own n and interval method)
+    "scatter_input_centroid.png": "Input spectral centroid of each variant's filtered training data against its "
+    "kernel centroids, accuracy and robustness, one point per variant at its mean over seeds with its 95% interval "
+    "as error bars (none for one seed), with Spearman rank correlations across the variants' means",
+    "scatter_kernel_centroid.png": "First-layer kernel centroid of each variant against its accuracy and "
+    "robustness, one point per variant at its mean over seeds with its 95% interval as error bars (none for one "
+    "seed), with Spearman rank correlations across the variants' means",
+    "correlations.png": "Spearman rank correlations between the run statistics across the variants' means; "
+    "intervals, p-values and n in compare.md",
     "layer_correlations.png": "Spearman rank correlation between the input centroid and each convolution's mean "
-    "kernel centroid, layer by layer",
+    "kernel centroid across the variants' means, layer by layer",
     "variant_band_curves.png": "Band ablation per variant (runs that differ only in their seed): mean low-pass and "
     "high-pass test accuracy over the radius, with a band of one standard deviation over seeds",
     "variant_summary.png": "Each variant's clean and robust accuracy, Fourier heat-map error in three frequency bands "
-    "and first-layer kernel centroid, mean with one standard deviation over seeds",
+    "and first-layer kernel centroid: mean over seeds with its 95% confidence interval (Student-t for few seeds; "
+    "n and method in compare.md)",
     "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
     "band (columns)",
 }

@@ -27,13 +27,8 @@ from freqprobe.sweeps.original import (
 )
 from freqprobe.sweeps.runner import RunFn, execute
 from freqprobe.sweeps.spec import SweepSpec, spec_from_dict, suggest_valid
-from freqprobe.sweeps.tables import (
-    SeedSummary,
-    collect_rows,
-    completion_counts,
-    describe_settings,
-    summarize,
-)
+from freqprobe.stats import SeedSummary, describe_method
+from freqprobe.sweeps.tables import collect_rows, completion_counts, describe_settings, seed_cell, summarize
 from freqprobe.tables import markdown_table, unique
 from freqprobe.train.config import FIELD_NAMES
 
@@ -98,14 +93,15 @@ def build_spec(
 
 
 def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
-    """Markdown: the original numbers beside freqprobe's mean ± std over seeds, row by row, with the notes."""
+    """Markdown: the original numbers beside freqprobe's mean ± std [95% interval] (n) over seeds, and freqprobe
+    minus the original test accuracy with that interval, row by row, with the reasons for the differences."""
     datasets = unique(run.config["dataset"] for run in runs)
     test = summarize(rows, ["filter"], "test_accuracy")
     val = summarize(rows, ["filter"], "val_accuracy")
     header = ["variant (original name)", "filter"]
     for dataset in datasets:
         label = dataset_label(dataset)
-        header += [f"{label} test: original", f"{label} test: freqprobe"]
+        header += [f"{label} test: original", f"{label} test: freqprobe", f"{label} test: freqprobe - original"]
         header += [f"{label} val: original", f"{label} val: freqprobe"]
     header.append("what differs in the original")
     lines = [
@@ -116,17 +112,21 @@ def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> 
         "original: ResNet-18, step schedule (lr 0.1, x0.1 every 50 epochs), the notebooks' own epochs; "
         "numbers from the original README.",
         "",
-        f"Accuracy in percent; freqprobe cells are mean ± sample std (n - 1) over n seeds; {completion_counts(rows)}.",
+        f"Accuracy in percent; freqprobe cells over n seeds: {describe_method([*test.values(), *val.values()])}. "
+        "\"freqprobe - original\": percentage points, the mean's difference with its interval shifted by the original "
+        "number (the original is a single published value, taken as exact); an interval that excludes 0 means the "
+        "original lies outside freqprobe's interval, for the reasons in the last column. "
+        f"{completion_counts(rows)}.",
         "",
     ]
-    empty = SeedSummary(())
     table_rows = []
     for original in ORIGINAL_ROWS:
         cells = [original.variant, original.filter]
         for dataset in datasets:
             original_test, original_val = original.accuracy.get(original_key(dataset) or "", (None, None))
-            cells += [_percent(original_test), test.get((original.filter, dataset), empty).cell()]
-            cells += [_percent(original_val), val.get((original.filter, dataset), empty).cell()]
+            test_summary = test.get((original.filter, dataset))
+            cells += [_percent(original_test), seed_cell(test_summary), _difference(test_summary, original_test)]
+            cells += [_percent(original_val), seed_cell(val.get((original.filter, dataset)))]
         cells.append(original.differs)
         table_rows.append(cells)
     lines += markdown_table(header, table_rows)
@@ -156,6 +156,16 @@ def _used_notes(datasets: list[str]) -> list[int]:
     if any(is_jpeg_copy(dataset) for dataset in datasets):
         numbers.append(NOTE_JPEG)
     return numbers
+
+
+def _difference(summary: SeedSummary | None, original: float | None) -> str:
+    """freqprobe's mean minus the original value, with the interval shifted alike: ``+1.52 [+1.20, +1.84] (n=3)``."""
+    if summary is None or original is None:
+        return "-"
+    text = f"{summary.mean - original:+.2f}"
+    if summary.has_interval:
+        text += f" [{summary.low - original:+.2f}, {summary.high - original:+.2f}]"
+    return text + f" (n={summary.n}{'' if summary.has_interval else ', no interval'})"
 
 
 def _percent(value: float | None) -> str:

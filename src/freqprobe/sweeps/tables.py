@@ -1,5 +1,6 @@
 """The tables of a sweep: ``DIR/results.csv`` (one row per grid point, its status and metrics) and ``DIR/results.md``
-(percent, mean ± sample std over seeds; rows = variants, columns = datasets), rebuilt from the run folders.
+(percent, mean ± sample std and 95% confidence interval over seeds with n, :func:`freqprobe.stats.seed_summary`;
+rows = variants, columns = datasets), rebuilt from the run folders.
 """
 
 from __future__ import annotations
@@ -7,14 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import statistics
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from freqprobe.io import atomic_write_text
 from freqprobe.sweeps.grid import SweepRun, expand_grid
 from freqprobe.sweeps.layout import RESULTS_CSV, RESULTS_MD, failure_path, read_failure_message, run_dir
+from freqprobe.stats import SeedSummary, describe_method, seed_summary
 from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
 from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 from freqprobe.train.run_folder import is_run_complete, read_final_metrics
@@ -61,42 +61,21 @@ def format_results_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-@dataclass(frozen=True)
-class SeedSummary:
-    """Accuracies (percent) of the complete seeds of one variant on one dataset."""
-
-    values: tuple[float, ...]
-
-    @property
-    def n(self) -> int:
-        return len(self.values)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.values)
-
-    @property
-    def std(self) -> float:
-        """Sample standard deviation (n - 1); 0 for a single seed, where it is not shown."""
-        return statistics.stdev(self.values) if self.n > 1 else 0.0
-
-    def cell(self) -> str:
-        if self.n == 0:
-            return "-"
-        if self.n == 1:
-            return f"{self.mean:.2f} (n=1)"
-        return f"{self.mean:.2f} ± {self.std:.2f} (n={self.n})"
+def seed_cell(summary: SeedSummary | None) -> str:
+    """``mean ± std [low, high] (n=N)`` in percent, ``mean (n=1, no interval)``, ``-`` without a complete run."""
+    return "-" if summary is None else summary.cell()
 
 
 def summarize(rows: list[dict[str, Any]], key_fields: Sequence[str], metric: str) -> dict[tuple, SeedSummary]:
-    """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent, over the complete runs' seeds."""
+    """``(*variant key, dataset) -> SeedSummary`` of ``metric`` in percent (mean, std, 95% interval), over the
+    complete runs' seeds."""
     values: dict[tuple, list[float]] = {}
     for row in rows:
         if row["status"] != "complete" or not is_number(row.get(metric)):
             continue
         key = (*(row[name] for name in key_fields), row["dataset"])
         values.setdefault(key, []).append(100.0 * float(row[metric]))
-    return {key: SeedSummary(tuple(found)) for key, found in values.items()}
+    return {key: seed_summary(found) for key, found in values.items()}
 
 
 def variant_fields(runs: list[SweepRun]) -> list[str]:
@@ -110,7 +89,8 @@ def _option_fields(runs: list[SweepRun]) -> list[str]:
 
 
 def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[dict[str, Any]]) -> str:
-    """Mean ± std over seeds (percent); rows = variants, columns = each dataset's test and val accuracy."""
+    """Mean ± std [95% interval] (n) over seeds (percent); rows = variants, columns = each dataset's test and val
+    accuracy."""
     keys = variant_fields(runs)
     datasets = unique(row["dataset"] for row in rows)
     variants = unique(tuple(row[name] for name in keys) for row in rows)
@@ -122,15 +102,15 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
         "",
         f"{_fixed_settings(runs)}",
         "",
-        f"Accuracy in percent, mean ± sample std (n - 1) over n seeds; {completion_counts(rows)}.",
+        f"Accuracy in percent over n seeds: {describe_method([*test.values(), *val.values()])}; "
+        f"{completion_counts(rows)}.",
         "",
     ]
-    empty = SeedSummary(())
     rows_shown = []
     for variant in variants:
         cells = [_display(value) for value in variant]
         for dataset in datasets:
-            cells += [test.get((*variant, dataset), empty).cell(), val.get((*variant, dataset), empty).cell()]
+            cells += [seed_cell(test.get((*variant, dataset))), seed_cell(val.get((*variant, dataset)))]
         rows_shown.append(cells)
     lines += markdown_table(header, rows_shown)
     failed = [row for row in rows if row["status"] == "failed"]

@@ -1,4 +1,5 @@
-"""Spearman rank correlations of the compare table (scipy.stats.spearmanr on the pairs where both values exist)."""
+"""Rank correlations of the compare table: spearman() on pairs where both values exist, and the matrices across
+variants' means (scipy.stats.spearmanr of the means), per dataset group and with partial correlations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from freqprobe.analysis.compare.statistics import correlation_matrix, correlations_within_datasets, spearman
+from freqprobe.analysis.compare.statistics import (
+    correlation_matrix,
+    correlations_by_group,
+    partial_correlations,
+    spearman,
+)
+from freqprobe.analysis.compare.variants import summarize_variants
 from freqprobe.errors import ConfigError
 
 
@@ -42,17 +49,57 @@ def test_spearman_is_undefined_for_constant_columns_and_fewer_than_three_pairs()
         spearman([1.0, 2.0, 3.0], [1.0, 2.0])
 
 
-def test_runs_of_several_datasets_get_correlations_within_each_dataset():
+def seeded_rows(dataset: str, centres, offset: float, seeds=(0, 1, 2), spread=0.1):
+    """Runs of one variant per centre x (filter f<x>), three seeds each: x = centre + noise, y = offset - x."""
+    rng = np.random.default_rng(len(dataset))
+    rows = []
+    for centre in centres:
+        for seed in seeds:
+            x = centre + rng.normal(0.0, spread)
+            rows.append({"run": f"{dataset}-{centre}-{seed}", "dataset": dataset, "model": "resnet20",
+                         "filter": f"f{centre}", "seed": seed, "x": x, "y": offset - x + rng.normal(0.0, spread)})
+    return rows
+
+
+def test_correlations_are_on_the_variants_means():
+    rows = seeded_rows("fashion-mnist", (1, 2, 3, 4, 5), 10)
+    variants = summarize_variants(rows, [])
+    entry = correlation_matrix(variants, ["x", "y"])["x"]["y"]
+    means = np.array([[np.mean([r[c] for r in rows if r["filter"] == f"f{k}"]) for c in ("x", "y")]
+                      for k in (1, 2, 3, 4, 5)])
+    assert entry["rho"] == pytest.approx(stats.spearmanr(means[:, 0], means[:, 1]).statistic)
+    assert entry["n_variants"] == 5 and entry["seeds_per_variant"] == [3] * 5
+    assert entry["ci_low"] <= entry["rho"] <= entry["ci_high"]
+    assert entry["p_value"] == pytest.approx(2 / 120) and entry["p_exact"]  # perfectly ranked: 2 of 5! pairings
+
+
+def test_variants_of_several_datasets_get_correlations_within_each_dataset():
     # Simpson's paradox: within each dataset y falls as x rises, but the second dataset sits higher on both axes
-    rows = [{"dataset": "fashion-mnist", "x": x, "y": 10 - x} for x in (1, 2, 3)]
-    rows += [{"dataset": "cifar10", "x": x, "y": 30 - x} for x in (11, 12, 13)]
-    within = correlations_within_datasets(rows, ["x", "y"])
+    rows = seeded_rows("fashion-mnist", (1, 2, 3), 10) + seeded_rows("cifar10", (11, 12, 13), 30)
+    variants = summarize_variants(rows, [])
+    within = correlations_by_group(variants, ["x", "y"])
     assert set(within) == {"fashion-mnist", "cifar10"}
     for dataset in ("fashion-mnist", "cifar10"):
         assert within[dataset]["x"]["y"]["n"] == 3 and within[dataset]["x"]["y"]["rho"] == pytest.approx(-1.0)
-    pooled = correlation_matrix(rows, ["x", "y"])["x"]["y"]
+    pooled = correlation_matrix(variants, ["x", "y"])["x"]["y"]
     assert pooled["n"] == 6 and pooled["rho"] > 0.5
-    assert correlations_within_datasets(rows[:3], ["x", "y"]) == {}  # one dataset: the pooled matrix says it all
+    assert correlations_by_group(variants[:3], ["x", "y"]) == {}  # one dataset: the pooled matrix says it all
+    two_models = [{**row, "model": "resnet32" if row["seed"] == 0 else "resnet20"} for row in rows[:9]]
+    assert set(correlations_by_group(summarize_variants(two_models, []), ["x", "y"])) == {
+        "fashion-mnist / resnet20", "fashion-mnist / resnet32"}
+
+
+def test_partial_correlations_per_group_then_pooled():
+    rows = seeded_rows("fashion-mnist", (1, 2, 3, 4, 5), 10) + seeded_rows("cifar10", (1, 2, 3, 4, 5), 30)
+    for row in rows:
+        row["input_centroid"], row["robust_accuracy"], row["clean_accuracy"] = row["x"], row["y"], -row["x"] / 10
+    entries = partial_correlations(summarize_variants(rows, []), ["input_centroid", "clean_accuracy",
+                                                                  "robust_accuracy"])
+    assert [entry["group"] for entry in entries] == ["fashion-mnist", "cifar10", "all pooled"]
+    assert all(entry["x"] == "input_centroid" and entry["y"] == "robust_accuracy" for entry in entries)
+    assert all(entry["control"] == "clean_accuracy" and entry["rho"] is None for entry in entries)  # x is z
+    assert entries[0]["plain_rho"] == pytest.approx(-1.0)
+    assert partial_correlations(summarize_variants(rows, []), ["input_centroid", "robust_accuracy"]) == []
 
 
 def test_spearman_by_hand_without_ties():

@@ -4,6 +4,7 @@ weights) against direct evaluations."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from pathlib import Path
@@ -209,18 +210,47 @@ def test_sensitivity_columns_only_where_a_run_has_them(compared):
     assert rows[(LOW, 0)].get("robust_accuracy") is None and rows[(LOW, 0)].get("lowpass_auc") is None
 
 
-def test_correlations_are_spearman_over_the_rows(compared):
+def variant_means(comparison, column):
+    """Each variant's mean of ``column`` over its runs, recomputed from the rows (filter order of the variants)."""
+    return [np.mean([row[column] for row in comparison.rows if row["filter"] == variant.identity["filter"]])
+            for variant in comparison.variants]
+
+
+def test_correlations_are_spearman_over_the_variants_means(compared):
     comparison, _, _ = compared
-    x = [row["input_centroid"] for row in comparison.rows]
-    y = [row["clean_accuracy"] for row in comparison.rows]
+    x = variant_means(comparison, "input_centroid")
+    y = variant_means(comparison, "clean_accuracy")
     entry = comparison.correlations["input_centroid"]["clean_accuracy"]
-    assert entry["n"] == 4
+    assert entry["n"] == 3 and sorted(entry["seeds_per_variant"]) == [1, 1, 2]  # none, LOW (2 seeds), HIGH
     assert entry["rho"] == pytest.approx(stats.spearmanr(x, y).statistic)
+    # exact permutation p over the 3! pairings, enumerated here: two-sided as twice the smaller tail
+    null = [stats.spearmanr(x, [y[i] for i in order]).statistic for order in itertools.permutations(range(3))]
+    tails = (np.mean([r >= entry["rho"] - 1e-12 for r in null]), np.mean([r <= entry["rho"] + 1e-12 for r in null]))
+    assert entry["p_exact"] and entry["p_value"] == pytest.approx(min(1.0, 2 * min(tails)))
     # robust accuracy exists for one run only: undefined, not a crash
-    assert comparison.correlations["input_centroid"]["robust_accuracy"] == {"rho": None, "n": 1}
+    assert comparison.correlations["input_centroid"]["robust_accuracy"]["rho"] is None
+    assert comparison.correlations["input_centroid"]["robust_accuracy"]["n"] == 1
     layer = next(item for item in comparison.layer_correlations if item["layer"] == "stem")
-    stems = [row["kernel_centroid:stem"] for row in comparison.rows]
+    stems = variant_means(comparison, "kernel_centroid:stem")
     assert layer["rho"] == pytest.approx(stats.spearmanr(x, stems).statistic)
+
+
+def test_paired_differences_against_the_unfiltered_variant(compared):
+    comparison, out, _ = compared
+    assert comparison.baseline == "none"  # the default: an unfiltered run exists
+    entry = next(item for item in comparison.paired_differences
+                 if item["variant"] == LOW and item["column"] == "clean_accuracy")
+    assert entry["seeds"] == [0] and entry["n"] == 1 and entry["ci_low"] is None  # only seed 0 has both
+    assert entry["mean"] == pytest.approx(0.60 - 0.80)
+    markdown = (out / C.COMPARE_MD).read_text()
+    assert f"- Fashion-MNIST: {LOW} - none: -20.00 points, n = 1 (no interval)" in markdown
+    with open(out / "variants.csv", newline="") as handle:
+        lines = [line for line in csv.DictReader(handle) if line["variant"] == LOW]
+    clean = next(line for line in lines if line["column"] == "clean_accuracy")
+    low, high = stats.ttest_1samp([0.60, 0.62], 0.0).confidence_interval(0.95)
+    assert (float(clean["ci_low"]), float(clean["ci_high"])) == pytest.approx((low, high))
+    assert clean["ci_method"] == "Student-t" and clean["n"] == "2" and clean["baseline"] == "none"
+    assert float(clean["difference_mean"]) == pytest.approx(-0.2) and clean["difference_ci_low"] == ""
 
 
 def direct_accuracy(run_folder: Path, images_uint8: torch.Tensor, labels: torch.Tensor, spec: str) -> float:
@@ -278,7 +308,8 @@ def test_output_files(compared, sweep):
     for written, values in zip(matrix_rows, matrix.accuracy):
         assert [float(written[spec]) for spec in matrix.test_filters] == values
     markdown = (out / C.COMPARE_MD).read_text()
-    assert "## Spearman rank correlations" in markdown and "Train band x test band accuracy" in markdown
+    assert "## Spearman rank correlations across variants" in markdown and "Train band x test band accuracy" in markdown
+    assert "3 variants x 1-2 seeds" in markdown
     assert "4 complete runs on Fashion-MNIST" in markdown
     assert markdown.startswith(f"# Links across the runs of {root.name}\n") and str(root) not in markdown
     saved = json.loads((out / C.COMPARE_JSON).read_text())
@@ -286,6 +317,8 @@ def test_output_files(compared, sweep):
     expected_figures = {"scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
                         "band_matrix", "variant_band_curves", "variant_summary"}
     assert set(saved["figures"]) == expected_figures
+    assert "3 variants x 1-2 seeds" in saved["captions"]["variant_summary.png"]
+    assert "Student-t" in saved["captions"]["variant_summary.png"]
     for filename in saved["figures"].values():
         assert (out / filename).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -298,15 +331,20 @@ def test_variants_are_mean_and_std_over_seeds(compared):
     assert low.seeds == [0, 1] and len(low.runs) == 2
     assert low.stats["clean_accuracy"]["mean"] == pytest.approx(0.61)
     assert low.stats["clean_accuracy"]["std"] == pytest.approx(np.std([0.60, 0.62], ddof=1))
-    assert low.stats["train_seconds"] == {"mean": 1.0, "std": 0.0, "n": 2}
+    low_ci = stats.ttest_1samp([0.60, 0.62], 0.0).confidence_interval(0.95)
+    assert (low.stats["clean_accuracy"]["ci_low"], low.stats["clean_accuracy"]["ci_high"]) == pytest.approx(low_ci)
+    assert low.stats["train_seconds"] == {"mean": 1.0, "std": 0.0, "n": 2, "ci_low": 1.0, "ci_high": 1.0,
+                                          "ci_method": "Student-t"}
     single = variants["none"]
-    assert single.stats["clean_accuracy"]["std"] is None and single.cell("clean_accuracy", 100.0) == "80.00"
+    assert single.stats["clean_accuracy"]["std"] is None and single.stats["clean_accuracy"]["ci_low"] is None
+    assert single.cell("clean_accuracy", 100.0) == "80.00 (n=1, no interval)"
     assert single.stats["robust_accuracy"]["mean"] == 0.25  # only the runs that have a column count
     assert "robust_accuracy" not in low.stats
     assert single.band_curve["low_pass_accuracy_mean"] == BANDS["low_pass_accuracy"]
     markdown = (out / C.COMPARE_MD).read_text()
-    assert "## Mean ± std over seeds" in markdown
-    assert f"| Fashion-MNIST | {LOW} | 2 | 61.00 ± 1.41 |" in markdown
+    assert "## Variants: mean ± std [95% interval] over seeds" in markdown
+    assert f"| Fashion-MNIST | {LOW} | 2 | 61.00 ± 1.41 [{100 * low_ci[0]:.2f}, {100 * low_ci[1]:.2f}] (n=2) |" in markdown
+    assert "| Fashion-MNIST | none | 1 | 80.00 (n=1, no interval) |" in markdown
     saved = json.loads((out / C.COMPARE_JSON).read_text())
     assert [variant["label"] for variant in saved["variants"]] == [v.label for v in comparison.variants]
 
@@ -355,6 +393,16 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         C.compare_sweep(tmp_path / "empty", subset=0)
     with pytest.raises(FreqprobeError, match="no complete run"):
         C.compare_sweep(tmp_path / "empty")
+
+
+def test_a_baseline_no_run_has_is_one_line_before_any_work(sweep, tmp_path, capsys):
+    from freqprobe.cli import main
+
+    root, _ = sweep
+    assert main(["compare", str(root), "--out", str(tmp_path / "out"), "--baseline", "blur:3"]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("freqprobe: error: --baseline 'blur:3' matches no run") and "\n" not in message
+    assert f"none, {HIGH}, {LOW}" in message or "band:" in message
 
 
 def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):

@@ -1,4 +1,5 @@
-"""The files of a comparison: compare.csv, compare.md, band_matrix.csv, the figures and compare.json (last)."""
+"""The files of a comparison: compare.csv, variants.csv, compare.md, band_matrix.csv, the figures and compare.json
+(last)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from freqprobe.analysis.compare.band_matrix import BandMatrix
+from freqprobe.analysis.compare.seed_tables import (
+    VARIANTS_CSV,
+    figure_captions,
+    format_correlation_sections,
+    format_paired_section,
+    format_variant_section,
+    format_variants_csv,
+)
 from freqprobe.analysis.compare.table import Comparison
-from freqprobe.analysis.compare.variants import SUMMARY_COLUMNS
 from freqprobe.data.labels import dataset_label
 from freqprobe.io import atomic_write_json, atomic_write_text, output_set
 from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS
@@ -19,7 +27,7 @@ from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 
 COMPARE_CSV = "compare.csv"
 # every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
-COMPARE_OUTPUTS = ("compare.*", "band_matrix*", "scatter_*.png", "correlations.png", "layer_correlations.png",
+COMPARE_OUTPUTS = ("compare.*", VARIANTS_CSV, "band_matrix*", "scatter_*.png", "correlations.png", "layer_correlations.png",
                    "variant_*.png")
 COMPARE_MD = "compare.md"
 COMPARE_JSON = "compare.json"
@@ -72,7 +80,7 @@ class FolderNames:
 
 
 def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write compare.csv, compare.md, band_matrix.csv (band sweeps), the figures, and compare.json last.
+    """Write compare.csv, variants.csv, compare.md, band_matrix.csv (band sweeps), the figures, and compare.json last.
 
     Folders are named as :class:`FolderNames` says (relative to ``out_dir``), so the files carry no machine paths.
     Returns {name: path} of everything written.
@@ -85,11 +93,14 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict
     with output_set(out_dir, COMPARE_JSON, owns=COMPARE_OUTPUTS) as staging:
         written = {"csv": staging / COMPARE_CSV, "markdown": staging / COMPARE_MD}
         atomic_write_text(written["csv"], format_csv(comparison.rows, comparison.columns))
+        written["variants"] = staging / VARIANTS_CSV
+        atomic_write_text(written["variants"], format_variants_csv(comparison))
         if comparison.band_matrices:
             written["band_matrix"] = staging / BAND_MATRIX_CSV
             atomic_write_text(written["band_matrix"], format_band_matrix_csv(comparison.band_matrices))
         figures = write_compare_figures(comparison, staging)
         comparison.figures = {name: path.name for name, path in figures.items()}
+        comparison.captions = figure_captions(comparison)
         written.update(figures)
         atomic_write_text(written["markdown"], format_markdown(comparison))
         written["json"] = staging / COMPARE_JSON
@@ -144,29 +155,9 @@ def format_markdown(comparison: Comparison) -> str:
     lines += [f"In percent: {', '.join(percent)}; centroids and radii in cycles/pixel.", ""] if percent else []
     lines += markdown_table(shown, table_rows)
     lines += format_variant_section(comparison)
-    lines += ["", "## Spearman rank correlations", ""]
-    lines += [
-        "Rank correlation over the runs where both values exist (average ranks for ties); n in brackets; "
-        "- where fewer than 3 runs or a constant column leave it undefined.",
-        "",
-    ]
+    lines += format_paired_section(comparison)
+    lines += format_correlation_sections(comparison)
     metric = comparison.metric_columns
-    for dataset, matrix in comparison.correlations_by_dataset.items():
-        lines += [f"### {dataset_label(dataset)} runs only", ""]
-        lines += _correlation_table(matrix, metric) + [""]
-    if comparison.correlations_by_dataset:
-        lines += [
-            "### All runs pooled",
-            "",
-            "Over several datasets the pooled ranks mostly sort the datasets (their accuracies and input centroids "
-            "differ), so read the per-dataset matrices above for within-dataset links.",
-            "",
-        ]
-    lines += _correlation_table(comparison.correlations, metric)
-    if comparison.layer_correlations:
-        lines += ["", "## Input centroid vs each layer's mean kernel centroid", ""]
-        layer_rows = [[entry["layer"], _rho_cell(entry)] for entry in comparison.layer_correlations]
-        lines += markdown_table(["layer", "Spearman rho (n)"], layer_rows)
     for matrix in comparison.band_matrices:
         lines += [
             "",
@@ -190,36 +181,6 @@ def format_markdown(comparison: Comparison) -> str:
 
 
 
-def format_variant_section(comparison: Comparison) -> list[str]:
-    """Mean ± std over seeds per variant (dataset, model, filter, swept options); nothing when no variant has more
-    than one run."""
-    variants = comparison.variants
-    if not any(len(variant.runs) > 1 for variant in variants):
-        return []
-    shown = [name for name in SUMMARY_COLUMNS if any(name in variant.stats for variant in variants)]
-    lines = [
-        "",
-        "## Mean ± std over seeds",
-        "",
-        "One row per variant: the runs that differ only in their seed; sample standard deviation. "
-        "Percent as above; seconds and parameter counts as recorded in each run's metrics.json.",
-        "",
-    ]
-    rows = []
-    for variant in variants:
-        cells = [dataset_label(str(variant.identity.get("dataset"))), variant.label, str(len(variant.runs))]
-        for name in shown:
-            if name in PERCENT_COLUMNS:
-                cells.append(variant.cell(name, scale=100.0, digits=2))
-            elif name in COST_COLUMNS:
-                cells.append(variant.cell(name, digits=0))
-            else:
-                cells.append(variant.cell(name, digits=4))
-        rows.append(cells)
-    return lines + markdown_table(["dataset", "variant", "runs", *shown], rows)
-
-
-
 def _md_cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
@@ -230,14 +191,3 @@ def _md_cell(column: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-
-def _correlation_table(matrix: dict[str, dict[str, dict]], metric: Sequence[str]) -> list[str]:
-    rows = [[name] + [_rho_cell(matrix[name][other]) for other in metric] for name in metric]
-    return markdown_table(["", *metric], rows)
-
-
-
-def _rho_cell(entry: dict) -> str:
-    return "-" if entry["rho"] is None else f"{entry['rho']:+.2f} ({entry['n']})"

@@ -1,23 +1,38 @@
-"""Spearman rank correlations between the columns of the runs table (``scipy.stats.spearmanr``)."""
+"""Rank correlations between the columns of a comparison, across variants on their means over seeds
+(:func:`freqprobe.stats.rank_correlation_of_means`: Spearman rho, seed-resampling interval, permutation p-value),
+per group of one dataset and model (pooled only beside those), and partial rank correlations of the filter
+statistics with the robustness columns controlling for clean accuracy (:mod:`freqprobe.stats.partial`)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from freqprobe.errors import ConfigError
-from freqprobe.run_columns import LAYER_PREFIX
+from freqprobe.run_columns import FILTER_STATISTIC_COLUMNS, LAYER_PREFIX, PARTIAL_CONTROL, ROBUSTNESS_COLUMNS
+from freqprobe.stats import partial_rank_correlation_of_means, rank_correlation_of_means
+from freqprobe.stats.correlations import PERMUTATIONS, RESAMPLES, SEED
 from freqprobe.tables import is_number, unique
 
 MIN_PAIRS = 3
+CORRELATION_METHOD = (
+    "Spearman rank correlation (average ranks for ties) across variants, on each variant's mean over its seeds; "
+    f"interval: 95% percentile bootstrap resampling seeds within variants ({RESAMPLES} resamples, seed {SEED}; none "
+    f"when every variant has one seed); p: two-sided permutation test of the pairing of the means "
+    f"(scipy.stats.permutation_test, exact over all n! pairings when n! <= {PERMUTATIONS}, else {PERMUTATIONS} "
+    f"random pairings, seed {SEED})"
+)
+PARTIAL_METHOD = (
+    "partial Spearman correlation controlling for clean accuracy: Pearson correlation of the residuals of rank(x) and "
+    "rank(y) after a least-squares line on rank(clean accuracy), across variants' means; interval and p as above "
+    "(p permutes the residuals); numpy/scipy, not statsmodels (not a dependency; one least-squares fit per side)"
+)
 
 
 def spearman(x: Sequence[float | None], y: Sequence[float | None]) -> tuple[float | None, int]:
     """Spearman's rank correlation (``scipy.stats.spearmanr``, average ranks for ties) of the pairs where both values
-    are finite numbers, and the number of such pairs.
-
-    None when fewer than 3 pairs remain or either side is constant (undefined).
+    are finite numbers, and the number of such pairs. None when fewer than 3 pairs remain or either side is constant.
 
     Raises:
         ConfigError: ``x`` and ``y`` differ in length.
@@ -34,33 +49,74 @@ def spearman(x: Sequence[float | None], y: Sequence[float | None]) -> tuple[floa
     return max(-1.0, min(1.0, rho)), count
 
 
-def correlation_matrix(rows: Sequence[dict], columns: Sequence[str]) -> dict[str, dict[str, dict]]:
-    """``{a: {b: {"rho": float | None, "n": int}}}`` over every pair of ``columns`` of ``rows``."""
-    values = {column: [row.get(column) for row in rows] for column in columns}
-    matrix: dict[str, dict[str, dict]] = {}
-    for a in columns:
-        matrix[a] = {}
-        for b in columns:
-            rho, count = spearman(values[a], values[b])
-            matrix[a][b] = {"rho": rho, "n": count}
+def variant_values(variants: Sequence[Any], columns: Sequence[str]) -> list[list[tuple]]:
+    """Per variant, the (columns...) values of each of its runs (``VariantSummary.members``)."""
+    return [[tuple(row.get(column) for column in columns) for row in variant.members] for variant in variants]
+
+
+def correlation_matrix(variants: Sequence[Any], columns: Sequence[str]) -> dict[str, dict[str, dict]]:
+    """``{a: {b: RankCorrelation.to_dict()}}`` over every pair of ``columns``, across ``variants``' means; the
+    diagonal is rho = 1 without interval or test."""
+    matrix: dict[str, dict[str, dict]] = {a: {} for a in columns}
+    for i, a in enumerate(columns):
+        for b in columns[i:]:
+            if a == b:
+                entry = rank_correlation_of_means(variant_values(variants, (a, a)), resamples=0, permutations=0)
+                entry = entry.to_dict()
+            else:
+                entry = rank_correlation_of_means(variant_values(variants, (a, b))).to_dict()
+            matrix[a][b] = matrix[b][a] = entry
     return matrix
 
 
-def correlations_within_datasets(rows: Sequence[dict], columns: Sequence[str]) -> dict[str, dict[str, dict[str, dict]]]:
-    """One correlation matrix per dataset when the rows hold more than one; empty for a single dataset."""
-    datasets = unique(row["dataset"] for row in rows)
-    if len(datasets) < 2:
-        return {}
-    return {
-        dataset: correlation_matrix([row for row in rows if row["dataset"] == dataset], columns) for dataset in datasets
-    }
+def variant_groups(variants: Sequence[Any]) -> dict[str, list[Any]]:
+    """Variants by dataset, or by dataset and model when several models are compared; empty for a single group
+    (the pooled matrix is then that group's)."""
+    models = unique(variant.identity.get("model") for variant in variants)
+    groups: dict[str, list[Any]] = {}
+    for variant in variants:
+        key = str(variant.identity.get("dataset"))
+        if len(models) > 1:
+            key += f" / {variant.identity.get('model')}"
+        groups.setdefault(key, []).append(variant)
+    return groups if len(groups) > 1 else {}
 
 
-def layer_correlations(rows: Sequence[dict], layer_columns: Sequence[str]) -> list[dict]:
-    """Spearman correlation of the input centroid with each layer's mean kernel centroid, in layer order."""
-    inputs = [row.get("input_centroid") for row in rows]
+def correlations_by_group(variants: Sequence[Any], columns: Sequence[str]) -> dict[str, dict[str, dict[str, dict]]]:
+    """One correlation matrix per dataset (and model) when the variants span several; empty for one group."""
+    return {key: correlation_matrix(members, columns) for key, members in variant_groups(variants).items()}
+
+
+def layer_correlations(variants: Sequence[Any], layer_columns: Sequence[str]) -> list[dict]:
+    """Rank correlation of the input centroid with each layer's mean kernel centroid across variants, layer order."""
     result = []
     for index, column in enumerate(layer_columns):
-        rho, count = spearman(inputs, [row.get(column) for row in rows])
-        result.append({"layer": column.removeprefix(LAYER_PREFIX), "index": index, "rho": rho, "n": count})
+        entry = rank_correlation_of_means(variant_values(variants, ("input_centroid", column))).to_dict()
+        result.append({"layer": column.removeprefix(LAYER_PREFIX), "index": index, **entry})
     return result
+
+
+def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> list[dict]:
+    """Each filter statistic against each robustness column present in ``columns``, controlling for clean accuracy:
+    ``{group, x, y, control, rho, ci_low, ci_high, p_value, n_variants, seeds_per_variant, plain_rho}`` per dataset
+    (and model) group, then pooled over groups only when there are several (marked ``group: "all pooled"``)."""
+    if PARTIAL_CONTROL not in columns:
+        return []
+    xs = [name for name in FILTER_STATISTIC_COLUMNS if name in columns]
+    ys = [name for name in ROBUSTNESS_COLUMNS if name in columns]
+    groups = variant_groups(variants) or {_single_group(variants): list(variants)}
+    if len(groups) > 1:
+        groups["all pooled"] = list(variants)
+    entries = []
+    for group, members in groups.items():
+        for x in xs:
+            for y in ys:
+                partial = partial_rank_correlation_of_means(variant_values(members, (x, y, PARTIAL_CONTROL)))
+                plain = rank_correlation_of_means(variant_values(members, (x, y)), resamples=0, permutations=0)
+                entries.append({"group": group, "x": x, "y": y, "control": PARTIAL_CONTROL, **partial.to_dict(),
+                                "plain_rho": plain.rho})
+    return entries
+
+
+def _single_group(variants: Sequence[Any]) -> str:
+    return " / ".join(unique(str(variant.identity.get("dataset")) for variant in variants))

@@ -1,5 +1,5 @@
-"""The whole comparison: one row per complete run, the correlations between the columns, seed summaries, band
-matrices and notes (:func:`compare_sweep`); nothing is written here (:mod:`freqprobe.analysis.compare.output`)."""
+"""The whole comparison: one row per complete run, seed summaries per variant, paired differences against a baseline,
+rank and partial correlations across variants' means, band matrices and notes (:func:`compare_sweep`); nothing is written here (:mod:`freqprobe.analysis.compare.output`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from freqprobe.analysis.compare.band_matrix import BandMatrix, band_groups, band_matrix
+from freqprobe.analysis.compare.baseline import check_baseline, paired_differences
 from freqprobe.analysis.compare.columns import Log, run_row
 from freqprobe.analysis.compare.data import InputCentroids, RunData
 from freqprobe.analysis.compare.runs import find_runs_in, swept_option_names
-from freqprobe.analysis.compare.statistics import correlation_matrix, correlations_within_datasets, layer_correlations
+from freqprobe.analysis.compare.statistics import (
+    CORRELATION_METHOD,
+    PARTIAL_METHOD,
+    correlation_matrix,
+    correlations_by_group,
+    layer_correlations,
+    partial_correlations,
+)
 from freqprobe.analysis.compare.variants import VariantSummary, summarize_variants
 from freqprobe.errors import ConfigError, FreqprobeError
 from freqprobe.run_columns import COST_COLUMNS, ID_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, SOURCE_COLUMNS
@@ -23,7 +31,8 @@ DEFAULT_SUBSET = 1000
 
 @dataclass
 class Comparison:
-    """Everything ``compare`` found: one row per run, correlations, band matrices and notes."""
+    """Everything ``compare`` found: one row per run, variants, paired differences, correlations, band matrices and
+    notes. Correlations are across variants, on their means over seeds (``CORRELATION_METHOD``)."""
 
     sweep_dir: str
     subset: int
@@ -38,9 +47,14 @@ class Comparison:
     sweeps: list[str] = field(default_factory=list)  # every folder compared; sweep_dir is their display form
     options: list[str] = field(default_factory=list)  # the swept configuration fields (columns after the identity)
     variants: list[VariantSummary] = field(default_factory=list)
-    # dataset -> matrix over that dataset's runs alone; filled when the runs span several datasets, whose pooled
-    # ranks mostly sort the datasets (CIFAR-10 runs have lower accuracy and input centroids than Fashion-MNIST ones)
-    correlations_by_dataset: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
+    # dataset (/ model) -> matrix over that group's variants alone; filled when the variants span several groups,
+    # whose pooled ranks mostly sort the groups (CIFAR-10 runs have lower accuracy and input centroids than
+    # Fashion-MNIST ones), so the pooled matrix is never shown without them
+    correlations_by_group: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
+    partial_correlations: list[dict] = field(default_factory=list)
+    baseline: str | None = None  # the filter of the variants the paired differences subtract
+    paired_differences: list[dict] = field(default_factory=list)
+    captions: dict[str, str] = field(default_factory=dict)  # figure file -> caption (n, interval method) for report
 
     def to_dict(self) -> dict:
         return {
@@ -52,13 +66,18 @@ class Comparison:
             "definitions": {name: METRIC_COLUMNS[name] for name in self.metric_columns},
             "columns": self.columns,
             "rows": self.rows,
-            "correlation": "Spearman rank correlation (average ranks for ties) over runs where both values exist",
+            "correlation": CORRELATION_METHOD,
             "correlations": self.correlations,
-            "correlations_by_dataset": self.correlations_by_dataset,
+            "correlations_by_group": self.correlations_by_group,
+            "partial_correlation": PARTIAL_METHOD,
+            "partial_correlations": self.partial_correlations,
             "layer_correlations": self.layer_correlations,
+            "baseline": self.baseline,
+            "paired_differences": self.paired_differences,
             "band_matrices": [matrix.to_dict() for matrix in self.band_matrices],
             "notes": self.notes,
             "figures": self.figures,
+            "captions": self.captions,
         }
 
 
@@ -69,13 +88,14 @@ def compare_sweep(
     analyze: bool = False,
     data_dir: str | None = None,
     band_matrices: bool = True,
+    baseline: str | None = None,
     log: Log = lambda message: print(message, file=sys.stderr, flush=True),
 ) -> Comparison:
     """Gather the table of a sweep folder, or of several compared as one (see the module docstring); nothing is
-    written.
+    written. ``baseline``: the filter whose variants the paired differences subtract (None: ``none`` when present).
 
     Raises:
-        FreqprobeError: no such folder, no complete run, ``subset`` < 1.
+        FreqprobeError: no such folder, no complete run, ``subset`` < 1, a ``baseline`` no run has.
     """
     if not isinstance(subset, int) or subset < 1:
         raise ConfigError(f"--subset must be a positive number of images, got {subset!r}")
@@ -83,6 +103,7 @@ def compare_sweep(
     if not sweep_dirs:
         raise ConfigError("compare needs at least one sweep folder")
     runs, notes = find_runs_in(sweep_dirs)
+    baseline = check_baseline(baseline, [run.filter for run in runs])  # before the minutes of gathering
     data = RunData(data_dir)
     centroids = InputCentroids(data, subset)
     options = swept_option_names(runs)
@@ -103,18 +124,22 @@ def compare_sweep(
     sources = [name for name in SOURCE_COLUMNS if any(row.get(name) for row in rows)]
     costs = [name for name in COST_COLUMNS if any(is_number(row.get(name)) for row in rows)]
     columns = [*ID_COLUMNS, *options, *metric_columns, *costs, *sources, *layer_columns]
+    variants = summarize_variants(rows, options, curves)
     return Comparison(
         sweep_dir=" + ".join(str(path) for path in sweep_dirs),
         sweeps=[str(path) for path in sweep_dirs],
         options=options,
-        variants=summarize_variants(rows, options, curves),
+        variants=variants,
         subset=subset,
         rows=rows,
         columns=columns,
         metric_columns=metric_columns,
-        correlations=correlation_matrix(rows, metric_columns),
-        correlations_by_dataset=correlations_within_datasets(rows, metric_columns),
-        layer_correlations=layer_correlations(rows, layer_columns),
+        correlations=correlation_matrix(variants, metric_columns),
+        correlations_by_group=correlations_by_group(variants, metric_columns),
+        partial_correlations=partial_correlations(variants, metric_columns),
+        layer_correlations=layer_correlations(variants, layer_columns),
+        baseline=baseline,
+        paired_differences=paired_differences(variants, baseline),
         band_matrices=matrices,
         notes=notes,
     )

@@ -1,5 +1,7 @@
 """Seed summaries of a comparison: the runs of one variant (same dataset, model, filter and swept options, only the
-seed differs) as mean ± sample standard deviation per column, and their mean band-ablation curves.
+seed differs) as mean, sample standard deviation and 95% confidence interval per numeric column
+(:func:`freqprobe.stats.seed_summary`: Student-t for few seeds, BCa bootstrap from 10 on; none for one seed), and
+their mean band-ablation curves.
 
 A sweep with ``seeds = [0, 1, 2]`` answers "does band-pass conv beat ordinary conv?" only through these: one run per
 row (``compare.md``'s runs table) mixes the effect with seed noise.
@@ -9,12 +11,14 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from freqprobe.tables import is_number
+from freqprobe.stats import SeedSummary, seed_summary
+from freqprobe.tables import is_number, unique
 
-# The run columns summarized per variant, in display order (absent columns are left out).
+# The run columns compare.md shows per variant, in display order (absent columns are left out); every numeric column
+# is summarized (compare.json, variants.csv).
 SUMMARY_COLUMNS = (
     "clean_accuracy",
     "robust_accuracy",
@@ -38,8 +42,9 @@ IDENTITY_FIELDS = ("dataset", "model", "filter")
 class VariantSummary:
     """The runs of one variant: its identity (dataset, model, filter, swept options), member runs and statistics.
 
-    ``stats[column]`` is ``{"mean", "std", "n"}`` over the runs that have the column (``std`` is None for n = 1);
-    ``band_curve`` holds the mean and std of the low-/high-pass accuracy at each radius when every member's band
+    ``stats[column]`` is :meth:`freqprobe.stats.SeedSummary.to_dict` (``mean, std, n, ci_low, ci_high, ci_method``)
+    over the runs that have the column (``std`` and the interval None for n = 1); ``members`` are the runs' rows
+    (not written: compare.json has them as ``rows``); ``band_curve`` holds the mean and std of the low-/high-pass accuracy at each radius when every member's band
     ablation used the same radii.
     """
 
@@ -49,6 +54,18 @@ class VariantSummary:
     stats: dict[str, dict[str, float | int | None]]
     band_curve: dict[str, Any] | None = None
     label: str = ""
+    members: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def summary(self, column: str) -> SeedSummary | None:
+        entry = self.stats.get(column)
+        if entry is None:
+            return None
+        return SeedSummary(entry["mean"], entry["std"], entry["n"], entry["ci_low"], entry["ci_high"],
+                           entry["ci_method"])
+
+    def values_by_seed(self, column: str) -> dict[Any, Any]:
+        """{seed: the column's value} over the members (for pairing with another variant's seeds)."""
+        return {row.get("seed"): row.get(column) for row in self.members}
 
     def to_dict(self) -> dict:
         return {
@@ -61,12 +78,10 @@ class VariantSummary:
         }
 
     def cell(self, column: str, scale: float = 1.0, digits: int = 2) -> str:
-        """``mean ± std`` (scaled), ``mean`` for a single run, ``-`` when no run has the column."""
-        entry = self.stats.get(column)
-        if entry is None:
-            return "-"
-        mean = f"{scale * entry['mean']:.{digits}f}"
-        return mean if entry["std"] is None else f"{mean} ± {scale * entry['std']:.{digits}f}"
+        """``mean ± std [low, high] (n=N)`` (scaled), ``mean (n=1, no interval)`` for a single run, ``-`` when no
+        run has the column."""
+        summary = self.summary(column)
+        return "-" if summary is None else summary.cell(scale, digits)
 
 
 def summarize_variants(
@@ -83,16 +98,17 @@ def summarize_variants(
         key = json.dumps([row.get(name) for name in fields], sort_keys=True, default=str)
         groups.setdefault(key, []).append(row)
     summaries = []
+    skipped = {*fields, "run", "seed"}
+    numeric = [
+        column for column in unique(key for row in rows for key in row)
+        if column not in skipped and any(is_number(row.get(column)) for row in rows)
+    ]
     for members in groups.values():
         stats = {}
-        for column in SUMMARY_COLUMNS:
+        for column in numeric:
             values = [float(row[column]) for row in members if is_number(row.get(column))]
             if values:
-                stats[column] = {
-                    "mean": statistics.fmean(values),
-                    "std": statistics.stdev(values) if len(values) > 1 else None,
-                    "n": len(values),
-                }
+                stats[column] = seed_summary(values).to_dict()
         member_curves = [(curves or {}).get(row["run"]) for row in members]
         summaries.append(
             VariantSummary(
@@ -101,6 +117,7 @@ def summarize_variants(
                 seeds=[row.get("seed") for row in members],
                 stats=stats,
                 band_curve=mean_band_curve([curve for curve in member_curves if curve is not None]),
+                members=list(members),
             )
         )
     label_variants(summaries, fields)
