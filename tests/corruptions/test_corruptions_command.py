@@ -48,7 +48,16 @@ def test_corruptions_write_the_section_figures_table_and_mce(tiny_run, tmp_path,
     assert (out / "corruption_errors.png").is_file() and (out / "corruption_prediction.png").is_file()
     assert document["figures"]["corruptions"] == "corruption_errors.png"
     # the same run as its own baseline: every CE is 100 %
-    assert cli.main([*arguments, "--ce-baseline", str(out / "sensitivity.json"), "--quiet"]) == 0
+    baseline = ["--ce-baseline", str(out / "sensitivity.json"), "--corruption-names", "fog,contrast,shot_noise"]
+    assert cli.main([*arguments, *baseline, "--quiet"]) == 0
     again = json.loads((out / "sensitivity.json").read_text())["corruptions"]
-    assert again["mce"]["mce"] == pytest.approx(100.0)
+    assert list(again["per_corruption"]) == ["fog", "contrast", "shot_noise"]
+    assert again["mce"]["mce"] == pytest.approx(100.0) and set(again["mce"]["ce"]) == {"fog", "contrast", "shot_noise"}
     assert again["per_corruption"]["fog"]["error"] == section["per_corruption"]["fog"]["error"]  # seeded
+
+
+def test_unknown_corruption_names_are_one_line_errors(tiny_run, tmp_path, capsys):
+    code = cli.main(["sensitivity", str(tiny_run), "--out", str(tmp_path / "o"), "--corruptions", "--heatmap",
+                     "--corruption-names", "fog,haze"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and len(error.splitlines()) == 1 and "unknown corruption 'haze'; valid: gaussian_noise" in error

@@ -95,3 +95,11 @@ def test_corruptions_are_seeded_and_keep_shape_and_dtype(real_images, name):
     assert first.shape == x[:6].shape and first.dtype == x.dtype
     assert torch.equal(first, corrupt(x[:6], name, 3, seed=11))
     assert float(first.min()) >= 0.0 and float(first.max()) <= 1.0
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_corruptions_stay_on_the_device_and_draw_the_same_numbers_there(name, device):
+    x = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    on_device = corrupt(x.to(device), name, 4, seed=2)
+    assert on_device.device.type == device.type
+    torch.testing.assert_close(on_device.cpu(), corrupt(x, name, 4, seed=2), atol=1e-5, rtol=0)

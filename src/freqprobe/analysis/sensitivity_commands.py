@@ -78,6 +78,10 @@ def add_commands(subparsers) -> None:
         "md5) instead of the generated corruptions; CIFAR-10 runs only",
     )
     corrupt.add_argument(
+        "--corruption-names", metavar="A,B,...", default=None,
+        help="evaluate only these corruptions (names as the released files: gaussian_noise, fog, ...; default: all 19)",
+    )
+    corrupt.add_argument(
         "--ce-baseline", metavar="RUN", default=None,
         help="run folder (or its sensitivity.json) analysed with --corruptions whose errors normalize the mCE",
     )
@@ -142,9 +146,10 @@ def run_command(args: argparse.Namespace) -> int:
         corruptions=args.corruptions,
         corruption_data=args.corruption_data,
         ce_baseline=args.ce_baseline,
+        corruption_names=_corruption_names(args.corruption_names),
     )
-    if (args.corruption_data or args.ce_baseline) and not args.corruptions:
-        raise ConfigError("--corruption-data and --ce-baseline belong to --corruptions; add --corruptions")
+    if (args.corruption_data or args.ce_baseline or args.corruption_names) and not args.corruptions:
+        raise ConfigError("--corruption-data, --corruption-names and --ce-baseline belong to --corruptions; add --corruptions")
     document = run_sensitivity(args.run, args.out, options)
     if not args.quiet:
         print(_summary(document))
@@ -175,10 +180,11 @@ def _summary(document: dict) -> str:
     if "corruptions" in document:
         section = document["corruptions"]
         line = (f"  corruptions ({section['source']}): mean corruption accuracy "
-                f"{100 * section['mean_corruption_accuracy']:.1f}% over the 15 benchmark corruptions x 5 severities")
+                f"{_percent(section['mean_corruption_accuracy'])} over {len(section['benchmark_corruptions'])} benchmark "
+                f"corruptions x 5 severities")
         accuracy = section["group_accuracy"]
         line += "; by perturbation band " + ", ".join(
-            f"{band} {'-' if value is None else f'{100 * value:.1f}%'}" for band, value in accuracy.items())
+            f"{band} {_percent(value)}" for band, value in accuracy.items())
         if section.get("mce"):
             line += f"; mCE {section['mce']['mce']:.1f}% of {section['mce']['baseline']}"
         rho = (section.get("yin") or {}).get("spearman_rho")
@@ -186,6 +192,26 @@ def _summary(document: dict) -> str:
             line += f"; Spearman rho (heat-map prediction vs error) {rho:.3f}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _corruption_names(text: str | None) -> tuple[str, ...] | None:
+    """The names of --corruption-names, checked (one line naming an unknown name and the valid ones)."""
+    if text is None:
+        return None
+    from freqprobe.corruptions import check_corruption
+
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        from freqprobe.errors import ConfigError
+
+        raise ConfigError(f"--corruption-names {text!r} names no corruption; write e.g. gaussian_noise,fog")
+    for name in names:
+        check_corruption(name)
+    return names
 
 
 def _number(text: str) -> float:

@@ -25,6 +25,13 @@ from freqprobe.errors import ConfigError
 
 Progress = Callable[[str], None]
 
+APPROXIMATIONS = (
+    "frost: SYNTHESIZED texture (seeded 1/f random field) instead of the six frost photographs of the original",
+    "spatter (water, severities 1-3): drops without the original's Canny/distance-transform/emboss shading",
+    "motion blur and snow: ImageMagick's one-sided Gaussian kernel rebuilt in torch, without the PNG round trip",
+    "gaussian and glass blur: reflect borders where skimage uses nearest",
+)
+
 DEFINITIONS = {
     "error": "share of the test images misclassified, per severity 1..5 (fraction)",
     "mean_error": "mean of the five severities' errors (fraction)",
@@ -94,6 +101,7 @@ def evaluate_corruptions(
         "data": released.source if released is not None else None,
         "parameters_source": SOURCE,
         "frost": "synthesized 1/f texture, not the published frost photographs" if released is None else "released",
+        "approximations": list(APPROXIMATIONS) if released is None else [],
         "seed": seed,
         "n_images": len(labels),
         "image_size": list(images.shape[-2:]),

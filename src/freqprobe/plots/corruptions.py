@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from freqprobe.plots.sensitivity import wrap_title
 from freqprobe.plots.style import new_figure, paper_style, save_png
@@ -27,13 +29,13 @@ def plot_corruption_errors(section: dict, title: str, path: str | os.PathLike) -
         ax.bar(positions, means, color=colors, alpha=0.85)
         for index, (_, entry) in enumerate(entries):
             ax.plot([index] * 5, [100 * e for e in entry["error"]], "k.", ms=3)
-        ax.axhline(100 * section["clean_error"], color="k", ls="--", lw=1.0, label=f"clean {100 * section['clean_error']:.1f}%")
+        ax.axhline(100 * section["clean_error"], color="k", ls="--", lw=1.0)
         ax.set_xticks(positions, [name + ("" if entry["benchmark"] else "*") for name, entry in entries],
                       rotation=60, ha="right")
         ax.set_ylabel("test error (%)")
-        for group in GROUP_ORDER:
-            ax.bar([], [], color=GROUP_COLORS[group], label=f"{group}-frequency perturbation")
-        ax.legend(frameon=False, loc="upper left")
+        handles = [Patch(color=GROUP_COLORS[group], label=f"{group}-frequency perturbation") for group in GROUP_ORDER]
+        handles.append(Line2D([], [], color="k", ls="--", lw=1.0, label=f"clean {100 * section['clean_error']:.1f}%"))
+        fig.legend(handles=handles, frameon=False, loc="outside right upper")  # never over a bar
         ax.set_title(wrap_title(f"Error under corruptions (bars: mean of severities 1-5, dots: each; * extra) · "
                                 f"{title}", fig.get_figwidth()))
         save_png(fig, path)

@@ -43,8 +43,10 @@ def corruption_step(
     if tuple(heat_map.shape) != tuple(images.shape[-2:]):
         raise ConfigError(f"the heat map is {tuple(heat_map.shape)} but the images are {tuple(images.shape[-2:])}; "
                           f"rerun --heatmap")
+    from freqprobe.corruptions import ALL
+
     section = evaluate_corruptions(
-        run.model, images, labels, run.input_filter, seed=options.seed, settings=settings, heat_map=heat_map,
+        run.model, images, labels, run.input_filter, names=options.corruption_names or ALL, seed=options.seed, settings=settings, heat_map=heat_map,
         released=released, released_rows=rows, progress=(lambda line: say(options, line)),
     )
     section["heat_map_images"] = heat.get("n_images")
@@ -71,6 +73,8 @@ def corruption_step(
     )
     if options.progress:
         print("\n".join(table_lines(section)))
+        for note in section["approximations"]:
+            print(f"note: {note}")
 
 
 def _released_rows(path: str, test, count: int):

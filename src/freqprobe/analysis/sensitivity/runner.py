@@ -66,6 +66,7 @@ class SensitivityOptions:
     corruptions: bool = False
     corruption_data: str | None = None
     ce_baseline: str | None = None
+    corruption_names: tuple[str, ...] | None = None  # None: all 19
 
     def modes(self) -> list[str]:
         chosen = [name for name in ("bands", "heatmap", "gradient_spectrum", "shift") if getattr(self, name)]
