@@ -28,13 +28,20 @@ METRIC_COLUMNS = {
     "shift_consistency": "share of test images whose class is unchanged under two random circular shifts",
     "robust_accuracy": "accuracy under an adversarial attack of sensitivity.json (column robust_attack names it; "
     "--analyze: FGSM, L-inf, eps 2/255)",
+    "corruption_accuracy": "mean accuracy over the 15 CIFAR-10-C benchmark corruptions x 5 severities "
+    "(sensitivity.json corruptions; torch-generated unless its source says released)",
+    "corruption_accuracy_low": "mean accuracy over the benchmark corruptions whose perturbation centroid is below 1/8 "
+    "cycles/pixel",
+    "corruption_accuracy_mid": "mean accuracy over the benchmark corruptions with perturbation centroid in [1/8, 1/4)",
+    "corruption_accuracy_high": "mean accuracy over the benchmark corruptions with perturbation centroid >= 1/4",
 }
 
 
 # Columns that are fractions of images: shown in percent in compare.md and in the figures.
 PERCENT_COLUMNS = frozenset(
     {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "heatmap_error_low",
-     "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy"}
+     "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy",
+     "corruption_accuracy", "corruption_accuracy_low", "corruption_accuracy_mid", "corruption_accuracy_high"}
 )
 
 

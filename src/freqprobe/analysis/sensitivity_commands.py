@@ -39,6 +39,12 @@ def add_commands(subparsers) -> None:
     modes.add_argument("--attack", choices=METHODS, default=None, help="adversarial attack (needs --eps)")
     modes.add_argument("--all", action="store_true", help="--bands --heatmap --gradient-spectrum --shift")
     modes.add_argument(
+        "--corruptions", action="store_true",
+        help="error under the 19 CIFAR-10-C corruptions at severities 1-5 (generated in torch, seeded), each "
+        "corruption's perturbation spectrum and frequency group, and the error predicted from the Fourier heat map "
+        "(needs a heat map in OUT/sensitivity.json or --heatmap)",
+    )
+    modes.add_argument(
         "--band-radii", type=_radii, default=None, metavar="R1,R2,...",
         help="radii (cycles/pixel) of the band ablation, exact as written, e.g. 0,5/28,0.25 (default: 0, 1/S, "
         "2/S, ... past the corner 0.707)",
@@ -64,6 +70,20 @@ def add_commands(subparsers) -> None:
         "--prefilter-sigma", type=_non_negative_number, default=1.0, metavar="S",
         help="sigma (pixels) of the Gaussian low-pass defence scored against transferred and adaptive attacks; "
         "0 skips it (default: 1.0)",
+    )
+    corrupt = parser.add_argument_group("corruptions")
+    corrupt.add_argument(
+        "--corruption-data", metavar="DIR", default=None,
+        help="score on the released CIFAR-10-C .npy files (a folder, or CIFAR-10-C.tar checked against its published "
+        "md5) instead of the generated corruptions; CIFAR-10 runs only",
+    )
+    corrupt.add_argument(
+        "--corruption-names", metavar="A,B,...", default=None,
+        help="evaluate only these corruptions (names as the released files: gaussian_noise, fog, ...; default: all 19)",
+    )
+    corrupt.add_argument(
+        "--ce-baseline", metavar="RUN", default=None,
+        help="run folder (or its sensitivity.json) analysed with --corruptions whose errors normalize the mCE",
     )
     shift = parser.add_argument_group("shift")
     shift.add_argument("--max-shift", type=_non_negative_int, default=None, metavar="P",
@@ -123,7 +143,13 @@ def run_command(args: argparse.Namespace) -> int:
         device=args.device,
         data_dir=args.data_dir,
         progress=not args.quiet,
+        corruptions=args.corruptions,
+        corruption_data=args.corruption_data,
+        ce_baseline=args.ce_baseline,
+        corruption_names=_corruption_names(args.corruption_names),
     )
+    if (args.corruption_data or args.ce_baseline or args.corruption_names) and not args.corruptions:
+        raise ConfigError("--corruption-data, --corruption-names and --ce-baseline belong to --corruptions; add --corruptions")
     document = run_sensitivity(args.run, args.out, options)
     if not args.quiet:
         print(_summary(document))
@@ -151,7 +177,41 @@ def _summary(document: dict) -> str:
             line += (f"; {defence['prefilter']} prefilter: transferred {defence['transferred_accuracy']:.4f}, "
                      f"adaptive {defence['adaptive_accuracy']:.4f}")
         lines.append(line)
+    if "corruptions" in document:
+        section = document["corruptions"]
+        line = (f"  corruptions ({section['source']}): mean corruption accuracy "
+                f"{_percent(section['mean_corruption_accuracy'])} over {len(section['benchmark_corruptions'])} benchmark "
+                f"corruptions x 5 severities")
+        accuracy = section["group_accuracy"]
+        line += "; by perturbation band " + ", ".join(
+            f"{band} {_percent(value)}" for band, value in accuracy.items())
+        if section.get("mce"):
+            line += f"; mCE {section['mce']['mce']:.1f}% of {section['mce']['baseline']}"
+        rho = (section.get("yin") or {}).get("spearman_rho")
+        if rho is not None:
+            line += f"; Spearman rho (heat-map prediction vs error) {rho:.3f}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _corruption_names(text: str | None) -> tuple[str, ...] | None:
+    """The names of --corruption-names, checked (one line naming an unknown name and the valid ones)."""
+    if text is None:
+        return None
+    from freqprobe.corruptions import check_corruption
+
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        from freqprobe.errors import ConfigError
+
+        raise ConfigError(f"--corruption-names {text!r} names no corruption; write e.g. gaussian_noise,fog")
+    for name in names:
+        check_corruption(name)
+    return names
 
 
 def _number(text: str) -> float:

@@ -16,6 +16,8 @@ ARCHIVE_MD5: dict[str, str] = {
     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    # CIFAR-10-C (Hendrycks & Dietterich 2019), Zenodo record 2535967 v1, 2,918,471,680 bytes, md5 as listed there
+    "CIFAR-10-C.tar": "56bf5dcef84df0e2308c6dcbcbbd8499",
 }
 
 # md5 of the decompressed contents, by file name. Repackaged copies (Debian's dataset-fashion-mnist recompresses

@@ -60,3 +60,16 @@ def test_sensitivity_columns_read_the_real_layout_and_pick_the_first_attack():
     assert columns["lowpass_r50"] == pytest.approx(0.1625)
     assert columns["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
     assert sensitivity_columns({"run": "x"}) == {}
+
+
+def test_sensitivity_columns_read_the_corruption_section():
+    document = {
+        "run": "x",
+        "corruptions": {"mean_corruption_accuracy": 0.71, "group_accuracy": {"low": 0.4, "mid": None, "high": 0.8}},
+    }
+    columns = sensitivity_columns(document)
+    assert columns == {"corruption_accuracy": 0.71, "corruption_accuracy_low": 0.4, "corruption_accuracy_mid": None,
+                       "corruption_accuracy_high": 0.8}
+    from freqprobe.run_columns import METRIC_COLUMNS, PERCENT_COLUMNS
+
+    assert set(columns) <= set(METRIC_COLUMNS) & PERCENT_COLUMNS

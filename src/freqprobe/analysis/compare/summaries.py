@@ -54,6 +54,19 @@ def sensitivity_columns(data: Any) -> dict[str, float | None]:
     if attack is not None:
         columns["robust_accuracy"] = number_or_none(attack.get("robust_accuracy"))
         columns["robust_attack"] = attack_key
+    columns.update(corruption_columns(data))
+    return columns
+
+
+def corruption_columns(data: Any) -> dict[str, float | None]:
+    """Mean corruption accuracy and the accuracy per perturbation-frequency group of sensitivity.json's
+    ``corruptions`` section (empty when the run has none)."""
+    section = data.get("corruptions") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        return {}
+    groups = section.get("group_accuracy") if isinstance(section.get("group_accuracy"), dict) else {}
+    columns = {"corruption_accuracy": number_or_none(section.get("mean_corruption_accuracy"))}
+    columns.update({f"corruption_accuracy_{band}": number_or_none(groups.get(band)) for band in ("low", "mid", "high")})
     return columns
 
 

@@ -37,6 +37,8 @@ FIGURES = {
     "heatmap": "fourier_heatmap.png",
     "gradient_spectrum": "gradient_spectrum.png",
     "shift": "shift_consistency.png",
+    "corruptions": "corruption_errors.png",
+    "corruptions_prediction": "corruption_prediction.png",
 }
 
 
@@ -61,10 +63,15 @@ class SensitivityOptions:
     device: str = "cpu"
     data_dir: str | None = None
     progress: bool = True
+    corruptions: bool = False
+    corruption_data: str | None = None
+    ce_baseline: str | None = None
+    corruption_names: tuple[str, ...] | None = None  # None: all 19
 
     def modes(self) -> list[str]:
         chosen = [name for name in ("bands", "heatmap", "gradient_spectrum", "shift") if getattr(self, name)]
-        return chosen + (["attack"] if self.attack is not None else [])
+        chosen += ["attack"] if self.attack is not None else []
+        return chosen + (["corruptions"] if self.corruptions else [])
 
 
 def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, options: SensitivityOptions) -> dict:
@@ -78,7 +85,8 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     """
     if not options.modes():
         raise ConfigError(
-            "no analysis chosen; pass one or more of --bands, --heatmap, --gradient-spectrum, --shift, --attack"
+            "no analysis chosen; pass one or more of --bands, --heatmap, --gradient-spectrum, --shift, --attack, "
+            "--corruptions"
         )
     settings = InferenceSettings(options.batch_size, options.precision, options.device)  # fail before loading
     out_dir = prepare_output_dir(out_dir, "--out")  # before the analyses: a bad --out costs no minutes
@@ -86,6 +94,10 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     # the run as seen from the results file, so committed outputs carry no machine paths
     run_name = relative_name(run_dir, out_dir)
     document = _existing_results(results_path, run_name)
+    if options.corruptions:
+        from freqprobe.analysis.sensitivity.corruption_step import check_corruption_inputs
+
+        check_corruption_inputs(document, options, results_path)  # before loading: a refusal costs no minutes
     from freqprobe.data import to_float
 
     run = load_run(run_dir)
@@ -106,6 +118,12 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
         steps.append(("shift", lambda to: _shift(document, run, images, labels, settings, options, title, to)))
     if options.attack is not None:
         steps.append(("attack", lambda to: _attack(document, run, images, labels, options, title, to)))
+    if options.corruptions:
+        from freqprobe.analysis.sensitivity.corruption_step import corruption_step
+
+        # after the heat map: Yin's prediction reads the heat map this call may just have measured
+        steps.append(("corruptions", lambda to: corruption_step(
+            document, run, images, labels, test, settings, options, title, to, _add_figure, _say)))
     for name, step in steps:
         started = time.perf_counter()
         # Figures of earlier modes (and filters' files in a shared folder) stay: the set owns nothing else.
