@@ -53,6 +53,16 @@ def format_accuracy(fraction: Any, decimals: int = ACCURACY_DECIMALS) -> str:
     return text if text == "-" else text + "%"
 
 
+def natural_key(text: str) -> tuple:
+    """A sort key comparing the numbers inside ``text`` as numbers: ``highpass:2`` before ``highpass:12``.
+
+    >>> sorted(["highpass:12", "none", "highpass:2", "blur:2.5", "blur:2"], key=natural_key)
+    ['blur:2', 'blur:2.5', 'highpass:2', 'highpass:12', 'none']
+    """
+    pieces = re.split(r"(\d+(?:\.\d+)?)", text)
+    return tuple((0, float(piece), "") if index % 2 else (1, 0.0, piece) for index, piece in enumerate(pieces))
+
+
 def markdown_row(cells: Sequence[Any]) -> str:
     """One Markdown table row, ``| a | b |``; a ``|`` inside a cell is written ``\\|``."""
     return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"

@@ -27,6 +27,7 @@ from freqprobe.train.run_folder import RunPaths, read_final_metrics
 # Keys of config.json's "data" section that describe the images and labels a run was trained on.
 DATA_KEYS = ("image_shape", "classes", "in_channels", "num_classes")
 DEFAULT_NUM_CLASSES = 10
+ANALYSIS_FOLDER = "analysis"  # where freqprobe filters / sensitivity write for a run, by convention
 
 
 class RunFolderError(FreqprobeError):
@@ -118,6 +119,17 @@ class RunFolder:
                 f"{self.paths.metrics_log} is missing; resume the run (freqprobe train --resume {self.root})"
             )
         return [record for record in read_jsonl(self.paths.metrics_log) if isinstance(record, dict)]
+
+    # --- analyses -----------------------------------------------------------------------------------------------
+
+    def find_analysis(self, filename: str) -> Path | None:
+        """Where an analysis of this run is (``filters.json``, ``sensitivity.json``): ``RUN/analysis/<filename>``,
+        else ``RUN/<filename>``, else the first ``RUN/analysis/*/<filename>``; None when there is none."""
+        analysis = self.root / ANALYSIS_FOLDER
+        candidates = [analysis / filename, self.root / filename]
+        if analysis.is_dir():
+            candidates += sorted(analysis.glob(f"*/{filename}"))
+        return next((path for path in candidates if path.is_file()), None)
 
     # --- completeness -------------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from typing import Any, Sequence
 from freqprobe.errors import FreqprobeError
 from freqprobe.runs import RunFolder
 
-ANALYSIS_FOLDER = "analysis"
 UNFILTERED = "none"
 
 
@@ -153,12 +152,8 @@ def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
 
 
 def find_analysis(run: RunRecord, filename: str) -> Path | None:
-    """``RUN/analysis/<filename>``, else ``RUN/<filename>``, else the first ``RUN/analysis/*/<filename>``."""
-    candidates = [run.folder / ANALYSIS_FOLDER / filename, run.folder / filename]
-    analysis = run.folder / ANALYSIS_FOLDER
-    if analysis.is_dir():
-        candidates += sorted(analysis.glob(f"*/{filename}"))
-    return next((path for path in candidates if path.is_file()), None)
+    """See :meth:`freqprobe.runs.RunFolder.find_analysis`."""
+    return run.run.find_analysis(filename)
 
 
 def read_json(path: Path) -> Any:
