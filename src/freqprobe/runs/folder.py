@@ -171,6 +171,19 @@ class RunFolder:
         folder = self.data_dir
         return folder if folder is not None and Path(folder).is_dir() else None
 
+    def load_splits(self, data_dir: str | None = None):
+        """The train / val / test splits (:class:`freqprobe.data.Splits`) of the run's dataset as the run split it:
+        its ``val_fraction`` and ``split_seed``. Data root: ``data_dir``, else the run's own data root when that folder
+        exists on this machine, else ``$FREQPROBE_DATA`` / the default."""
+        from freqprobe.data import load_splits, resolve_root
+
+        return load_splits(
+            self.dataset,
+            root=resolve_root(data_dir or self.existing_data_dir()),
+            val_fraction=float(self.config.get("val_fraction", 0.2)),
+            seed=int(self.config.get("split_seed", 0)),
+        )
+
     # --- model and filter ---------------------------------------------------------------------------------------
 
     def load_model(self, model_name: str | None = None, in_channels: int | None = None, num_classes: int | None = None):
