@@ -298,3 +298,23 @@ def test_a_compare_report_opens_with_one_row_per_variant(tmp_path):
         "Fashion-MNIST", "resnet20", "highpass:12", "1", "90.00", "25.00",
     ]
     assert "robust: PGD L-inf eps 8/255" in top
+
+
+def test_a_folder_holding_a_sweep_opens_with_the_results_below_it(sweep_tree):
+    # one level above the sweep: a folder that is no freqprobe output itself, only holds some
+    parent = sweep_tree.parent
+    path, report = write_report(parent, parent / "page.html")
+    assert report.kind == "figures"
+    assert report.description == (
+        "This folder holds freqprobe output: 1 sweep, 1 comparison, 1 dataset spectrum, 2 training runs and 1 folder "
+        "of other figures and tables. The page shows 14 tables and 4 figures from 6 folders.")
+    top = headline_of(path.read_text(encoding="utf-8"))
+    # compare.json of the fixture has rows but no variants: nothing to tabulate there, so the sweep's table shows
+    assert "Results (sweep/results.md)" in top and "91.20 (n=1)" in top
+    # a comparison with variants comes first: it holds the robust accuracy too
+    compare = sweep_tree / "compare" / "compare.json"
+    variants = [{"dataset": "fashion-mnist", "model": "resnet20", "label": "blur:2", "runs": ["r"],
+                 "stats": {"clean_accuracy": {"mean": 0.884, "std": None, "n": 1}}}]
+    compare.write_text(json.dumps({**json.loads(compare.read_text()), "variants": variants}))
+    top = headline_of(write_report(parent, parent / "page.html")[0].read_text(encoding="utf-8"))
+    assert "Results (sweep/compare/compare.json)" in top and "88.40" in top and "results.md" not in top

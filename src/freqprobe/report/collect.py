@@ -115,11 +115,24 @@ def collect_report(folder: str | os.PathLike) -> FolderReport:
     kind = sections[0].kinds[0] if sections[0].is_root else "figures"
     title = f"{KIND_TITLES[kind]}: {root.resolve().name}"
     headline = collect_headline(root, kind)
+    if headline.is_empty:  # e.g. a folder holding sweeps and their comparison: the results of the first of them
+        headline = _headline_below(root, sections)
     # the learning curve is shown at the top, with the results: not a second time in the run's section
     curves = [figure for figure in sections[0].figures if figure.path == headline.learning_curve]
     sections[0].figures = [figure for figure in sections[0].figures if figure not in curves]
     description = describe_folder(root, kind, sections, len(curves))
     return FolderReport(root, title, kind, description, sections, headline, curves[0] if curves else None)
+
+
+def _headline_below(root: Path, sections: list[Section]) -> Headline:
+    """The headline of the first comparison among the folders, else of the first sweep; empty when there is none."""
+    for wanted in ("compare", "sweep"):
+        for section in sections:
+            if not section.is_root and section.kinds[0] == wanted:
+                headline = collect_headline(root / section.title, wanted, where=f"{section.title}/")
+                if not headline.is_empty:
+                    return headline
+    return Headline()
 
 
 def _folders(root: Path) -> list[Path]:
@@ -205,8 +218,7 @@ def describe_folder(root: Path, kind: str, sections: list[Section], extra_figure
         "sensitivity": "the sensitivity analysis of a trained network (freqprobe sensitivity)",
         "filters": "the kernel frequency responses of a trained network (freqprobe filters)",
         "spectrum": "the spectrum of a dataset split (freqprobe spectrum)",
-        "figures": "figures and tables that no freqprobe record (config.json, sweep.json, an analysis JSON) "
-        "describes",
+        "figures": _contents_in_words(sections),
     }[kind]
     n_figures = sum(len(section.figures) for section in sections) + extra_figures
     n_tables = sum(len(section.tables) + len(section.documents) for section in sections)
@@ -214,6 +226,30 @@ def describe_folder(root: Path, kind: str, sections: list[Section], extra_figure
     shows = f"The page shows {count(n_tables, 'table')} and {count(n_figures, 'figure')}"
     where = f" from {count(len(sections), 'folder')}" if len(sections) > 1 else ""
     return f"This folder holds {what}.{' ' + data if data else ''} {shows}{where}."
+
+
+# What each kind of folder is called when a page counts them: (singular, plural).
+KIND_NOUNS = {
+    "run": ("training run", "training runs"),
+    "sweep": ("sweep", "sweeps"),
+    "compare": ("comparison", "comparisons"),
+    "sensitivity": ("sensitivity analysis", "sensitivity analyses"),
+    "filters": ("kernel analysis", "kernel analyses"),
+    "spectrum": ("dataset spectrum", "dataset spectra"),
+    "figures": ("folder of other figures and tables", "folders of other figures and tables"),
+}
+
+
+def _contents_in_words(sections: list[Section]) -> str:
+    """``2 sweeps, 24 training runs and 1 comparison``: the folders of a page that is none of them itself."""
+    counts: dict[str, int] = {}
+    below = [section for section in sections if not section.is_root] or sections  # the root is not one of them
+    for section in below:
+        counts[section.kinds[0]] = counts.get(section.kinds[0], 0) + 1
+    parts = [f"{n} {KIND_NOUNS[kind][n != 1]}" for kind, n in counts.items()]
+    if len(parts) == 1 and counts.get("figures") == 1:
+        return "figures and tables that no freqprobe record (config.json, sweep.json, an analysis JSON) describes"
+    return "freqprobe output: " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
 
 
 def count(n: int, noun: str) -> str:

@@ -44,14 +44,15 @@ class Headline:
         return not self.facts and self.table is None and self.learning_curve is None
 
 
-def collect_headline(root: Path, kind: str) -> Headline:
-    """The headline results of ``root``, a folder of ``kind`` (see :func:`freqprobe.report.collect.folder_kinds`)."""
+def collect_headline(root: Path, kind: str, where: str = "") -> Headline:
+    """The headline results of ``root``, a folder of ``kind`` (see :func:`freqprobe.report.collect.folder_kinds`);
+    ``where`` (``"compare/"``) names it in table titles when it is a sub-folder of the page's folder."""
     if kind == "run":
         return run_headline(root)
     if kind == "compare":
-        return Headline(table=compare_results_table(read_json(root / "compare.json")))
+        return Headline(table=compare_results_table(read_json(root / "compare.json"), where))
     if kind == "sweep":
-        return Headline(table=sweep_results_table(root))
+        return Headline(table=sweep_results_table(root, where))
     if kind == "sensitivity":
         sensitivity = read_json(root / SENSITIVITY_FILE)
         return Headline(facts=sensitivity_facts(sensitivity) if isinstance(sensitivity, dict) else [])
@@ -186,7 +187,7 @@ def describe_attack_key(key: str) -> str:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def compare_results_table(compare: Any) -> Table | None:
+def compare_results_table(compare: Any, where: str = "") -> Table | None:
     """One row per variant of ``compare.json``: dataset, model, filter and swept options, runs, clean and robust
     accuracy (mean ± sample std over seeds when a variant has several)."""
     if not isinstance(compare, dict):
@@ -210,7 +211,7 @@ def compare_results_table(compare: Any) -> Table | None:
     note = "Test accuracy in percent, mean ± sample std over the runs of a variant (runs differing only in seed)"
     note += f"; robust: {', '.join(attacks)}" if attacks else ""
     header = ["data", "model", "variant", "runs", "clean accuracy (%)", "robust accuracy (%)"]
-    return Table("Results (compare.json)", header, rows, note + ".")
+    return Table(f"Results ({where}compare.json)", header, rows, note + ".")
 
 
 def _natural_order(variant: dict) -> tuple:
@@ -228,7 +229,7 @@ def _mean_cell(stat: Any) -> str:
     return text
 
 
-def sweep_results_table(root: Path) -> Table | None:
+def sweep_results_table(root: Path, where: str = "") -> Table | None:
     """The first table of the sweep's ``results.md`` as the sweep wrote it, with the line above it as its note."""
     try:
         found = first_table((root / "results.md").read_text(encoding="utf-8"))
@@ -237,4 +238,4 @@ def sweep_results_table(root: Path) -> Table | None:
     if found is None:
         return None
     header, rows, above = found
-    return Table("Results (results.md)", header, rows, above)
+    return Table(f"Results ({where}results.md)", header, rows, above)

@@ -189,6 +189,8 @@ def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = No
     job_codes: list[int] = []
     if jobs > 1:
         record_sweep(out_dir, spec, runs)
+        log_to_stderr(f"sweep: {count_runs(len(runs))} in the grid, {len(shard_runs(runs, *shard))} in shard "
+                      f"{shard[0]}/{shard[1]}, over {jobs} jobs (each job's log says its time estimate)")
         job_codes = run_jobs(getattr(args, "argv", sys.argv[1:]), shard, jobs, out_dir)
         rows = write_tables(out_dir, spec, runs)
     else:
