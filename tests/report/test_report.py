@@ -267,8 +267,20 @@ def test_the_learning_curve_of_a_run_is_shown_once_with_its_headline(tmp_path, m
 def test_a_cifar_jpeg_run_names_the_copy_in_its_headline(tmp_path):
     run = tmp_path / "cifar"
     write_run_folder(run, dataset=JPEG_DATASET)
+    record = json.loads((run / "config.json").read_text())
+    record["config"].update(conv="bandpass:gabor@stem", spectral_reg="highfreq:0.05:0.25@all")
+    (run / "config.json").write_text(json.dumps(record))
+    (run / "analysis").mkdir()
+    (run / "analysis" / "sensitivity.json").write_text(json.dumps({
+        "test_images": 500, "heatmap": {"eps": 4.0, "mean_error": 0.6973},
+        "attacks": {"pgd-linf-eps0.007843": {"method": "pgd", "norm": "linf", "eps": 2 / 255, "steps": 10,
+                                             "clean_accuracy": 0.93, "robust_accuracy": 0.716}}}))
     facts = headline_facts(write_report(run)[0].read_text(encoding="utf-8"))
     assert facts["data"] == "CIFAR-10 (JPEG q75 copy)"
+    assert facts["model"] == "resnet20, bandpass:gabor@stem convolutions"
+    assert facts["spectral regularizer"] == "highfreq:0.05:0.25@all"
+    assert facts["clean vs robust (PGD L-inf eps 2/255, 10 steps)"] == "93.00% clean, 71.60% under attack on 500 test images"
+    assert facts["Fourier heat map"] == "mean error 69.73% with a Fourier basis image of L2 norm 4 added"
 
 
 def test_a_sweep_report_opens_with_its_results_table(sweep_tree):

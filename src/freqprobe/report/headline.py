@@ -82,6 +82,8 @@ def run_headline(root: Path) -> Headline:
         facts.append(("model", model + (f", {conv} convolutions" if conv and conv != "standard" else "")))
     if config.get("filter"):
         facts.append(("input filter", f"{config['filter']} ({config.get('boundary', 'circular')} boundary)"))
+    if config.get("spectral_reg"):
+        facts.append(("spectral regularizer", str(config["spectral_reg"])))
     if is_number(metrics.get("test_accuracy")):
         images = data.get("test_images")
         facts.append(("test accuracy", format_accuracy(metrics["test_accuracy"])
@@ -132,9 +134,9 @@ def sensitivity_facts(sensitivity: dict) -> list[tuple[str, str]]:
         facts.append(("clean accuracy (band ablation)", format_accuracy(bands["clean_accuracy"]) + on))
     heatmap = sensitivity.get("heatmap")
     if isinstance(heatmap, dict) and is_number(heatmap.get("mean_error")):
-        eps = f"L2 norm {heatmap['eps']:g} " if is_number(heatmap.get("eps")) else ""
-        facts.append(("Fourier heat map", f"mean error {format_accuracy(heatmap['mean_error'])} with a {eps}"
-                      "Fourier basis image added"))
+        norm = f" of L2 norm {heatmap['eps']:g}" if is_number(heatmap.get("eps")) else ""
+        facts.append(("Fourier heat map", f"mean error {format_accuracy(heatmap['mean_error'])} with a Fourier basis "
+                      f"image{norm} added"))
     shift = sensitivity.get("shift")
     if isinstance(shift, dict) and is_number(shift.get("consistency")):
         facts.append(("shift consistency", f"{format_accuracy(shift['consistency'])} of images keep their class "
