@@ -158,3 +158,40 @@ def test_the_python_api_block_runs(shared_data, monkeypatch):
     exec(block.replace('"../shared/data"', repr(str(shared_data))), namespace)
     centroids = namespace["centroids"]
     assert centroids.shape == (512,) and 0.0 < float(centroids.mean()) < 0.064  # blurred: below the raw 0.064
+
+
+def test_the_run_api_block_runs_on_the_committed_run(shared_data, monkeypatch, capsys):
+    """The README's "after training" block, run as written on results/fashion-mnist-resnet20-fast (200 test images),
+    its numbers checked against the run's own records and against the functions' definitions."""
+    import json
+
+    import torch
+
+    from freqprobe.tables import format_accuracy
+
+    monkeypatch.chdir(REPO)
+    block = next(block for block in code_blocks(README, "python") if "RunFolder(" in block)
+    assert '"results/fashion-mnist-resnet20-fast"' in block
+    namespace: dict = {}
+    exec(block.replace('"../shared/data"', repr(str(shared_data))), namespace)
+    run = REPO / "results" / "fashion-mnist-resnet20-fast"
+    clean, noisy = namespace["clean_accuracy"], namespace["noisy_accuracy"]
+    # 200 of the 10000 test images of a 93.56% model; noise costs accuracy but leaves it far above chance
+    assert json.loads((run / "metrics.json").read_text())["test_accuracy"] == 0.9356
+    assert 0.85 <= clean <= 1.0 and 0.1 < noisy <= clean
+    assert capsys.readouterr().out.strip() == (
+        f"clean {format_accuracy(clean)}, with Gaussian noise (std 0.1) {format_accuracy(noisy)}")
+    bands = namespace["bands"]
+    assert bands.clean_accuracy == pytest.approx(clean, abs=0.011)  # the same images (band ablation may use bf16)
+    assert bands.exact_radii == ["1/28", "3/28", "1/4"]
+    assert bands.low_pass_accuracy[0] < bands.low_pass_accuracy[-1]  # keeping more frequencies helps
+    assert len(namespace["kernels"]["layers"]) == 19  # resnet20: stem + 18 block convolutions
+    heat = namespace["heat"].to_dict()
+    assert heat["evaluated_pairs"] == 3 and 0.0 <= heat["mean_error"] <= 1.0
+    assert tuple(namespace["gradient"].power.shape) == (28, 28)
+    assert 0.0 <= namespace["shift"].consistency <= 1.0
+    attack = namespace["attack"]
+    assert attack.robust_accuracy <= attack.clean_accuracy == pytest.approx(clean, abs=1e-9)
+    spectrum = namespace["spectrum"]
+    assert int(spectrum.counts.sum()) == 200 and len(spectrum.classes) == 10
+    assert torch.equal(namespace["labels"], namespace["splits"].test.labels[:200])

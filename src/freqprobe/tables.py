@@ -12,6 +12,9 @@ import re
 from typing import Any, Iterable, Sequence
 
 _UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
+# Every accuracy a command prints, and every table of freqprobe's Markdown and HTML output, shows a fraction of
+# images in percent with this many decimals: one test image of 10,000 is 0.01 points.
+ACCURACY_DECIMALS = 2
 
 
 def is_number(value: Any) -> bool:
@@ -27,6 +30,37 @@ def number_or_none(value: Any) -> float | None:
 def unique(items: Iterable) -> list:
     """``items`` in order of first appearance, each once."""
     return list(dict.fromkeys(items))
+
+
+def percent_number(fraction: Any, decimals: int = ACCURACY_DECIMALS) -> str:
+    """A fraction in [0, 1] as a percentage without the sign, for a column whose header says "%": ``"93.56"``;
+    ``"-"`` when it is no number.
+
+    >>> percent_number(0.93564), percent_number(1), percent_number(None)
+    ('93.56', '100.00', '-')
+    """
+    return f"{100.0 * fraction:.{decimals}f}" if is_number(fraction) else "-"
+
+
+def format_accuracy(fraction: Any, decimals: int = ACCURACY_DECIMALS) -> str:
+    """An accuracy (a fraction of images) as the CLI, the Markdown tables and the report show it: ``"93.56%"``;
+    ``"-"`` when it is no number.
+
+    >>> format_accuracy(0.93564), format_accuracy(0.5, decimals=1), format_accuracy(float("nan"))
+    ('93.56%', '50.0%', '-')
+    """
+    text = percent_number(fraction, decimals)
+    return text if text == "-" else text + "%"
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key comparing the numbers inside ``text`` as numbers: ``highpass:2`` before ``highpass:12``.
+
+    >>> sorted(["highpass:12", "none", "highpass:2", "blur:2.5", "blur:2"], key=natural_key)
+    ['blur:2', 'blur:2.5', 'highpass:2', 'highpass:12', 'none']
+    """
+    pieces = re.split(r"(\d+(?:\.\d+)?)", text)
+    return tuple((0, float(piece), "") if index % 2 else (1, 0.0, piece) for index, piece in enumerate(pieces))
 
 
 def markdown_row(cells: Sequence[Any]) -> str:

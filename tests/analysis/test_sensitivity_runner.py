@@ -135,6 +135,23 @@ def test_results_of_another_run_are_not_merged(trained_run, tmp_path, freqprobe_
     assert "holds results of run" in capsys.readouterr().err
 
 
+def test_the_command_prints_the_files_it_wrote_and_accuracies_in_percent(trained_run, tmp_path, freqprobe_main,
+                                                                          capsys):
+    from freqprobe.tables import format_accuracy
+
+    out = tmp_path / "printed"
+    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--shift", "--subset", "10"]) == 0
+    first = [line for line in capsys.readouterr().out.splitlines() if line.startswith("wrote ")]
+    assert first == [f"wrote {out / RESULTS_FILE}", f"wrote {out / 'shift_consistency.png'}"]
+    assert freqprobe_main(["sensitivity", str(trained_run), "--out", str(out), "--bands", "--subset", "10"]) == 0
+    printed = capsys.readouterr().out
+    # the second call rewrote the merged JSON and drew one figure; the shift figure of the first call is not named
+    assert [line for line in printed.splitlines() if line.startswith("wrote ")] == [
+        f"wrote {out / RESULTS_FILE}", f"wrote {out / 'band_ablation.png'}"]
+    document = json.loads((out / RESULTS_FILE).read_text())
+    assert f"bands: clean accuracy {format_accuracy(document['bands']['clean_accuracy'])}" in printed
+
+
 def test_a_whiten_run_without_its_fitted_state_is_refused(trained_run, tmp_path, freqprobe_main, capsys):
     broken = tmp_path / "no-checkpoint"
     shutil.copytree(trained_run, broken)

@@ -14,6 +14,8 @@ from freqprobe.cli import main
 from freqprobe.errors import FreqprobeError
 from freqprobe.report.html import REPORT_FILE, write_report
 
+from report_folders import JPEG_DATASET, write_run_folder
+
 
 class PageParser(HTMLParser):
     """The <img> sources, figure captions, table cells and tags of a page."""
@@ -101,13 +103,13 @@ def test_run_tables(run_tree):
     write_report(run_tree)
     text, page = parse(run_tree / REPORT_FILE)
     cells = page.cells
-    assert cells[cells.index("test_accuracy") + 1] == "91.23 %"
+    assert cells[cells.index("test_accuracy") + 1] == "91.23%"  # as the CLI prints it
     assert cells[cells.index("train_seconds") + 1] == "31.5"
     assert cells[cells.index("rank_weights_sha256") + 1] == "ab12"
     assert "nested" not in cells  # containers are left out, not dumped
-    assert "Training log (metrics.jsonl)" in text and "90.51 %" in cells  # epoch 2 val accuracy
+    assert "Training log (metrics.jsonl)" in text and "90.51%" in cells  # epoch 2 val accuracy
     assert cells[cells.index("data train_images") + 1] == "48000"
-    assert "fgsm-linf-eps0.007843" in cells and "41.00 %" in cells  # attack table
+    assert "fgsm-linf-eps0.007843" in cells and "41.00%" in cells  # attack table
     assert "layer1.0.conv1" in cells and "0.3125" in cells  # filters table
     assert "Dataset spectrum (spectrum.json)" in text and "T-shirt/top" in cells
     assert text.count("<h1>") == 1
@@ -211,3 +213,120 @@ def test_class_spectra_captions_explain_the_cross_and_name_the_window(tmp_path):
     assert "mean is removed before windowing" in windowed
     expected = "Data: Fashion-MNIST, test split, filter none, Hamming window on mean-removed images."
     assert windowed.endswith(expected)
+
+
+def headline_of(text: str) -> str:
+    """The HTML of the page's headline section, which comes before every folder's section."""
+    start = text.index('<section id="headline"')
+    assert start < text.index('<section id="section-')
+    return text[start:text.index("</section>", start)]
+
+
+def headline_facts(text: str) -> dict[str, str]:
+    parser = PageParser()
+    parser.feed(headline_of(text))
+    return dict(zip(parser.cells[::2], parser.cells[1::2]))
+
+
+def test_a_run_report_opens_with_its_headline_results(run_tree):
+    from freqprobe.tables import format_accuracy
+
+    path, report = write_report(run_tree)
+    text = path.read_text(encoding="utf-8")
+    facts = headline_facts(text)
+    assert facts["data"] == "Fashion-MNIST" and facts["model"] == "resnet20"
+    assert facts["input filter"] == "blur:2 (circular boundary)"
+    # the numbers of metrics.json and sensitivity.json, formatted as the CLI prints accuracies
+    assert facts["test accuracy"] == f"{format_accuracy(0.91234)} on 10000 test images" == "91.23% on 10000 test images"
+    assert facts["validation accuracy"] == "90.51%"
+    assert facts["clean vs robust (FGSM L-inf eps 2/255)"] == "90.00% clean, 41.00% under attack on 200 test images"
+    # what the folder is, counted with correct plurals and without "not recorded" noise
+    lead = report.description
+    assert lead.startswith("This folder holds a training run (freqprobe train)")
+    assert "not recorded" not in text and "(1 figures)" not in text and "(1 figure)" in text
+    assert lead.endswith("The page shows 11 tables and 9 figures from 5 folders.")
+
+
+def test_the_learning_curve_of_a_run_is_shown_once_with_its_headline(tmp_path, make_png):
+    run = tmp_path / "run"
+    write_run_folder(run)
+    make_png(run / "learning_curve.png", "learning curve", 11)
+    path, report = write_report(run)
+    text = path.read_text(encoding="utf-8")
+    top = headline_of(text)
+    assert top.count("<img ") == 1 and "learning_curve.png" in top and "Learning curve: loss and accuracy" in top
+    assert text.count("<img ") == 1  # not a second time in the run's section
+    assert report.description.endswith("The page shows 4 tables and 1 figure.")
+    # no curve, no sensitivity.json: the headline has the run's own numbers and nothing invented
+    (run / "learning_curve.png").unlink()
+    facts = headline_facts(write_report(run)[0].read_text(encoding="utf-8"))
+    assert set(facts) == {"data", "model", "input filter", "test accuracy", "validation accuracy", "training"}
+    assert facts["training"] == "2 epochs 32 s on cpu"
+
+
+def test_a_cifar_jpeg_run_names_the_copy_in_its_headline(tmp_path):
+    run = tmp_path / "cifar"
+    write_run_folder(run, dataset=JPEG_DATASET)
+    record = json.loads((run / "config.json").read_text())
+    record["config"].update(conv="bandpass:gabor@stem", spectral_reg="highfreq:0.05:0.25@all")
+    (run / "config.json").write_text(json.dumps(record))
+    (run / "analysis").mkdir()
+    (run / "analysis" / "sensitivity.json").write_text(json.dumps({
+        "test_images": 500, "heatmap": {"eps": 4.0, "mean_error": 0.6973},
+        "attacks": {"pgd-linf-eps0.007843": {"method": "pgd", "norm": "linf", "eps": 2 / 255, "steps": 10,
+                                             "clean_accuracy": 0.93, "robust_accuracy": 0.716}}}))
+    facts = headline_facts(write_report(run)[0].read_text(encoding="utf-8"))
+    assert facts["data"] == "CIFAR-10 (JPEG q75 copy)"
+    assert facts["model"] == "resnet20, bandpass:gabor@stem convolutions"
+    assert facts["spectral regularizer"] == "highfreq:0.05:0.25@all"
+    assert facts["clean vs robust (PGD L-inf eps 2/255, 10 steps)"] == "93.00% clean, 71.60% under attack on 500 test images"
+    assert facts["Fourier heat map"] == "mean error 69.73% with a Fourier basis image of L2 norm 4 added"
+
+
+def test_a_sweep_report_opens_with_its_results_table(sweep_tree):
+    path, _ = write_report(sweep_tree)
+    top = headline_of(path.read_text(encoding="utf-8"))
+    parser = PageParser()
+    parser.feed(top)
+    assert parser.cells == ["filter", "fashion-mnist test", "fashion-mnist val",
+                            "none", "91.20 (n=1)", "90.10 (n=1)", "blur:2", "88.40 (n=1)", "87.90 (n=1)"]
+    assert "Accuracy in percent, mean ± sample std." in top
+
+
+def test_a_compare_report_opens_with_one_row_per_variant(tmp_path):
+    rows = [{"run": "a", "robust_attack": "pgd-linf-eps0.03137"}]
+    variants = [
+        {"dataset": "fashion-mnist", "model": "resnet20", "label": label, "runs": runs,
+         "stats": {"clean_accuracy": {"mean": clean, "std": std, "n": len(runs)},
+                   "robust_accuracy": {"mean": 0.25, "std": None, "n": len(runs)}}}
+        for label, runs, clean, std in (("highpass:12", ["x"], 0.9, None), ("highpass:2", ["y", "z"], 0.91234, 0.0051))
+    ]
+    (tmp_path / "compare.json").write_text(json.dumps({"sweep": "s", "rows": rows, "variants": variants}))
+    top = headline_of(write_report(tmp_path)[0].read_text(encoding="utf-8"))
+    parser = PageParser()
+    parser.feed(top)
+    assert parser.cells[6:] == [
+        "Fashion-MNIST", "resnet20", "highpass:2", "2", "91.23 ± 0.51", "25.00",  # natural order: 2 before 12
+        "Fashion-MNIST", "resnet20", "highpass:12", "1", "90.00", "25.00",
+    ]
+    assert "robust: PGD L-inf eps 8/255" in top
+
+
+def test_a_folder_holding_a_sweep_opens_with_the_results_below_it(sweep_tree):
+    # one level above the sweep: a folder that is no freqprobe output itself, only holds some
+    parent = sweep_tree.parent
+    path, report = write_report(parent, parent / "page.html")
+    assert report.kind == "figures"
+    assert report.description == (
+        "This folder holds freqprobe output: 1 sweep, 1 comparison, 1 dataset spectrum, 2 training runs and 1 folder "
+        "of other figures and tables. The page shows 14 tables and 4 figures from 6 folders.")
+    top = headline_of(path.read_text(encoding="utf-8"))
+    # compare.json of the fixture has rows but no variants: nothing to tabulate there, so the sweep's table shows
+    assert "Results (sweep/results.md)" in top and "91.20 (n=1)" in top
+    # a comparison with variants comes first: it holds the robust accuracy too
+    compare = sweep_tree / "compare" / "compare.json"
+    variants = [{"dataset": "fashion-mnist", "model": "resnet20", "label": "blur:2", "runs": ["r"],
+                 "stats": {"clean_accuracy": {"mean": 0.884, "std": None, "n": 1}}}]
+    compare.write_text(json.dumps({**json.loads(compare.read_text()), "variants": variants}))
+    top = headline_of(write_report(parent, parent / "page.html")[0].read_text(encoding="utf-8"))
+    assert "Results (sweep/compare/compare.json)" in top and "88.40" in top and "results.md" not in top

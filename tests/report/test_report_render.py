@@ -35,6 +35,31 @@ window.addEventListener("load", function () {
 """
 
 
+# Writes the geometry a reader sees into the DOM once the page has loaded: where the headline results end, the
+# viewport's size, whether the page itself scrolls sideways, and the widest table's own scroll width.
+GEOMETRY_PROBE = """<script>
+window.addEventListener("load", function () {
+  const body = document.body, headline = document.getElementById("headline");
+  const facts = headline ? headline.querySelector(".results") : null;
+  if (facts) {
+    const box = facts.getBoundingClientRect();
+    body.setAttribute("data-results-top", box.top);
+    body.setAttribute("data-results-bottom", box.bottom);
+    body.setAttribute("data-results-right", box.right);
+  }
+  body.setAttribute("data-viewport", window.innerWidth + "x" + window.innerHeight);
+  body.setAttribute("data-page-width", document.documentElement.scrollWidth);
+  let wrap = 0, table = 0;
+  for (const element of document.querySelectorAll(".table-wrap")) {
+    if (element.scrollWidth > table) { table = element.scrollWidth; wrap = element.clientWidth; }
+  }
+  body.setAttribute("data-widest-table", table + "/" + wrap);
+});
+</script>
+"""
+FIRST_SCREEN = (1280, 900)
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     for name in BROWSERS:
@@ -132,3 +157,52 @@ def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
         # the decoded size equals the PNG's own size written into the page: the image really decoded
         assert int(image["data-natural-width"]) == int(image["width"]) > 0
         assert int(image["data-natural-height"]) == int(image["height"]) > 0
+
+
+def probe_geometry(chromium: str, page: Path, tmp_path: Path) -> dict:
+    probed = tmp_path / "geometry.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", GEOMETRY_PROBE + "</body>"), encoding="utf-8")
+    result = run_browser(browser_command(
+        chromium, tmp_path / "profile", f"--window-size={FIRST_SCREEN[0]},{FIRST_SCREEN[1]}",
+        "--virtual-time-budget=10000", "--dump-dom", probed.resolve().as_uri(),
+    ))
+    dom = ImageAttributes()
+    dom.feed(result.stdout)
+    assert "data-viewport" in dom.body, "the load handler did not run"
+    return dom.body
+
+
+def test_the_first_screen_shows_the_headline_results(chromium, page, tmp_path):
+    screenshot = artifact_dir(tmp_path) / "report_first_screen.png"
+    screenshot.unlink(missing_ok=True)
+    run_browser(browser_command(
+        chromium, tmp_path / "shot-profile", f"--screenshot={screenshot}",
+        f"--window-size={FIRST_SCREEN[0]},{FIRST_SCREEN[1]}", page.resolve().as_uri(),
+    ))
+    print(f"report first screen: {screenshot}")
+    with Image.open(screenshot) as image:
+        assert image.size == FIRST_SCREEN
+    body = probe_geometry(chromium, page, tmp_path)
+    width, height = (int(value) for value in body["data-viewport"].split("x"))
+    # headless --dump-dom keeps some of the window for browser chrome: its viewport is at most the screenshot's
+    assert width == FIRST_SCREEN[0] and 700 <= height <= FIRST_SCREEN[1]
+    # the key numbers (data, model, accuracies, clean vs robust) lie wholly within the first screen
+    assert 0 < float(body["data-results-top"]) < float(body["data-results-bottom"]) <= height
+    assert float(body["data-results-right"]) <= width
+    text = page.read_text(encoding="utf-8")
+    assert text.index('id="headline"') < text.index("<figure>")  # no figure comes before it
+
+
+def test_a_wide_table_scrolls_inside_its_box_not_the_page(chromium, tmp_path):
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    header = [f"column_{index}_with_a_long_name" for index in range(40)]
+    rows = [[f"{0.5 + index / 100:.4f}" for index in range(40)] for _ in range(3)]
+    lines = ["| " + " | ".join(row) + " |" for row in (header, ["---"] * 40, *rows)]
+    (folder / "compare.md").write_text("# Wide\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    page, _ = write_report(folder)
+    body = probe_geometry(chromium, page, tmp_path)
+    width = int(body["data-viewport"].split("x")[0])
+    table, box = (int(value) for value in body["data-widest-table"].split("/"))
+    assert table > 2 * width  # the table really is wider than the page ...
+    assert box < width and int(body["data-page-width"]) <= width  # ... and scrolls in its own box

@@ -198,13 +198,26 @@ def test_jpeg_cifar_copy_carries_its_note_and_rgb_works(mini_cifar_archive, tmp_
                  "--out", str(tmp_path)])
     assert code == 0
     summary = json.loads((tmp_path / SPECTRUM_FILE).read_text())
-    assert summary["data_note"] == JPEG_COPY_LABEL and JPEG_COPY_LABEL in capsys.readouterr().out
+    spectrum_notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert summary["data_note"] == JPEG_COPY_LABEL and spectrum_notes == [f"note: {JPEG_COPY_LABEL}"]
+    # freqprobe data info names the same copy with the same note
+    assert main(["data", "info", "--dataset", f"folder:{mini_cifar_archive}", "--val-fraction", "0.5"]) == 0
+    info_notes = [line.split(":", 1)[1].strip() for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("note:")]
+    assert info_notes == [JPEG_COPY_LABEL]
     assert summary["channels"] == 3 and summary["image_size"] == [32, 32] and summary["window"] == "hamming"
     # the numbers are windowed already: no second, windowed class-spectra figure beside them
     assert "class_spectra_hamming.png" not in summary["figures"].values()
     assert not (tmp_path / "class_spectra_hamming.png").exists()
     assert list(summary["classes"]) == ["airplane", "automobile", "bird"] and summary["n_images"] == 9
     assert len(summary["all"]["radial_profile"]["radius"]) == 17
+
+
+def test_preview_shows_one_image_of_each_class_by_default(shared_data, tmp_path, cache_env):
+    assert main(["preview", "--dataset", "fashion-mnist", "--data-dir", str(shared_data), "--filter", "blur:1",
+                 "--out", str(tmp_path)]) == 0
+    recorded = json.loads((tmp_path / "preview.json").read_text())
+    assert recorded["n_images"] == 10 and recorded["classes"] == FASHION_CLASSES
 
 
 def test_preview_draws_every_filter(shared_data, tmp_path, capsys, cache_env):

@@ -47,6 +47,14 @@ def test_cli_sweep_runs_shards_and_collects(tmp_path, fake_engine, capsys):
     assert "missing" in listing[0] and "complete" in listing[1]
 
 
+def test_cli_sweep_list_names_the_swept_options(tmp_path, fake_engine, capsys):
+    spec = write_spec(tmp_path / "spec.toml", SPEC_TEXT.replace("seeds = [0, 1]", 'seeds = [0]\nconv = ["standard", "bandpass:gabor@stem"]'))
+    assert run_cli(["sweep", str(spec), "--out", str(tmp_path / "out"), "--list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 4
+    assert listing[1].endswith('fashion-mnist__resnet20__none__seed0__conv-bandpass-gabor-stem  (conv="bandpass:gabor@stem")')
+
+
 def test_cli_sweep_exits_1_with_a_summary_when_a_run_fails(tmp_path, fake_engine, capsys):
     spec = write_spec(tmp_path / "spec.toml", SPEC_TEXT)
     fake_engine.fail = {"fashion-mnist__resnet20__blur-2__seed0"}

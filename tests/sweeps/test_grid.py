@@ -8,7 +8,15 @@ import json
 import pytest
 
 from freqprobe.errors import ConfigError
-from freqprobe.sweeps.grid import expand_grid, parse_shard, shard_runs
+from freqprobe.sweeps.grid import (
+    MAX_OPTIONS_LABEL,
+    expand_grid,
+    legacy_run_name,
+    options_hash,
+    options_label,
+    parse_shard,
+    shard_runs,
+)
 from freqprobe.sweeps.spec import spec_from_dict
 from freqprobe.sweeps.tables import describe_settings
 
@@ -39,17 +47,30 @@ def test_grid_order_is_canonical_whatever_order_the_spec_uses():
     ]
 
 
-def test_other_swept_options_add_a_hash_of_their_values():
+def test_other_swept_options_are_named_in_words():
     spec = make_spec({"datasets": ["fashion-mnist"], "antialias": [False, True], "lr": [0.05], "seeds": [0]})
     runs = expand_grid(spec)
-    assert len(runs) == 2
-    for run, antialias in zip(runs, (False, True)):
-        expected_hash = hashlib.sha1(
-            json.dumps({"antialias": antialias, "lr": 0.05}, sort_keys=True).encode()
-        ).hexdigest()[:8]
-        assert run.name == f"fashion-mnist__resnet20__none__seed0__{expected_hash}"
-        assert run.options == {"antialias": antialias, "lr": 0.05}
-    assert runs[0].name != runs[1].name
+    assert [run.name for run in runs] == [
+        "fashion-mnist__resnet20__none__seed0__antialias-false__lr-0.05",
+        "fashion-mnist__resnet20__none__seed0__antialias-true__lr-0.05",
+    ]
+    assert [run.options for run in runs] == [{"antialias": False, "lr": 0.05}, {"antialias": True, "lr": 0.05}]
+    conv = expand_grid(make_spec({"datasets": ["fashion-mnist"], "conv": ["bandpass:gabor@stem"], "seeds": [1]}))
+    assert conv[0].name == "fashion-mnist__resnet20__none__seed1__conv-bandpass-gabor-stem"
+
+
+def test_the_legacy_name_is_the_hash_of_the_options():
+    spec = make_spec({"datasets": ["fashion-mnist"], "antialias": [True], "lr": [0.05], "seeds": [0]})
+    (run,) = expand_grid(spec)
+    expected_hash = hashlib.sha1(json.dumps({"antialias": True, "lr": 0.05}, sort_keys=True).encode()).hexdigest()[:8]
+    assert legacy_run_name(run.config, run.options) == f"fashion-mnist__resnet20__none__seed0__{expected_hash}"
+
+
+def test_a_long_options_label_is_cut_and_stays_unique():
+    long_values = ["x" * 150 + "a", "x" * 150 + "b"]
+    labels = [options_label({"conv": value}) for value in long_values]
+    assert all(len(label) == MAX_OPTIONS_LABEL for label in labels) and labels[0] != labels[1]
+    assert labels[0].startswith("conv-xxx") and labels[0][-9:] == "-" + options_hash({"conv": long_values[0]})
 
 
 def test_folder_datasets_are_named_by_their_file():

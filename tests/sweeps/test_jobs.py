@@ -36,6 +36,8 @@ def test_jobs_train_the_grid_side_by_side_in_child_processes(tmp_path, shared_da
     for job in (0, 1):
         log = (out / "logs" / f"job-{job}-of-2.log").read_text()
         assert f"shard {job}/2" in log and log.count(": done") == 2, log[-2000:]
+        assert "sweep: the first run took" in log and "the 1 run left would take about" in log, log[-2000:]
+    assert "sweep: 4 runs in the grid, 4 in shard 0/1, over 2 jobs" in done.stderr, done.stderr[-2000:]
     assert "4 of 4 runs complete, 0 missing, 0 failed" in done.stderr, done.stderr[-2000:]
 
 

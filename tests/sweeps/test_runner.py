@@ -32,6 +32,20 @@ def test_shards_run_disjoint_parts_of_one_output_folder(tmp_path):
     assert [row["status"] for row in rows] == ["complete"] * 12
 
 
+def test_the_sweep_says_how_many_runs_and_how_long_the_rest_would_take(tmp_path):
+    spec = make_spec({"datasets": ["fashion-mnist"], "filters": ["none", "blur:2"], "seeds": [0, 1]})
+    run_sweep(spec, tmp_path, shard=(0, 2), run_fn=FakeTrainer(), log=QUIET)  # 2 of the 4 runs are complete
+    ticks = iter(range(0, 10_000, 300))  # every clock reading 300 s after the one before
+    messages: list[str] = []
+    run_sweep(spec, tmp_path, run_fn=FakeTrainer(), log=messages.append, clock=lambda: next(ticks))
+    assert messages[0] == "sweep: 4 runs in the grid; shard 0/1 has 4, 2 of them to train or resume"
+    estimates = [message for message in messages if "would take" in message]
+    # the first trained run took 300 s (two clock readings); one run is left to train after it
+    assert estimates == ["sweep: the first run took 5 min 0 s; the 1 run left would take about 5 min 0 s at that "
+                         "pace, one after the other"]
+    assert messages.index(estimates[0]) == messages.index(next(m for m in messages if m.endswith(": done"))) + 1
+
+
 def test_complete_runs_are_skipped_and_the_rest_trained(tmp_path):
     spec = make_spec()
     first = FakeTrainer()

@@ -15,7 +15,7 @@ def test_bar_shows_loss_accuracy_and_rate(capsys):
     progress.end_epoch(RECORD)
     progress.close()
     err = capsys.readouterr().err
-    assert "epoch 1/2" in err and "loss=1.250" in err and "acc=50.0%" in err and "img/s=" in err
+    assert "epoch 1/2" in err and "loss=1.250" in err and "acc=50.00%" in err and "img/s=" in err
     assert "epoch 1/2: loss 0.5000, train 80.00%, val 75.00%, 900 images/s, 12.0 s" in err
 
 

@@ -91,6 +91,8 @@ def run_filters(args: argparse.Namespace) -> int:
         atomic_write_json(staging / FILTERS_FILE, result)
     figures = {name: out_dir / path.name for name, path in figures.items()}
     _print_summary(result)
+    if result.get("comparison"):
+        _print_comparison(result["comparison"])
     print(f"wrote {json_path}")
     for path in figures.values():
         print(f"wrote {path}")
@@ -121,6 +123,21 @@ def _print_summary(result: dict) -> None:
             f"{layer['name']:<28} {_cell(layer['spectral_centroid_mean'])} {_cell(layer['high_frequency_ratio'])} "
             f"{_cell(layer['spectral_norm'])} {_cell(layer['aliasing_share'])}"
         )
+
+
+def _print_comparison(comparison: dict) -> None:
+    """The per-layer distances of ``--compare``, the rows of filters.json's ``comparison``."""
+    print(f"compared with {comparison['source']}: {comparison['measure']} of the per-kernel distributions "
+          f"(centroid in cycles/pixel, high-frequency ratio a share of kernel power); mean diff = other - this")
+    print(f"{'layer':<28} {'W1 centr.':>9} {'mean diff':>9} {'W1 hf':>9} {'mean diff':>9}")
+    for layer in comparison["layers"]:
+        print(
+            f"{layer['name']:<28} {_cell(layer['spectral_centroid_wasserstein'])} "
+            f"{_cell(layer['spectral_centroid_mean_difference'])} {_cell(layer['high_frequency_ratio_wasserstein'])} "
+            f"{_cell(layer['high_frequency_ratio_mean_difference'])}"
+        )
+    if comparison.get("unmatched_layers"):
+        print(f"not compared (in one model only, or all-zero kernels): {', '.join(comparison['unmatched_layers'])}")
 
 
 def _cell(value: float | None) -> str:

@@ -1,5 +1,5 @@
-"""``freqprobe compare SWEEP_DIR --out DIR``: the links between input spectra, kernel spectra, accuracy and robustness
-across the runs of a sweep. Only argparse is imported here; the work loads when the handler runs."""
+"""``freqprobe compare FOLDER... --out DIR``: the links between input spectra, kernel spectra, accuracy and robustness
+across the runs of sweeps or of run folders given one by one. Only argparse is imported here; the work loads when the handler runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def add_commands(subparsers) -> None:
         "compare",
         help="one table of input centroid, kernel centroids, accuracy and robustness across a sweep's runs",
         description=(
-            "For every complete run of one or more sweep folders: the spectral centroid of its filtered training "
+            "For every complete run of one or more sweep folders, or of run folders given one by one: the spectral centroid of its filtered training "
             "images, each layer's mean kernel centroid (RUN/analysis/filters.json, else computed), its clean accuracy and the "
             "band-ablation, heat-map and attack summaries of RUN/analysis/sensitivity.json; Spearman rank "
             "correlations between them and scatter figures. Sweeps over band:LO:HI filters also get the train-band x "
@@ -27,10 +27,11 @@ def add_commands(subparsers) -> None:
     )
     parser.add_argument(
         "sweep_dir",
-        metavar="SWEEP_DIR",
+        metavar="FOLDER",
         nargs="+",
-        help="the --out folder of freqprobe sweep or reproduce; several folders are compared as one table (e.g. a "
-        "sweep and the sweep of its regularized twin)",
+        help="the --out folder of freqprobe sweep or reproduce (its runs), or a run folder of freqprobe train "
+        "(itself); several folders are compared as one table (e.g. a sweep and the sweep of its regularized twin, "
+        "or runs trained one by one)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument(
@@ -77,7 +78,7 @@ def run_compare(args: argparse.Namespace) -> int:
         baseline=args.baseline,
     )
     written = write_comparison(comparison, out_dir)
-    print(f"compared {len(comparison.rows)} runs of {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
+    print(f"compared {len(comparison.rows)} runs from {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
     lines = difference_lines(comparison, "clean_accuracy")
     if lines:
         print(f"clean test accuracy against {comparison.baseline}, paired by seed (95% interval; all columns in "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 from fractions import Fraction
+from pathlib import Path
 
 METHODS = ("fgsm", "pgd")
 NORMS = ("linf", "l2")
@@ -150,41 +151,46 @@ def run_command(args: argparse.Namespace) -> int:
     )
     if (args.corruption_data or args.ce_baseline or args.corruption_names) and not args.corruptions:
         raise ConfigError("--corruption-data, --corruption-names and --ce-baseline belong to --corruptions; add --corruptions")
+    before = _file_stamps(Path(args.out))
     document = run_sensitivity(args.run, args.out, options)
     if not args.quiet:
         print(_summary(document))
-        print(f"wrote {args.out}/{RESULTS_FILE}")
+        for path in _written_files(Path(args.out), RESULTS_FILE, document, before):
+            print(f"wrote {path}")
     return 0
 
 
 def _summary(document: dict) -> str:
+    """What the analyses found, fractions of images in percent as every command prints them."""
+    from freqprobe.tables import format_accuracy as pct
+
     lines = [f"{document.get('model')} on {document.get('dataset')} ({document.get('test_images')} test images)"]
     if "bands" in document:
-        lines.append(f"  bands: clean accuracy {document['bands']['clean_accuracy']:.4f}")
+        lines.append(f"  bands: clean accuracy {pct(document['bands']['clean_accuracy'])}")
     if "heatmap" in document:
         heat = document["heatmap"]
-        lines.append(f"  heat map: mean error {heat['mean_error']:.4f} (clean {heat['clean_error']:.4f}), "
+        lines.append(f"  heat map: mean error {pct(heat['mean_error'])} (clean {pct(heat['clean_error'])}), "
                      f"{heat['evaluated_pairs']} frequency pairs in {heat['seconds']:.1f} s")
     if "gradient_spectrum" in document:
         rho = document["gradient_spectrum"].get("rank_correlation_with_heatmap")
         lines.append("  gradient spectrum" + (f": Spearman rho with heat map {rho:.3f}" if rho is not None else ""))
     if "shift" in document:
-        lines.append(f"  shift consistency {document['shift']['consistency']:.4f}")
+        lines.append(f"  shift consistency {pct(document['shift']['consistency'])} of test images keep their class")
     for key, result in document.get("attacks", {}).items():
-        line = f"  {key}: robust accuracy {result['robust_accuracy']:.4f} (clean {result['clean_accuracy']:.4f})"
+        line = f"  {key}: robust accuracy {pct(result['robust_accuracy'])} (clean {pct(result['clean_accuracy'])})"
         defence = result.get("prefilter_defence") or {}
         if defence:
-            line += (f"; {defence['prefilter']} prefilter: transferred {defence['transferred_accuracy']:.4f}, "
-                     f"adaptive {defence['adaptive_accuracy']:.4f}")
+            line += (f"; {defence['prefilter']} prefilter: transferred {pct(defence['transferred_accuracy'])}, "
+                     f"adaptive {pct(defence['adaptive_accuracy'])}")
         lines.append(line)
     if "corruptions" in document:
         section = document["corruptions"]
         line = (f"  corruptions ({section['source']}): mean corruption accuracy "
-                f"{_percent(section['mean_corruption_accuracy'])} over {len(section['benchmark_corruptions'])} benchmark "
+                f"{pct(section['mean_corruption_accuracy'])} over {len(section['benchmark_corruptions'])} benchmark "
                 f"corruptions x 5 severities")
         accuracy = section["group_accuracy"]
         line += "; by perturbation band " + ", ".join(
-            f"{band} {_percent(value)}" for band, value in accuracy.items())
+            f"{band} {pct(value)}" for band, value in accuracy.items())
         if section.get("mce"):
             line += f"; mCE {section['mce']['mce']:.1f}% of {section['mce']['baseline']}"
         rho = (section.get("yin") or {}).get("spearman_rho")
@@ -192,10 +198,6 @@ def _summary(document: dict) -> str:
             line += f"; Spearman rho (heat-map prediction vs error) {rho:.3f}"
         lines.append(line)
     return "\n".join(lines)
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
 
 
 def _corruption_names(text: str | None) -> tuple[str, ...] | None:
@@ -212,6 +214,20 @@ def _corruption_names(text: str | None) -> tuple[str, ...] | None:
     for name in names:
         check_corruption(name)
     return names
+def _file_stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime in ns) of each file directly in ``folder``: what a later look compares to see what was written."""
+    if not folder.is_dir():
+        return {}
+    return {path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.iterdir() if path.is_file()}
+
+
+def _written_files(folder: Path, results_file: str, document: dict, before: dict[str, tuple[int, int]]) -> list[Path]:
+    """The results file and those of its figures that this call (re)wrote, in the order the JSON lists them; figures
+    of earlier calls that the merged JSON still lists are not named again."""
+    figures = document.get("figures") if isinstance(document.get("figures"), dict) else {}
+    names = [results_file, *(str(name) for name in figures.values())]
+    now = _file_stamps(folder)
+    return [folder / name for name in dict.fromkeys(names) if name in now and now[name] != before.get(name)]
 
 
 def _number(text: str) -> float:

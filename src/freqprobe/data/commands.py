@@ -89,7 +89,10 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def format_info(splits, val_fraction: float, split_seed: int) -> str:
-    """A plain-text table: header lines, then one row per class with train/val/test counts, then totals."""
+    """A plain-text table: header lines, then one row per class with train/val/test counts, then totals. The shared
+    CIFAR-10 JPEG copy gets the note line ``freqprobe spectrum`` prints for it."""
+    from freqprobe.data.labels import data_note
+
     train, val, test = splits.train, splits.val, splits.test
     channels, height, width = train.image_shape
     counts = {split.split: split.class_counts() for split in (train, val, test)}
@@ -97,6 +100,7 @@ def format_info(splits, val_fraction: float, split_seed: int) -> str:
     lines = [
         f"dataset:  {train.name}",
         f"source:   {train.source}",
+        *([f"note:     {note}"] if (note := data_note(train.name, train.source)) else []),
         f"images:   {height}x{width} pixels, {channels} channel{'s' if channels != 1 else ''}, uint8",
         f"classes:  {train.num_classes}",
         f"split:    validation = {val_fraction:g} of each training class, seed {split_seed}; test untouched",

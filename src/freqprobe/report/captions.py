@@ -36,6 +36,9 @@ FIGURE_DESCRIPTIONS = {
     "discrimination_map.png": "Discrimination map: for each class and frequency, the number of other classes whose "
     "mean amplitude spectrum is lower",
     "preview.png": "Example images before and after the input filters, each above its log power spectrum",
+    # freqprobe train
+    "learning_curve.png": "Learning curve: loss and accuracy per epoch on the training and validation splits, and "
+    "the learning rate (metrics.jsonl)",
     # freqprobe filters
     "kernel_centroid_histograms.png": "Per-layer histograms of the kernels' spectral centroids (each 3x3 kernel "
     "zero-padded to the analysis grid)",
@@ -103,7 +106,8 @@ class DataContext:
     extra: str | None = None  # e.g. "12 runs of sweep X"
 
     def describe(self) -> str:
-        """``Data: Fashion-MNIST, test split (1000 images), filter blur:2; model resnet20 (run R).``"""
+        """``Data: Fashion-MNIST, test split (1000 images), filter blur:2; model resnet20 (run R).``; empty when the
+        files beside the figure record nothing."""
         parts = []
         if self.extra:
             parts.append(self.extra)
@@ -118,10 +122,12 @@ class DataContext:
             parts.append(f"filter {self.filter}")
         if self.window:
             parts.append(f"{self.window.capitalize()} window on mean-removed images")
-        data = "Data: " + ", ".join(parts) if parts else "Data: not recorded beside the figure"
-        model = f"; model {self.model}" if self.model else ""
+        model = f"model {self.model}" if self.model else ""
         run = f" (run {self.run})" if self.run else ""
-        return f"{data}{model}{run}."
+        if not parts and not model:
+            return ""  # nothing recorded: say nothing rather than that nothing is known
+        data = "Data: " + ", ".join(parts) if parts else ""
+        return f"{data}{'; ' if data and model else ''}{model if data else model[:1].upper() + model[1:]}{run}."
 
 
 def shown_dataset(name: Any, source: Any = None, note: Any = None) -> str | None:
@@ -154,7 +160,8 @@ def figure_caption(path: Path, context: DataContext, overrides: dict[str, str] |
         filters = read_json(path.parent / "filters.json")
         if isinstance(filters, dict):
             context = _filters_context(filters, path.parent)
-    return f"{what.rstrip('.')}. {context.describe()}"
+    data = context.describe()
+    return f"{what.rstrip('.')}.{' ' + data if data else ''}"
 
 
 def describe_figure(filename: str) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 from freqprobe.errors import FreqprobeError
 from freqprobe.io import read_jsonl
 from freqprobe.report import tables as T
+from freqprobe.report.headline import Headline, collect_headline
+from freqprobe.tables import natural_key
 from freqprobe.report.captions import (
     caption_overrides,
     data_context,
@@ -86,10 +88,13 @@ class FolderReport:
     kind: str
     description: str
     sections: list[Section]
+    headline: Headline = field(default_factory=Headline)
+    headline_figure: Figure | None = None  # the run's learning curve, shown with the headline results
 
     @property
     def figures(self) -> list[Figure]:
-        return [figure for section in self.sections for figure in section.figures]
+        shown = [self.headline_figure] if self.headline_figure is not None else []
+        return shown + [figure for section in self.sections for figure in section.figures]
 
 
 def collect_report(folder: str | os.PathLike) -> FolderReport:
@@ -109,14 +114,33 @@ def collect_report(folder: str | os.PathLike) -> FolderReport:
         )
     kind = sections[0].kinds[0] if sections[0].is_root else "figures"
     title = f"{KIND_TITLES[kind]}: {root.resolve().name}"
-    return FolderReport(root, title, kind, describe_folder(root, kind, sections), sections)
+    headline = collect_headline(root, kind)
+    if headline.is_empty:  # e.g. a folder holding sweeps and their comparison: the results of the first of them
+        headline = _headline_below(root, sections)
+    # the learning curve is shown at the top, with the results: not a second time in the run's section
+    curves = [figure for figure in sections[0].figures if figure.path == headline.learning_curve]
+    sections[0].figures = [figure for figure in sections[0].figures if figure not in curves]
+    description = describe_folder(root, kind, sections, len(curves))
+    return FolderReport(root, title, kind, description, sections, headline, curves[0] if curves else None)
+
+
+def _headline_below(root: Path, sections: list[Section]) -> Headline:
+    """The headline of the first comparison among the folders, else of the first sweep; empty when there is none."""
+    for wanted in ("compare", "sweep"):
+        for section in sections:
+            if not section.is_root and section.kinds[0] == wanted:
+                headline = collect_headline(root / section.title, wanted, where=f"{section.title}/")
+                if not headline.is_empty:
+                    return headline
+    return Headline()
 
 
 def _folders(root: Path) -> list[Path]:
     """``root`` and its sub-folders, depth first in name order, without hidden and skipped folders."""
     found = []
     for current, names, _ in os.walk(root):
-        names[:] = sorted(name for name in names if not name.startswith(".") and name not in SKIPPED_FOLDERS)
+        names[:] = sorted((name for name in names if not name.startswith(".") and name not in SKIPPED_FOLDERS),
+                          key=natural_key)  # highpass-2 before highpass-12
         found.append(Path(current))
     return found
 
@@ -183,7 +207,7 @@ def figure_order(folder: Path) -> list[Path]:
     return ordered + sorted(path for path in present.values() if path not in ordered)
 
 
-def describe_folder(root: Path, kind: str, sections: list[Section]) -> str:
+def describe_folder(root: Path, kind: str, sections: list[Section], extra_figures: int = 0) -> str:
     """One paragraph saying what the folder is and what the page holds."""
     context = data_context(root, root)
     what = {
@@ -194,14 +218,47 @@ def describe_folder(root: Path, kind: str, sections: list[Section]) -> str:
         "sensitivity": "the sensitivity analysis of a trained network (freqprobe sensitivity)",
         "filters": "the kernel frequency responses of a trained network (freqprobe filters)",
         "spectrum": "the spectrum of a dataset split (freqprobe spectrum)",
-        "figures": "a folder of figures and tables",
+        "figures": _contents_in_words(sections),
     }[kind]
-    n_figures = sum(len(section.figures) for section in sections)
+    n_figures = sum(len(section.figures) for section in sections) + extra_figures
     n_tables = sum(len(section.tables) + len(section.documents) for section in sections)
-    return (
-        f"This folder holds {what}. {context.describe()} The page shows {n_tables} tables and {n_figures} figures "
-        f"from {len(sections)} folder{'s' if len(sections) != 1 else ''}."
-    )
+    data = context.describe() if kind != "run" else ""  # a run's headline names its data, model and filter
+    shows = f"The page shows {count(n_tables, 'table')} and {count(n_figures, 'figure')}"
+    where = f" from {count(len(sections), 'folder')}" if len(sections) > 1 else ""
+    return f"This folder holds {what}.{' ' + data if data else ''} {shows}{where}."
+
+
+# What each kind of folder is called when a page counts them: (singular, plural).
+KIND_NOUNS = {
+    "run": ("training run", "training runs"),
+    "sweep": ("sweep", "sweeps"),
+    "compare": ("comparison", "comparisons"),
+    "sensitivity": ("sensitivity analysis", "sensitivity analyses"),
+    "filters": ("kernel analysis", "kernel analyses"),
+    "spectrum": ("dataset spectrum", "dataset spectra"),
+    "figures": ("folder of other figures and tables", "folders of other figures and tables"),
+}
+
+
+def _contents_in_words(sections: list[Section]) -> str:
+    """``2 sweeps, 24 training runs and 1 comparison``: the folders of a page that is none of them itself."""
+    counts: dict[str, int] = {}
+    below = [section for section in sections if not section.is_root] or sections  # the root is not one of them
+    for section in below:
+        counts[section.kinds[0]] = counts.get(section.kinds[0], 0) + 1
+    parts = [f"{n} {KIND_NOUNS[kind][n != 1]}" for kind, n in counts.items()]
+    if len(parts) == 1 and counts.get("figures") == 1:
+        return "figures and tables that no freqprobe record (config.json, sweep.json, an analysis JSON) describes"
+    return "freqprobe output: " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+
+
+def count(n: int, noun: str) -> str:
+    """``1 figure``, ``2 figures``, ``0 tables``.
+
+    >>> count(1, "figure"), count(2, "folder"), count(0, "table")
+    ('1 figure', '2 folders', '0 tables')
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -24,12 +24,13 @@ def add_commands(subparsers) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from freqprobe.report.collect import count
     from freqprobe.report.html import write_report
 
     path, report = write_report(args.folder, args.out)
     tables = sum(len(section.tables) + len(section.documents) for section in report.sections)
     print(
-        f"{report.title}: {len(report.sections)} folders, {tables} tables, {len(report.figures)} figures; "
-        f"wrote {path}"
+        f"{report.title}: {count(len(report.sections), 'folder')}, {count(tables, 'table')}, "
+        f"{count(len(report.figures), 'figure')}; wrote {path}"
     )
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from freqprobe.errors import FreqprobeError
 from freqprobe.io import atomic_write_text, prepare_output_dir
-from freqprobe.report.collect import Figure, FolderReport, Section, collect_report
+from freqprobe.report.collect import Figure, FolderReport, Section, collect_report, count
 from freqprobe.report.markdown import markdown_to_html
 from freqprobe.report.tables import Table
 
@@ -35,7 +35,14 @@ p.note { color: #5b6270; font-size: 13px; margin: 2px 0 6px; }
 nav { background: #f4f6f8; border: 1px solid #e1e5ea; padding: 10px 16px; border-radius: 6px; }
 nav ul { margin: 4px 0; padding-left: 20px; columns: 2; }
 a { color: #0b5cad; }
-.table-wrap { overflow-x: auto; margin: 6px 0 14px; }
+.table-wrap { overflow-x: auto; max-width: 100%; margin: 6px 0 14px; }
+.headline { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
+.headline h2 { flex-basis: 100%; margin-top: 18px; }
+.headline .results { flex: 1 1 420px; min-width: 0; }
+.headline figure { flex: 1 1 420px; margin: 0; max-width: 560px; }
+table.facts { font-size: 14px; margin: 0 0 10px; }
+table.facts th { background: none; border: none; border-bottom: 1px solid #e1e5ea; font-weight: 600; padding-left: 0; }
+table.facts td { border: none; border-bottom: 1px solid #e1e5ea; }
 table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d7dbe0; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #eef1f4; }
@@ -59,6 +66,7 @@ def render_page(report: FolderReport) -> str:
     body = [
         f"<h1>{html.escape(report.title)}</h1>",
         f'<p class="lead">{html.escape(report.description)}</p>',
+        headline_html(report),
         _contents(report.sections) if len(report.sections) > 1 else "",
         *(_section(section) for section in report.sections),
         f"<footer>Made by freqprobe {html.escape(__version__)} (freqprobe report) from "
@@ -75,10 +83,30 @@ def render_page(report: FolderReport) -> str:
     )
 
 
+def headline_html(report: FolderReport) -> str:
+    """The headline results (``id="headline"``): key numbers, the results table and the learning curve side by side
+    when there is room, so they fill the first screen before any section."""
+    headline = report.headline
+    if headline.is_empty:
+        return ""
+    parts = []
+    if headline.facts:
+        rows = "\n".join(
+            f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in headline.facts
+        )
+        parts.append(f'<table class="facts">\n{rows}\n</table>')
+    if headline.table is not None:
+        parts.append(table_html(headline.table))
+    results = f'<div class="results">\n{"".join(parts)}\n</div>' if parts else ""
+    curve = figure_html(report.headline_figure) if report.headline_figure is not None else ""
+    return f'<section id="headline" class="headline">\n<h2>Headline results</h2>\n{results}\n{curve}\n</section>'
+
+
 def _contents(sections: list[Section]) -> str:
     items = "\n".join(
-        f'<li><a href="#{section.anchor}">{html.escape(section.title)}</a> '
-        f"({len(section.figures)} figures)</li>"
+        f'<li><a href="#{section.anchor}">{html.escape(section.title)}</a>'
+        + (f" ({count(len(section.figures), 'figure')})" if section.figures else "")
+        + "</li>"
         for section in sections
     )
     return f"<nav><strong>Contents</strong>\n<ul>\n{items}\n</ul></nav>"

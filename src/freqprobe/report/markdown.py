@@ -83,6 +83,26 @@ def _table(lines: list[str], index: int, blocks: list[str]) -> int:
     return index
 
 
+def first_table(text: str) -> tuple[list[str], list[list[str]], str] | None:
+    """The first pipe table of ``text``: (header, rows padded or cut to the header's width, the last paragraph line
+    above it), or None when there is none. Cells are plain text (``\\|`` read back as a bar).
+
+    >>> first_table("# T\\n\\nIn percent.\\n\\n| a | b |\\n| --- | --- |\\n| 1 | 2 \\\\| 3 |\\n")
+    (['a', 'b'], [['1', '2 | 3']], 'In percent.')
+    """
+    lines = text.splitlines()
+    for index in range(len(lines)):
+        if _is_table_start(lines, index):
+            header = split_markdown_row(lines[index])
+            end = index + 2
+            while end < len(lines) and lines[end].strip().startswith("|"):
+                end += 1
+            rows = [_fit(split_markdown_row(line), len(header)) for line in lines[index + 2:end]]
+            above = [line.strip() for line in lines[:index] if line.strip() and not _HEADING.match(line)]
+            return header, rows, above[-1] if above else ""
+    return None
+
+
 def _fit(row: list[str], width: int) -> list[str]:
     """Pad or cut a row to the header's width (hand-edited tables are not always regular)."""
     return (row + [""] * width)[:width]

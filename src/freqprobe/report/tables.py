@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from freqprobe.tables import format_accuracy
+
 
 @dataclass
 class Table:
@@ -52,7 +54,8 @@ class KeyValues:
 
 
 def format_value(value: Any, name: str = "") -> str:
-    """Display text: accuracies (fractions, by name) in percent, floats to 4 significant digits, lists joined."""
+    """Display text: accuracies (fractions, by name) in percent as the CLI prints them
+    (:func:`freqprobe.tables.format_accuracy`), floats to 4 significant digits, lists joined."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -61,7 +64,7 @@ def format_value(value: Any, name: str = "") -> str:
         if not math.isfinite(value):
             return str(value)
         if _is_fraction_name(name) and 0.0 <= value <= 1.0:
-            return f"{100.0 * value:.2f} %"
+            return format_accuracy(value)
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(item) for item in value)

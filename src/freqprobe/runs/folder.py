@@ -27,6 +27,7 @@ from freqprobe.train.run_folder import RunPaths, read_final_metrics
 # Keys of config.json's "data" section that describe the images and labels a run was trained on.
 DATA_KEYS = ("image_shape", "classes", "in_channels", "num_classes")
 DEFAULT_NUM_CLASSES = 10
+ANALYSIS_FOLDER = "analysis"  # where freqprobe filters / sensitivity write for a run, by convention
 
 
 class RunFolderError(FreqprobeError):
@@ -119,6 +120,17 @@ class RunFolder:
             )
         return [record for record in read_jsonl(self.paths.metrics_log) if isinstance(record, dict)]
 
+    # --- analyses -----------------------------------------------------------------------------------------------
+
+    def find_analysis(self, filename: str) -> Path | None:
+        """Where an analysis of this run is (``filters.json``, ``sensitivity.json``): ``RUN/analysis/<filename>``,
+        else ``RUN/<filename>``, else the first ``RUN/analysis/*/<filename>``; None when there is none."""
+        analysis = self.root / ANALYSIS_FOLDER
+        candidates = [analysis / filename, self.root / filename]
+        if analysis.is_dir():
+            candidates += sorted(analysis.glob(f"*/{filename}"))
+        return next((path for path in candidates if path.is_file()), None)
+
     # --- completeness -------------------------------------------------------------------------------------------
 
     def completeness_problem(self) -> str | None:
@@ -158,6 +170,19 @@ class RunFolder:
         """The run's recorded data root when that folder exists on this machine."""
         folder = self.data_dir
         return folder if folder is not None and Path(folder).is_dir() else None
+
+    def load_splits(self, data_dir: str | None = None):
+        """The train / val / test splits (:class:`freqprobe.data.Splits`) of the run's dataset as the run split it:
+        its ``val_fraction`` and ``split_seed``. Data root: ``data_dir``, else the run's own data root when that folder
+        exists on this machine, else ``$FREQPROBE_DATA`` / the default."""
+        from freqprobe.data import load_splits, resolve_root
+
+        return load_splits(
+            self.dataset,
+            root=resolve_root(data_dir or self.existing_data_dir()),
+            val_fraction=float(self.config.get("val_fraction", 0.2)),
+            seed=int(self.config.get("split_seed", 0)),
+        )
 
     # --- model and filter ---------------------------------------------------------------------------------------
 

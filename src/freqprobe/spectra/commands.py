@@ -71,7 +71,8 @@ def _add_preview_command(subparsers) -> None:
         "--split", choices=SPLIT_CHOICES, default="test", help="split the examples come from (default: test)"
     )
     parser.add_argument(
-        "--n", type=int, default=8, metavar="N", help="number of examples, one per class in turn (default: 8)"
+        "--n", type=int, default=None, metavar="N",
+        help="number of examples, one per class in turn (default: one image of each class)"
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.set_defaults(handler=run_preview)
@@ -157,13 +158,14 @@ def run_preview(args: argparse.Namespace) -> int:
     from freqprobe.data.labels import data_note
 
     out_dir = prepare_output_dir(args.out, "--out")
-    _check_positive("--n", args.n)
+    if args.n is not None:
+        _check_positive("--n", args.n)
     filters = [build_filter(spec, args.boundary) for spec in args.filters]
     splits = splits_from_args(args)
     data = _chosen_split(splits, args)
     for input_filter in filters:
         _fit_on_train(input_filter, splits)
-    indices = one_per_class(data.labels, args.n)
+    indices = one_per_class(data.labels, args.n if args.n is not None else data.num_classes)
     originals = to_float(data.images[indices])
     with torch.no_grad():
         filtered = {f.spec: f(originals) for f in filters}

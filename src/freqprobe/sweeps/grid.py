@@ -1,7 +1,9 @@
 """A spec's grid points: their resolved configuration, their run names, and which shard trains them.
 
-Run names read ``<dataset>__<model>__<filter>__seed<seed>``, plus ``__<hash>`` (8 hex digits of the other swept
-options) when the grid sweeps more than those four, e.g. ``fashion-mnist__resnet20__highpass-2__seed0__3f9a0c1e``.
+Run names read ``<dataset>__<model>__<filter>__seed<seed>``, plus the other swept options as ``<field>-<value>`` when
+the grid sweeps more than those four, e.g. ``fashion-mnist__resnet20__none__seed0__conv-bandpass-gabor-stem``. Sweep
+folders written before these names (``...__seed0__3f9a0c1e``, 8 hex digits of a hash of the options) keep theirs:
+:func:`freqprobe.sweeps.layout.expand_grid_in` adopts a recorded old name for its grid point.
 Shards are 0-based: ``--shard i/n`` runs the grid points whose index ``% n == i``.
 """
 
@@ -18,6 +20,10 @@ from typing import Any, Iterable
 from freqprobe.errors import ConfigError
 from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
 from freqprobe.train.config import TrainConfig, resolve_config
+
+
+# Folder names stay well under the 255 bytes file systems allow, with room for the other parts.
+MAX_OPTIONS_LABEL = 120
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,35 @@ def run_name(config: dict[str, Any], options: dict[str, Any] | None = None) -> s
         f"seed{config['seed']}",
     ]
     if options:
-        parts.append(options_hash(options))
+        parts.append(options_label(options))
     return "__".join(parts)
+
+
+def legacy_run_name(config: dict[str, Any], options: dict[str, Any]) -> str:
+    """The name sweeps gave a grid point with other swept options before :func:`options_label`: a hash in place of
+    the options (``..._seed0__3f9a0c1e``)."""
+    return f"{run_name(config)}__{options_hash(options)}"
+
+
+def options_label(options: dict[str, Any]) -> str:
+    """The swept options as they read in a folder name, ``<field>-<value>`` joined by ``__``, in the grid's order; one
+    longer than ``MAX_OPTIONS_LABEL`` characters is cut and ends with :func:`options_hash` to stay unique.
+
+    >>> options_label({"conv": "bandpass:gabor@stem", "antialias": True, "lr": 0.05})
+    'conv-bandpass-gabor-stem__antialias-true__lr-0.05'
+    """
+    label = "__".join(f"{_slug(key)}-{_slug(_value_text(value))}" for key, value in options.items())
+    if len(label) <= MAX_OPTIONS_LABEL:
+        return label
+    return f"{label[:MAX_OPTIONS_LABEL - 9].rstrip('_-')}-{options_hash(options)}"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "-".join(_value_text(item) for item in value)
+    return "none" if value is None else str(value)
 
 
 def options_hash(options: dict[str, Any]) -> str:

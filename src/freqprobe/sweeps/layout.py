@@ -13,6 +13,7 @@ The output folder ``DIR`` holds::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 from freqprobe.errors import ConfigError
 from freqprobe.io import atomic_write_json
-from freqprobe.sweeps.grid import SweepRun
+from freqprobe.sweeps.grid import SweepRun, expand_grid, legacy_run_name
 from freqprobe.sweeps.spec import SweepSpec
 from freqprobe.train.config import TrainConfig
 
@@ -47,6 +48,30 @@ def failure_path(out_dir: Path, name: str) -> Path:
 
 def logs_dir(out_dir: Path) -> Path:
     return Path(out_dir) / "logs"
+
+
+def expand_grid_in(spec: SweepSpec, out_dir: str | Path) -> list[SweepRun]:
+    """The runs of ``spec`` as named in the output folder ``out_dir``: a grid point that ``out_dir`` already holds
+    under the older hashed name (in ``sweep.json`` or as ``runs/<name>/``) keeps that name, so a sweep written before
+    readable option names resumes, collects and is compared as it was."""
+    runs = expand_grid(spec)
+    existing = _recorded_names(Path(out_dir))
+    adopted = []
+    for run in runs:
+        legacy = legacy_run_name(run.config, run.options) if run.options else None
+        if legacy is not None and run.name not in existing and legacy in existing:
+            run = dataclasses.replace(run, name=legacy)
+        adopted.append(run)
+    return adopted
+
+
+def _recorded_names(out_dir: Path) -> set[str]:
+    names = {path.name for path in (out_dir / "runs").glob("*") if path.is_dir()}
+    try:
+        recorded = json.loads((out_dir / SWEEP_RECORD).read_text(encoding="utf-8")).get("runs", {})
+    except (OSError, ValueError, AttributeError):
+        recorded = {}  # a corrupt record is reported by record_sweep, with its fix
+    return names | (set(recorded) if isinstance(recorded, dict) else set())
 
 
 def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:

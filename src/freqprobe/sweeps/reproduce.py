@@ -16,7 +16,8 @@ from typing import Any, Sequence
 from freqprobe.data.labels import dataset_label, is_jpeg_copy
 from freqprobe.errors import ConfigError
 from freqprobe.io import atomic_write_text
-from freqprobe.sweeps.grid import SweepRun, expand_grid, parse_shard
+from freqprobe.sweeps.grid import SweepRun, parse_shard
+from freqprobe.sweeps.layout import expand_grid_in
 from freqprobe.sweeps.original import (
     DEFAULT_DATASETS,
     DEFAULT_MODEL,
@@ -174,7 +175,7 @@ def _percent(value: float | None) -> str:
 
 def write_reproduce_table(spec: SweepSpec, out_dir: str | os.PathLike) -> str:
     """Write ``DIR/reproduce.md`` from the complete runs on disk and return its text."""
-    runs = expand_grid(spec)
+    runs = expand_grid_in(spec, out_dir)
     text = format_reproduce_table(runs, collect_rows(out_dir, runs))
     atomic_write_text(Path(out_dir) / "reproduce.md", text)
     return text

@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import freqprobe.train
-from freqprobe.sweeps.grid import SweepRun, expand_grid, parse_shard, resolve_settings, shard_runs
+from freqprobe.sweeps.grid import SweepRun, describe_point, parse_shard, resolve_settings, shard_runs
 from freqprobe.sweeps.jobs import jobs_value, run_jobs
-from freqprobe.sweeps.layout import failure_path, lock_path, record_failure, record_sweep, run_dir
+from freqprobe.sweeps.layout import expand_grid_in, failure_path, lock_path, record_failure, record_sweep, run_dir
 from freqprobe.sweeps.locks import acquire_lock, describe_holder, release_lock
 from freqprobe.sweeps.spec import SweepSpec
 from freqprobe.sweeps.tables import collect, collect_rows, completion_line, write_tables
@@ -61,21 +62,28 @@ def run_sweep(
     data_dir: str | None = None,
     run_fn: RunFn | None = None,
     log: Log = log_to_stderr,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SweepOutcome:
     """Train this shard's runs that are not complete yet, then rebuild the tables.
 
     ``run_fn(config, out_dir, resume=...)`` defaults to :func:`freqprobe.train.run_training`; a failing run is
     recorded in ``DIR/failed/`` and the sweep goes on. ``data_dir`` overrides the spec's ``data_dir`` for this
-    machine only. KeyboardInterrupt propagates, with the run's lock released.
+    machine only. KeyboardInterrupt propagates, with the run's lock released. Says how many runs there are and, once
+    the first run it trains is done, how long the runs left would take at that run's pace (``clock``: seconds).
     """
     run_fn = run_fn or freqprobe.train.run_training  # looked up per call: tests put a stand-in there
     out_dir = Path(out_dir)
-    runs = expand_grid(spec)
+    runs = expand_grid_in(spec, out_dir)
     record_sweep(out_dir, spec, runs)
     mine = shard_runs(runs, *shard)
     outcome = SweepOutcome(total=len(runs), shard=shard)
+    to_train = [run for run in mine if not is_run_complete(run_dir(out_dir, run.name))]
+    log(f"sweep: {count_runs(len(runs))} in the grid; shard {shard[0]}/{shard[1]} has {len(mine)}, "
+        f"{len(to_train)} of them to train or resume")
+    estimated = False
     for position, run in enumerate(mine, 1):
         prefix = f"[{position}/{len(mine)}] {run.name}"
+        started = clock()
         kind, detail = _run_one(run, out_dir, data_dir, run_fn, lambda text: log(f"{prefix}: {text}"))
         if kind == "skipped":
             outcome.skipped.append(run.name)
@@ -91,9 +99,38 @@ def run_sweep(
         else:
             outcome.trained.append(run.name)
             log(f"{prefix}: done")
+            if not estimated:
+                estimated = True
+                left = sum(1 for later in mine[position:] if later in to_train)
+                if left:
+                    log(time_estimate(clock() - started, left))
         write_tables(out_dir, spec, runs)
     write_tables(out_dir, spec, runs)
     return outcome
+
+
+def count_runs(n: int) -> str:
+    return f"{n} run{'' if n == 1 else 's'}"
+
+
+def time_estimate(seconds_per_run: float, runs_left: int) -> str:
+    """The time the runs left would take at the pace of the first one, one after the other.
+
+    >>> time_estimate(537.0, 7)
+    'sweep: the first run took 8 min 57 s; the 7 runs left would take about 1 h 2 min at that pace, one after the other'
+    """
+    return (
+        f"sweep: the first run took {_duration(seconds_per_run)}; the {count_runs(runs_left)} left would take about "
+        f"{_duration(seconds_per_run * runs_left)} at that pace, one after the other"
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def _run_one(run: SweepRun, out_dir: Path, data_dir: str | None, run_fn: RunFn, announce: Log) -> tuple[str, str]:
@@ -148,10 +185,12 @@ def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = No
         log_to_stderr(completion_line(collect(spec, out_dir), out_dir))
         return 0
     jobs = jobs_value(getattr(args, "jobs", None))
-    runs = expand_grid(spec)
+    runs = expand_grid_in(spec, out_dir)
     job_codes: list[int] = []
     if jobs > 1:
         record_sweep(out_dir, spec, runs)
+        log_to_stderr(f"sweep: {count_runs(len(runs))} in the grid, {len(shard_runs(runs, *shard))} in shard "
+                      f"{shard[0]}/{shard[1]}, over {jobs} jobs (each job's log says its time estimate)")
         job_codes = run_jobs(getattr(args, "argv", sys.argv[1:]), shard, jobs, out_dir)
         rows = write_tables(out_dir, spec, runs)
     else:
@@ -194,10 +233,11 @@ def shard_problems(rows: list[dict[str, Any]], out_dir: Path, shard: tuple[int, 
 
 
 def print_run_list(spec: SweepSpec, out_dir: Path, shard: tuple[int, int]) -> None:
-    """Print every run: ``*`` when in this shard, its index, shard, status and name."""
-    runs = expand_grid(spec)
+    """Print every run: ``*`` when in this shard, its index, shard, status, name and swept options."""
+    runs = expand_grid_in(spec, out_dir)
     index, count = shard
     statuses = {row["run"]: row["status"] for row in collect_rows(out_dir, runs)}
     for run in runs:
         mark = "*" if run.index % count == index else " "
-        print(f"{mark} {run.index:4d}  shard {run.index % count}/{count}  {statuses[run.name]:8s}  {run.name}")
+        options = f"  ({describe_point(run.options)})" if run.options else ""
+        print(f"{mark} {run.index:4d}  shard {run.index % count}/{count}  {statuses[run.name]:8s}  {run.name}{options}")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from freqprobe.io import atomic_write_text
-from freqprobe.sweeps.grid import SweepRun, expand_grid
-from freqprobe.sweeps.layout import RESULTS_CSV, RESULTS_MD, failure_path, read_failure_message, run_dir
+from freqprobe.sweeps.grid import SweepRun
+from freqprobe.sweeps.layout import RESULTS_CSV, RESULTS_MD, expand_grid_in, failure_path, read_failure_message, run_dir
 from freqprobe.stats import SeedSummary, describe_method, seed_summary
 from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
 from freqprobe.tables import csv_cell, is_number, markdown_table, unique
@@ -177,7 +177,7 @@ def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRu
 
 def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Rebuild the tables without training anything (``--collect``)."""
-    runs = expand_grid(spec)
+    runs = expand_grid_in(spec, out_dir)
     return write_tables(out_dir, spec, runs)
 
 

@@ -200,7 +200,10 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if metrics.get("complete") is False or os.environ.get("RANK", "0") != "0":
         return 0  # under torchrun only rank 0 reports
-    print(f"{out}: test accuracy {metrics['test_accuracy']:.4f}, val accuracy {metrics['val_accuracy']:.4f}")
+    from freqprobe.tables import format_accuracy
+
+    print(f"{out}: test accuracy {format_accuracy(metrics['test_accuracy'])}, "
+          f"val accuracy {format_accuracy(metrics['val_accuracy'])}")
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from freqprobe.errors import ConfigError
+from freqprobe.tables import format_accuracy
 from freqprobe.train.build import (
     batching,
     build_model,
@@ -183,7 +184,7 @@ class _Run:
         if self.context.is_main:
             self.writer.write_results(trainer.model, metrics)
             self._say(
-                f"done: test accuracy {100 * metrics['test_accuracy']:.2f}%, val {100 * val_accuracy:.2f}% "
+                f"done: test accuracy {format_accuracy(metrics['test_accuracy'])}, val {format_accuracy(val_accuracy)} "
                 f"({metrics['train_seconds']:.0f} s); run folder {self.out_dir}"
             )
         self.context.barrier()

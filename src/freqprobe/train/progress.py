@@ -10,6 +10,8 @@ import time
 
 from tqdm import tqdm
 
+from freqprobe.tables import format_accuracy
+
 
 class Progress:
     """A run-long progress bar; ``enabled=False`` keeps the per-epoch lines but hides the bar."""
@@ -51,14 +53,14 @@ class Progress:
         if self._bar is None:
             return
         rate = self._images / max(time.perf_counter() - self._started, 1e-9)
-        postfix = {"loss": f"{loss:.3f}", "acc": f"{100 * accuracy:.1f}%", "img/s": f"{rate:.0f}"}
+        postfix = {"loss": f"{loss:.3f}", "acc": format_accuracy(accuracy), "img/s": f"{rate:.0f}"}
         self._bar.set_postfix(ordered_dict=postfix, refresh=False)
         self._bar.update(steps)
 
     def end_epoch(self, record: dict) -> None:
         self.message(
             f"epoch {record['epoch']}/{self.epochs}: loss {record['train_loss']:.4f}, "
-            f"train {100 * record['train_accuracy']:.2f}%, val {100 * record['val_accuracy']:.2f}%, "
+            f"train {format_accuracy(record['train_accuracy'])}, val {format_accuracy(record['val_accuracy'])}, "
             f"{record['images_per_second']:.0f} images/s, {record['seconds']:.1f} s"
         )
 

@@ -370,6 +370,28 @@ def test_several_sweep_folders_are_compared_as_one(sweep, tmp_path, capsys):
     assert len(by_label[LOW]["runs"]) == 4  # two seeds from each folder
 
 
+def test_run_folders_given_one_by_one_are_compared(sweep, tmp_path, capsys):
+    import shutil
+
+    from freqprobe.cli import main
+
+    root, _ = sweep
+    alone = tmp_path / "trained-alone" / "fashion-mnist__resnet20__none__seed0"
+    shutil.copytree(root / "runs" / "fashion-mnist__resnet20__none__seed0", alone)
+    chosen = [root / "runs" / f"fashion-mnist__resnet20__{LOW.replace(':', '-')}__seed1", alone]
+    code = main(["compare", *map(str, chosen), "--out", str(tmp_path / "out"), "--subset", "60", "--no-band-matrix"])
+    assert code == 0
+    assert "compared 2 runs" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / C.COMPARE_JSON).read_text())
+    assert [row["run"] for row in saved["rows"]] == [path.name for path in chosen]
+    assert [row["clean_accuracy"] for row in saved["rows"]] == [0.62, 0.80]  # their own metrics.json
+    # an unfinished run given by itself is one line naming it, not an empty table
+    unfinished = root / "runs" / "fashion-mnist__resnet20__blur-2__seed0"
+    assert main(["compare", str(unfinished), "--out", str(tmp_path / "out2")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"freqprobe: error: run folder {unfinished} is incomplete") and "\n" not in error
+
+
 def test_cli_compare_writes_the_table(sweep, tmp_path, capsys):
     from freqprobe.cli import main
 

@@ -100,6 +100,15 @@ def test_cli_writes_filters_json_and_figures_for_a_run(runs, tmp_path, capsys):
     assert all(0.0 < layer["aliasing_share"] < 1.0 for layer in strided)
     assert len(result["comparison"]["layers"]) == 19
     printed = capsys.readouterr().out
+    # the per-layer distances are printed, each row the numbers filters.json holds for that layer
+    assert f"compared with {result['comparison']['source']}: 1-Wasserstein distance per layer" in printed
+    for entry in result["comparison"]["layers"]:
+        keys = ("spectral_centroid_wasserstein", "spectral_centroid_mean_difference",
+                "high_frequency_ratio_wasserstein", "high_frequency_ratio_mean_difference")
+        # the summary table prints each layer too (4 numbers); the comparison's row is the last one of that name
+        shown = [line.split()[1:] for line in printed.splitlines() if line.split()[:1] == [entry["name"]]][-1]
+        assert [float(cell) for cell in shown] == pytest.approx([entry[key] for key in keys], abs=5e-5)
+    assert result["comparison"]["layers"][0]["spectral_centroid_wasserstein"] > 0.0
     for name in ("filters.json", *FIGURES):
         assert f"wrote {out / name}" in printed
         if name.endswith(".png"):

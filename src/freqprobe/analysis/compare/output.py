@@ -23,7 +23,7 @@ from freqprobe.analysis.compare.table import Comparison
 from freqprobe.data.labels import dataset_label
 from freqprobe.io import atomic_write_json, atomic_write_text, output_set
 from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX, METRIC_COLUMNS, PERCENT_COLUMNS
-from freqprobe.tables import csv_cell, is_number, markdown_table, unique
+from freqprobe.tables import csv_cell, is_number, markdown_table, percent_number, unique
 
 COMPARE_CSV = "compare.csv"
 # every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
@@ -168,7 +168,7 @@ def format_markdown(comparison: Comparison) -> str:
             "",
         ]
         band_rows = [
-            [f"{train} ({count} runs)"] + [f"{100 * value:.1f}" for value in values]
+            [f"{train} ({count} runs)"] + [percent_number(value) for value in values]
             for train, values, count in zip(matrix.train_filters, matrix.accuracy, matrix.runs)
         ]
         lines += markdown_table(["train \\ test", *matrix.test_filters], band_rows)
@@ -185,7 +185,7 @@ def _md_cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
     if column in PERCENT_COLUMNS and is_number(value):
-        return f"{100 * value:.2f}"
+        return percent_number(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, bool):

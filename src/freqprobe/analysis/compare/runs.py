@@ -11,7 +11,6 @@ from typing import Any, Sequence
 from freqprobe.errors import FreqprobeError
 from freqprobe.runs import RunFolder
 
-ANALYSIS_FOLDER = "analysis"
 UNFILTERED = "none"
 
 
@@ -81,18 +80,41 @@ def find_runs(sweep_dir: str | os.PathLike) -> tuple[list[RunRecord], list[str]]
     return runs, notes
 
 
-def find_runs_in(sweep_dirs: Sequence[str | os.PathLike]) -> tuple[list[RunRecord], list[str]]:
-    """The complete runs of several sweep folders (e.g. a sweep and the sweep holding its regularized twin), folder
-    by folder. A run name that repeats is prefixed with its sweep folder's name, so every row stays identifiable.
+def is_run_folder(folder: str | os.PathLike) -> bool:
+    """The folder is one training run (its own ``config.json`` or ``metrics.json``), not a folder of runs."""
+    paths = RunFolder(folder).paths
+    return paths.config.is_file() or paths.metrics.is_file()
+
+
+def find_run(run_dir: str | os.PathLike) -> RunRecord:
+    """One run folder given by itself, named by its folder name.
 
     Raises:
-        FreqprobeError: a folder does not exist or holds no complete run.
+        FreqprobeError: it is incomplete (no final metrics, truncated weights, unreadable config).
+    """
+    run = RunFolder(run_dir)
+    problem = run.completeness_problem()
+    if problem is not None:
+        raise FreqprobeError(f"run folder {run_dir} is incomplete ({problem}); finish or resume its training first")
+    return RunRecord(Path(run_dir).name, run)
+
+
+def find_runs_in(folders: Sequence[str | os.PathLike]) -> tuple[list[RunRecord], list[str]]:
+    """The complete runs of several folders, each a sweep folder (its runs) or a run folder (itself), in the order
+    given, e.g. a sweep and the sweep holding its regularized twin, or any runs trained one by one. A run name that
+    repeats is prefixed with the name of the folder holding it, so every row stays identifiable.
+
+    Raises:
+        FreqprobeError: a folder does not exist, is an incomplete run, or is a sweep folder with no complete run.
     """
     runs, notes = [], []
-    for sweep_dir in sweep_dirs:
-        found, found_notes = find_runs(sweep_dir)
+    for folder in folders:
+        if is_run_folder(folder):
+            runs.append(find_run(folder))
+            continue
+        found, found_notes = find_runs(folder)
         runs += found
-        notes += found_notes if len(sweep_dirs) == 1 else [f"{Path(sweep_dir).name}: {note}" for note in found_notes]
+        notes += found_notes if len(folders) == 1 else [f"{Path(folder).name}: {note}" for note in found_notes]
     counts: dict[str, int] = {}
     for run in runs:
         counts[run.name] = counts.get(run.name, 0) + 1
@@ -130,12 +152,8 @@ def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
 
 
 def find_analysis(run: RunRecord, filename: str) -> Path | None:
-    """``RUN/analysis/<filename>``, else ``RUN/<filename>``, else the first ``RUN/analysis/*/<filename>``."""
-    candidates = [run.folder / ANALYSIS_FOLDER / filename, run.folder / filename]
-    analysis = run.folder / ANALYSIS_FOLDER
-    if analysis.is_dir():
-        candidates += sorted(analysis.glob(f"*/{filename}"))
-    return next((path for path in candidates if path.is_file()), None)
+    """See :meth:`freqprobe.runs.RunFolder.find_analysis`."""
+    return run.run.find_analysis(filename)
 
 
 def read_json(path: Path) -> Any:

@@ -33,7 +33,13 @@ from freqprobe.analysis.sensitivity.heatmap import (
     fourier_basis,
     fourier_heat_map,
 )
-from freqprobe.analysis.sensitivity.pipeline import PIPELINE_ORDER, FilteredModel, InferenceSettings, build_pipeline
+from freqprobe.analysis.sensitivity.pipeline import (
+    PIPELINE_ORDER,
+    FilteredModel,
+    InferenceSettings,
+    build_pipeline,
+    evaluate,
+)
 from freqprobe.analysis.sensitivity.run_folder import LoadedRun, load_run, load_test_images
 from freqprobe.analysis.sensitivity.runner import SensitivityOptions, run_sensitivity
 from freqprobe.analysis.sensitivity.shift import ShiftConsistency, roll_each, shift_consistency
@@ -57,6 +63,7 @@ __all__ = [
     "conjugate",
     "craft",
     "default_radii",
+    "evaluate",
     "fgsm",
     "fourier_basis",
     "fourier_heat_map",

@@ -140,6 +140,33 @@ def accuracy(pipeline: nn.Module, images: torch.Tensor, labels: torch.Tensor, ba
     return float((predict(pipeline, images, batch_size) == labels.cpu()).double().mean())
 
 
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    input_filter: nn.Module | None = None,
+    settings: InferenceSettings | None = None,
+) -> float:
+    """Accuracy (a fraction) of ``input_filter -> model`` on float pixel images (N, C, H, W) in [0, 1] with int labels
+    (N,): how a trained run scores on images the caller perturbed (clamp them to [0, 1] first, as the analyses do).
+    The caller's model is not modified.
+
+    Raises:
+        ConfigError: images that are not float (N, C, H, W) with N >= 1, or labels of another length.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False))
+    >>> _ = model[1].weight.data.copy_(torch.tensor([[1.0, 1, 1, 1], [-1.0, -1, -1, -1]]))
+    >>> images = torch.stack([torch.full((1, 2, 2), 0.9), torch.full((1, 2, 2), 0.1)])
+    >>> evaluate(model, images, torch.tensor([0, 1]))  # every image is class 0 to this model: one of two is right
+    0.5
+    """
+    check_images_and_labels(images, labels)
+    settings = settings or InferenceSettings()
+    return accuracy(build_pipeline(model, input_filter, settings), images, labels, settings.batch_size)
+
+
 def check_images_and_labels(images: torch.Tensor, labels: torch.Tensor | None = None) -> None:
     """Float (N, C, H, W) pixel images with N >= 1, and int labels (N,) when given.
 
