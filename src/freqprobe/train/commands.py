@@ -61,6 +61,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         help="after every epoch, per-layer kernel statistics (spectral centroid, high-frequency ratio, filter "
         "quality, aliasing) into RUN/kernel_stats.jsonl; freqprobe filters RUN plots them over the epochs",
     )
+    run.add_argument(
+        "--track-features",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after every epoch, per-layer feature-map spectra (ΔLog-amplitude, spectral centroid, aliasing before "
+        "subsampling) of the first 64 validation images into RUN/feature_stats.jsonl (as freqprobe features)",
+    )
 
     _add_data_arguments(parser)
 

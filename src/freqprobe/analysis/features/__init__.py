@@ -10,15 +10,18 @@ sums and the statistics read from them, with their definitions), ``probe`` (forw
 from freqprobe.analysis.features.layers import ProbeSite, default_sites, select_sites, subsampling_sites
 from freqprobe.analysis.features.probe import FeatureSpectra, feature_spectra
 from freqprobe.analysis.features.spectra import LOG_EPS, AliasingSums, LayerSums
+from freqprobe.analysis.features.tracking import FeatureStatsCallback, tracking_batch
 
 __all__ = [
     "LOG_EPS",
     "AliasingSums",
     "FeatureSpectra",
+    "FeatureStatsCallback",
     "LayerSums",
     "ProbeSite",
     "default_sites",
     "feature_spectra",
     "select_sites",
     "subsampling_sites",
+    "tracking_batch",
 ]
