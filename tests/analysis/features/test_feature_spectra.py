@@ -131,3 +131,26 @@ def test_layers_that_give_no_map_are_skipped_and_an_unmatched_pattern_is_one_lin
         feature_spectra(net, torch.rand(2, 1, 8, 8), layers="re:(")
     with pytest.raises(ConfigError, match="at least 2 x 2"):
         feature_spectra(net, torch.rand(2, 1, 8, 8), layers="1")
+
+
+@pytest.mark.parametrize("size", [(12, 12), (9, 14), (10, 7)])
+def test_half_grid_sums_equal_the_full_grid_definitions(size):
+    """rfft2 with multiplicities gives exactly the full-grid mean log-amplitude, centroid and aliasing share."""
+    from freqprobe.analysis.aliasing import aliasing_share_of_power
+    from freqprobe.analysis.features import AliasingSums, LayerSums
+    from freqprobe.spectra import power_spectrum, spectral_centroid_of_power
+
+    maps = torch.randn(3, 4, *size, generator=torch.Generator().manual_seed(2)) + 0.3
+    maps[0, 1] = 0.0  # a dead map
+    sums = LayerSums("x", "conv")
+    sums.add(maps)
+    entry = sums.summary(depth=0)
+    full_log = torch.log(torch.fft.fft2(maps.double()).abs() + LOG_EPS).mean(dim=(0, 1))
+    assert torch.allclose(torch.tensor(entry["mean_log_amplitude"], dtype=torch.float64), full_log, atol=1e-5)
+    centroids = spectral_centroid_of_power(power_spectrum(maps.double()))
+    assert entry["spectral_centroid"] == pytest.approx(float(centroids.mean()), rel=1e-6)
+    assert entry["zero_map_share"] == pytest.approx(1 / 12)
+    aliasing = AliasingSums("pool", (2, 3))
+    aliasing.add(maps)
+    expected = aliasing_share_of_power(power_spectrum(maps.double()).sum(dim=(0, 1)), (2, 3))
+    assert aliasing.summary()["aliasing_share"] == pytest.approx(float(expected), rel=1e-6)
