@@ -38,8 +38,10 @@ def fitted(spec: str, boundary: str = "circular", images: torch.Tensor | None = 
 
 
 def test_registry_holds_exactly_the_documented_filters():
-    assert FILTERS.names() == ["band", "blur", "highpass", "logmag", "none", "whiten"]
-    assert [name for name in FILTERS if FILTERS.get(name).requires_fit] == ["whiten"]
+    assert FILTERS.names() == [
+        "amplitude-swap", "band", "blur", "highpass", "logmag", "none", "phase", "powerlaw", "whiten"
+    ]
+    assert [name for name in FILTERS if FILTERS.get(name).requires_fit] == ["phase", "whiten"]
 
 
 @pytest.mark.parametrize(
