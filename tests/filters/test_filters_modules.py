@@ -76,7 +76,7 @@ def test_parameters_and_boundary_reach_the_filter():
 @pytest.mark.parametrize(
     "spec, boundary, message",
     [
-        ("sharpen:2", "circular", "unknown filter 'sharpen' in spec 'sharpen:2'; valid: band:LO:HI"),
+        ("sharpen:2", "circular", "unknown filter 'sharpen' in spec 'sharpen:2'; valid: amplitude-swap"),
         ("", "circular", "non-empty string"),
         ("blur", "circular", "filter spec 'blur' has 0 parameter(s), 'blur' takes 1; write it as blur:S"),
         ("blur:1:2", "circular", "has 2 parameter(s)"),
