@@ -28,7 +28,13 @@ from freqprobe.filters.modules import (
     spec_grammar,
 )
 from freqprobe.filters.intervention_modules import AmplitudeSwap, PhaseOnly, PowerLaw  # registers them
-from freqprobe.filters.spectrum_interventions import amplitude_swap, phase_only, powerlaw_spectrum, swap_partners
+from freqprobe.filters.spectrum_interventions import (
+    amplitude_swap,
+    phase_only,
+    powerlaw_spectrum,
+    recombine,
+    swap_partners,
+)
 from freqprobe.filters.stats import apply_in_batches, channel_stats
 
 __all__ = [
@@ -57,6 +63,7 @@ __all__ = [
     "log_magnitude",
     "phase_only",
     "powerlaw_spectrum",
+    "recombine",
     "register_filter",
     "spec_grammar",
     "swap_partners",

@@ -123,9 +123,31 @@ def amplitude_swap(x: torch.Tensor, partner: torch.Tensor) -> torch.Tensor:
     partner = torch.as_tensor(partner, device=x.device)
     if partner.shape != x.shape[:1] or (partner.numel() and (partner.min() < 0 or partner.max() >= len(x))):
         raise ConfigError(f"amplitude-swap needs one partner index in [0, {len(x)}) per image, got {partner.tolist()}")
-    work_dtype = compute_dtype(x.dtype)
-    spectrum = torch.fft.fft2(x.to(work_dtype))
-    return torch.fft.ifft2(_unit_phase(spectrum) * spectrum.abs()[partner]).real.to(x.dtype)
+    return recombine(x[partner], x)
+
+
+def recombine(amplitude_from: torch.Tensor, phase_from: torch.Tensor) -> torch.Tensor:
+    """Re(IFFT2(|FFT2(amplitude_from)| exp(i angle FFT2(phase_from)))), per channel: the amplitude of one image with
+    the phase of another (both float (N, C, H, W) of one shape); dtype and device of ``phase_from``.
+
+    Raises:
+        ConfigError: not float, or the shapes differ.
+
+    Example:
+        >>> x = torch.rand(1, 1, 8, 8, dtype=torch.float64)
+        >>> torch.allclose(recombine(x, x), x)
+        True
+    """
+    check_images(amplitude_from)
+    check_images(phase_from)
+    if amplitude_from.shape != phase_from.shape:
+        raise ConfigError(
+            f"amplitude and phase images differ in shape: {tuple(amplitude_from.shape)} vs {tuple(phase_from.shape)}"
+        )
+    work_dtype = compute_dtype(phase_from.dtype)
+    phase = _unit_phase(torch.fft.fft2(phase_from.to(work_dtype)))
+    amplitude = torch.fft.fft2(amplitude_from.to(device=phase_from.device, dtype=work_dtype)).abs()
+    return torch.fft.ifft2(phase * amplitude).real.to(phase_from.dtype)
 
 
 def swap_partners(count: int, seed: int = 0, device=None) -> torch.Tensor:

@@ -117,6 +117,16 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     augment.add_argument("--padding-mode", choices=("reflect", "zero"), help="random-crop padding fill (reflect)")
     augment.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (on)")
     augment.add_argument("--cutout", type=int, metavar="S", help="cut one SxS square out of each training image (0: off)")
+    augment.add_argument(
+        "--augment-noise", metavar="gaussian:SIGMA",
+        help="add Gaussian noise of std SIGMA (pixel units) to every training image, Yin et al. 2019 (none)",
+    )
+    augment.add_argument(
+        "--apr", choices=("none", "p", "s", "ps"),
+        help="amplitude-phase recombination (Chen et al. 2021): p = amplitude of another image of the batch, s = of "
+        "another crop/flip of the same image, ps = both (none)",
+    )
+    augment.add_argument("--apr-probability", type=float, metavar="P", help="share of images APR recombines (0.5)")
     augment.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=None, help="flip TTA at eval")
     augment.add_argument(
         "--tta-translate",

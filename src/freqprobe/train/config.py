@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 from freqprobe.errors import ConfigError
 
+APR_MODES = ("none", "p", "s", "ps")  # freqprobe.train.frequency_augment: off, APR-P, APR-S, both
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -51,6 +53,9 @@ class TrainConfig:
     padding_mode: str = "reflect"  # "reflect" | "zero": how random-crop padding is filled
     flip: bool = True
     cutout: int = 0  # side of the square cut out of every training image (pixels); 0: off
+    augment_noise: str | None = None  # "gaussian:SIGMA" added to every training image (train.frequency_augment)
+    apr: str = "none"  # amplitude-phase recombination: none | p | s | ps (train.frequency_augment)
+    apr_probability: float = 0.5  # share of training images recombined by APR
     tta_flip: bool = False
     tta_translate: int = 0  # test-time augmentation also over shifts by (+t, +t) and (-t, -t) pixels; 0: off
     seed: int = 0
@@ -212,6 +217,9 @@ def _validate(config: TrainConfig) -> None:
     _check_choice(config, "padding_mode", PADDING_MODES)
     _check_type(config, "flip", bool)
     _check_int(config, "cutout", minimum=0)
+    config.augment_noise = _canonical_noise(config.augment_noise)
+    _check_choice(config, "apr", APR_MODES)
+    _check_float_range(config, "apr_probability", 0.0, 1.0)
     _check_type(config, "tta_flip", bool)
     _check_int(config, "tta_translate", minimum=0)
     _check_int(config, "seed", minimum=0)
@@ -305,6 +313,20 @@ def _normalized_channels_last(value: Any) -> str | bool:
         return False
     _fail("channels_last", value, "auto, true or false")
     return value  # unreachable
+
+
+def _canonical_noise(value: Any) -> str | None:
+    """The canonical ``--augment-noise`` spec (``gaussian:0.1``), None when off."""
+    if value is None or value == "none":
+        return None  # the common case needs no torch import
+    if not isinstance(value, str):
+        _fail("augment_noise", value, "a string such as 'gaussian:0.1'")
+    from freqprobe.train.frequency_augment import canonical_noise_spec
+
+    try:
+        return canonical_noise_spec(value)
+    except ConfigError as error:
+        raise _keyed_error(str(error), "augment_noise") from None
 
 
 def _canonical_conv(value: Any) -> str:
