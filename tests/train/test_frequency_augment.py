@@ -13,12 +13,11 @@ from freqprobe.train.augment import augment_batch
 from freqprobe.train.frequency_augment import (
     apr_pair,
     apr_single,
-    canonical_noise_spec,
     frequency_augment_batch,
     gaussian_noise,
-    parse_noise_spec,
     sample_apr,
 )
+from freqprobe.train.frequency_augment_spec import canonical_noise_spec, parse_noise_spec
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from freqprobe.errors import ConfigError
-
-APR_MODES = ("none", "p", "s", "ps")  # freqprobe.train.frequency_augment: off, APR-P, APR-S, both
+from freqprobe.train.frequency_augment_spec import APR_MODES, canonical_noise_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -318,11 +317,9 @@ def _normalized_channels_last(value: Any) -> str | bool:
 def _canonical_noise(value: Any) -> str | None:
     """The canonical ``--augment-noise`` spec (``gaussian:0.1``), None when off."""
     if value is None or value == "none":
-        return None  # the common case needs no torch import
+        return None
     if not isinstance(value, str):
         _fail("augment_noise", value, "a string such as 'gaussian:0.1'")
-    from freqprobe.train.frequency_augment import canonical_noise_spec
-
     try:
         return canonical_noise_spec(value)
     except ConfigError as error:

@@ -18,34 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from freqprobe.errors import ConfigError
 from freqprobe.filters.spectrum_interventions import recombine
-from freqprobe.specs import Interval, format_number, parse_number
-from freqprobe.train.config import APR_MODES
-
-NOISE_SIGMA = Interval(0, 1, low_open=True, unit="(pixel units, images in [0, 1])")
-NOISE_USAGE = "gaussian:SIGMA (standard deviation in pixel units, 0 < SIGMA <= 1)"
-
-
-def parse_noise_spec(spec: str | None) -> tuple[str, float] | None:
-    """``"gaussian:0.1"`` -> ``("gaussian", 0.1)``; None, ``""`` and ``"none"`` -> None.
-
-    Raises:
-        ConfigError: another noise kind, a missing or out-of-range SIGMA (one line with the form to write).
-    """
-    if spec is None or not str(spec).strip() or str(spec).strip().lower() == "none":
-        return None
-    kind, _, sigma = str(spec).strip().partition(":")
-    if kind.strip().lower() != "gaussian" or not sigma:
-        raise ConfigError(f"--augment-noise {spec!r} is not a noise spec; write {NOISE_USAGE} or none")
-    return "gaussian", parse_number(sigma, "--augment-noise SIGMA", NOISE_SIGMA)
-
-
-def canonical_noise_spec(spec: str | None) -> str | None:
-    """The canonical text of a noise spec (``"Gaussian: 0.10"`` -> ``"gaussian:0.1"``), None when off."""
-    parsed = parse_noise_spec(spec)
-    return None if parsed is None else f"{parsed[0]}:{format_number(parsed[1])}"
-
+from freqprobe.train.frequency_augment_spec import check_apr, parse_noise_spec
 
 def gaussian_noise(images: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
     """``images + sigma * N(0, 1)`` per pixel and channel, noise drawn from ``generator`` (on the images' device)."""
@@ -70,13 +44,6 @@ def apr_single(images: torch.Tensor, other_view: torch.Tensor, chosen: torch.Ten
     """APR-S: chosen image i takes the amplitude of ``other_view[i]`` (another augmentation of the same image)."""
     mixed = recombine(other_view, images)
     return torch.where(chosen.to(images.device)[:, None, None, None], mixed, images)
-
-
-def check_apr(mode: str, probability: float) -> None:
-    if mode not in APR_MODES:
-        raise ConfigError(f"--apr {mode!r} is not one of {', '.join(APR_MODES)}")
-    if not 0.0 <= probability <= 1.0:
-        raise ConfigError(f"--apr-probability {probability} must be in [0, 1]")
 
 
 def frequency_augment_batch(
