@@ -44,7 +44,7 @@ def add_commands(subparsers) -> None:
 def run_features(args: argparse.Namespace) -> int:
     from freqprobe.analysis.features.summary import analyze_run_features, features_document, relative_run_name
     from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
-    from freqprobe.plots.features import write_feature_figures
+    from freqprobe.plots.features import captions, write_feature_figures
 
     out_dir = prepare_output_dir(args.out, "--out")  # before the analysis: a bad --out costs no minutes
     runs = [
@@ -57,6 +57,7 @@ def run_features(args: argparse.Namespace) -> int:
     with output_set(out_dir, FEATURES_FILE, owns=owned) as staging:
         figures = write_feature_figures(document, staging)
         document["figures"] = {name: path.name for name, path in figures.items()}
+        document["captions"] = captions(len(runs))
         atomic_write_json(staging / FEATURES_FILE, document)
     for run in runs:
         _print_summary(run)

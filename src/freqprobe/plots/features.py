@@ -21,6 +21,24 @@ MAX_GRID_PANELS = 48
 KIND_MARKERS = {"input": "s", "conv": ".", "block": "o", "stage": "D", "module": "^"}
 
 
+CAPTIONS = {
+    DELTA_FIGURE: "ΔLog-amplitude of the feature maps (mean log-amplitude at the Nyquist radial bin minus at DC, "
+    "natural log) of every measured layer against relative depth, one curve per run (Park & Kim 2022, Fig. 2)",
+    PROFILES_FIGURE: "radially averaged mean log-amplitude of each layer's feature maps relative to DC, against "
+    "frequency in units of the layer's Nyquist, coloured by depth",
+}
+
+
+def captions(n_runs: int) -> dict[str, str]:
+    """Report captions of the figures :func:`write_feature_figures` writes for ``n_runs`` runs."""
+    grid = ("mean log-amplitude spectrum (fftshifted, DC at the centre) of the feature maps of each layer"
+            " of run {k}")
+    texts = dict(CAPTIONS)
+    for index in range(n_runs):
+        texts[grid_file(index, n_runs)] = grid.format(k=index + 1)
+    return texts
+
+
 def figure_names(n_runs: int) -> list[str]:
     """The files :func:`write_feature_figures` writes for ``n_runs`` runs (one spectra grid per run)."""
     grids = [grid_file(index, n_runs) for index in range(n_runs)]
@@ -63,8 +81,9 @@ def plot_delta_against_depth(runs: list[dict], path: str | os.PathLike) -> None:
             for kind, marker in KIND_MARKERS.items():
                 chosen = [i for i, layer in enumerate(layers) if layer["kind"] == kind]
                 if chosen:
-                    ax.scatter(depth[chosen], [values[i] for i in chosen], marker=marker, s=14, color=color,
-                               label=kind if index == 0 else None)
+                    ax.scatter(depth[chosen], [values[i] for i in chosen], marker=marker, s=14, color=color)
+        for kind, marker in KIND_MARKERS.items():  # one grey legend entry per kind of layer, whatever the run
+            ax.scatter([], [], marker=marker, s=14, color="0.45", label=kind)
         ax.axhline(0.0, color="0.6", linewidth=0.6)
         ax.set_xlabel("relative depth (0 = first measured layer, 1 = last)")
         ax.set_ylabel("ΔLog-amplitude, Nyquist bin − DC (natural log)")

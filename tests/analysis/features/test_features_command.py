@@ -70,6 +70,7 @@ def test_features_command_writes_json_and_figures(tracked, shared_data, tmp_path
     assert set(document["definitions"]) >= {"delta_log_amplitude", "spectral_centroid", "aliasing_share"}
     for name in document["figures"].values():
         assert (out / name).read_bytes().startswith(PNG_SIGNATURE)
+    assert sorted(document["captions"]) == sorted(document["figures"].values())
     assert sorted(document["figures"].values()) == sorted(
         ["features_delta_log_amplitude.png", "features_radial_profiles.png", "features_spectra_grid_1.png",
          "features_spectra_grid_2.png"])
