@@ -122,7 +122,7 @@ def plot_spectra_grid(run: dict, path: str | os.PathLike) -> None:
         axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
         for ax, layer in zip(axes, shown):
             grid = np.fft.fftshift(np.asarray(layer["mean_log_amplitude"]))
-            ax.imshow(grid, cmap=SPECTRUM_CMAP, extent=(-0.5, 0.5, -0.5, 0.5))
+            ax.imshow(grid, cmap=SPECTRUM_CMAP, extent=(-0.5, 0.5, -0.5, 0.5), origin="lower")
             ax.set_title(f"{layer['name']}\n{layer['shape'][-2]}x{layer['shape'][-1]}", fontsize=6)
             ax.set_xticks([])
             ax.set_yticks([])
