@@ -73,8 +73,10 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
     model = parser.add_argument_group("model and filter")
     model.add_argument("--model", metavar="M", help="resnet20 (default), resnet32, resnet56, resnet18")
-    model.add_argument("--filter", metavar="F", help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag, powerlaw:ALPHA, phase, "
-                       "amplitude-swap")
+    model.add_argument(
+        "--filter", metavar="F",
+        help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag, powerlaw:ALPHA, phase, amplitude-swap",
+    )
     model.add_argument("--boundary", choices=("circular", "reflect"), help="boundary of blur/highpass (circular)")
     model.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=None, help="BlurPool before subsampling")
     # literal grammars (freqprobe.models.conv_spec.GRAMMAR, freqprobe.train.regularizers.GRAMMAR): importing those

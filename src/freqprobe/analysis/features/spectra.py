@@ -12,8 +12,8 @@ Definitions (each feature map is one channel of one image; FFTs in float32, sums
   value at their corner frequency (f_y, f_x) = (floor(H/2)/H, floor(W/2)/W) minus DC is given too.
 - **Spectral centroid**: sum |f| P / sum P of each map's power P = |FFT2(y)|^2 / (H W), the definition of
   :func:`freqprobe.spectra.spectral_centroid_of_power`, read from the ``rfft2`` half grid with each frequency
-  counted as often as it stands for (tests check equality), averaged over maps (the definition of the dataset spectra and of the kernels; an all-zero map counts as 0, and the
-  share of such maps is reported).
+  counted as often as it stands for (tests check equality), averaged over maps. It is the definition of the dataset
+  spectra and of the kernels; an all-zero map counts as 0, and the share of such maps is reported.
 - **Aliasing share** before a subsampling of stride (s_y, s_x): the share of the input maps' energy (all maps,
   DC included) at frequencies above the new Nyquist limit, :func:`freqprobe.analysis.aliasing.alias_mask`, the same
   region as the kernels' aliasing share.
