@@ -8,6 +8,7 @@ from freqprobe import cli
 
 EVERY_COMMAND = {
     "data", "spectrum", "preview", "train", "sweep", "reproduce", "filters", "sensitivity", "compare", "report",
+    "features",
 }  # fmt: skip
 
 FAKE_COMMANDS = '''

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "freqprobe.sweeps.commands",
     "freqprobe.analysis.commands",
     "freqprobe.analysis.sensitivity_commands",
+    "freqprobe.analysis.features_commands",
     "freqprobe.analysis.compare_commands",
     "freqprobe.report.commands",
 )

@@ -38,8 +38,10 @@ def fitted(spec: str, boundary: str = "circular", images: torch.Tensor | None = 
 
 
 def test_registry_holds_exactly_the_documented_filters():
-    assert FILTERS.names() == ["band", "blur", "highpass", "logmag", "none", "whiten"]
-    assert [name for name in FILTERS if FILTERS.get(name).requires_fit] == ["whiten"]
+    assert FILTERS.names() == [
+        "amplitude-swap", "band", "blur", "highpass", "logmag", "none", "phase", "powerlaw", "whiten"
+    ]
+    assert [name for name in FILTERS if FILTERS.get(name).requires_fit] == ["phase", "whiten"]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,7 @@ def test_parameters_and_boundary_reach_the_filter():
 @pytest.mark.parametrize(
     "spec, boundary, message",
     [
-        ("sharpen:2", "circular", "unknown filter 'sharpen' in spec 'sharpen:2'; valid: band:LO:HI"),
+        ("sharpen:2", "circular", "unknown filter 'sharpen' in spec 'sharpen:2'; valid: amplitude-swap"),
         ("", "circular", "non-empty string"),
         ("blur", "circular", "filter spec 'blur' has 0 parameter(s), 'blur' takes 1; write it as blur:S"),
         ("blur:1:2", "circular", "has 2 parameter(s)"),

@@ -2,7 +2,8 @@
 
 Pure functions on float (N, C, H, W) images in [0, 1], per channel, batched, differentiable, keeping dtype and
 device, with thin ``nn.Module`` wrappers addressed by spec strings (``none``, ``blur:S``, ``highpass:S``,
-``whiten``, ``band:LO:HI``, ``logmag``) shared by the CLI and configs.
+``whiten``, ``band:LO:HI``, ``logmag``, and the spectrum interventions ``powerlaw:ALPHA``, ``phase``,
+``amplitude-swap``) shared by the CLI and configs.
 
 >>> import torch
 >>> f = build_filter("blur:2")
@@ -26,9 +27,18 @@ from freqprobe.filters.modules import (
     register_filter,
     spec_grammar,
 )
+from freqprobe.filters.intervention_modules import AmplitudeSwap, PhaseOnly, PowerLaw  # registers them
+from freqprobe.filters.spectrum_interventions import (
+    amplitude_swap,
+    phase_only,
+    powerlaw_spectrum,
+    recombine,
+    swap_partners,
+)
 from freqprobe.filters.stats import apply_in_batches, channel_stats
 
 __all__ = [
+    "AmplitudeSwap",
     "BOUNDARIES",
     "FILTERS",
     "BandPass",
@@ -37,8 +47,11 @@ __all__ = [
     "Identity",
     "InputFilter",
     "LogMagnitude",
+    "PhaseOnly",
+    "PowerLaw",
     "Whiten",
     "amplitude_spectrum",
+    "amplitude_swap",
     "apply_in_batches",
     "band_mask",
     "band_pass",
@@ -48,7 +61,11 @@ __all__ = [
     "gaussian_kernel1d",
     "highpass",
     "log_magnitude",
+    "phase_only",
+    "powerlaw_spectrum",
+    "recombine",
     "register_filter",
     "spec_grammar",
+    "swap_partners",
     "whiten",
 ]

@@ -14,7 +14,9 @@ from freqprobe.data.commands import add_dataset_arguments
 SPLIT_CHOICES = ("train", "val", "test")
 BOUNDARY_CHOICES = ("circular", "reflect")
 WINDOW_CHOICES = ("none", "hamming")
-FILTER_HELP = "input filter spec: none, blur:S, highpass:S, whiten, band:LO:HI, logmag"
+FILTER_HELP = (
+    "input filter spec: none, blur:S, highpass:S, whiten, band:LO:HI, logmag, powerlaw:ALPHA, phase, amplitude-swap"
+)
 SPECTRUM_FILE = "spectrum.json"
 PREVIEW_FILE = "preview.png"
 PREVIEW_JSON = "preview.json"

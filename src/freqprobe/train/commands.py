@@ -61,12 +61,22 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         help="after every epoch, per-layer kernel statistics (spectral centroid, high-frequency ratio, filter "
         "quality, aliasing) into RUN/kernel_stats.jsonl; freqprobe filters RUN plots them over the epochs",
     )
+    run.add_argument(
+        "--track-features",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after every epoch, per-layer feature-map spectra (ΔLog-amplitude, spectral centroid, aliasing before "
+        "subsampling) of the first 64 validation images into RUN/feature_stats.jsonl (as freqprobe features)",
+    )
 
     _add_data_arguments(parser)
 
     model = parser.add_argument_group("model and filter")
     model.add_argument("--model", metavar="M", help="resnet20 (default), resnet32, resnet56, resnet18")
-    model.add_argument("--filter", metavar="F", help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag")
+    model.add_argument(
+        "--filter", metavar="F",
+        help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag, powerlaw:ALPHA, phase, amplitude-swap",
+    )
     model.add_argument("--boundary", choices=("circular", "reflect"), help="boundary of blur/highpass (circular)")
     model.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=None, help="BlurPool before subsampling")
     # literal grammars (freqprobe.models.conv_spec.GRAMMAR, freqprobe.train.regularizers.GRAMMAR): importing those
@@ -109,6 +119,16 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     augment.add_argument("--padding-mode", choices=("reflect", "zero"), help="random-crop padding fill (reflect)")
     augment.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (on)")
     augment.add_argument("--cutout", type=int, metavar="S", help="cut one SxS square out of each training image (0: off)")
+    augment.add_argument(
+        "--augment-noise", metavar="gaussian:SIGMA",
+        help="add Gaussian noise of std SIGMA (pixel units) to every training image, Yin et al. 2019 (none)",
+    )
+    augment.add_argument(
+        "--apr", choices=("none", "p", "s", "ps"),
+        help="amplitude-phase recombination (Chen et al. 2021): p = amplitude of another image of the batch, s = of "
+        "another crop/flip of the same image, ps = both (none)",
+    )
+    augment.add_argument("--apr-probability", type=float, metavar="P", help="share of images APR recombines (0.5)")
     augment.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=None, help="flip TTA at eval")
     augment.add_argument(
         "--tta-translate",

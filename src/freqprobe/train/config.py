@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from freqprobe.errors import ConfigError
+from freqprobe.train.frequency_augment_spec import APR_MODES, canonical_noise_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,6 +52,9 @@ class TrainConfig:
     padding_mode: str = "reflect"  # "reflect" | "zero": how random-crop padding is filled
     flip: bool = True
     cutout: int = 0  # side of the square cut out of every training image (pixels); 0: off
+    augment_noise: str | None = None  # "gaussian:SIGMA" added to every training image (train.frequency_augment)
+    apr: str = "none"  # amplitude-phase recombination: none | p | s | ps (train.frequency_augment)
+    apr_probability: float = 0.5  # share of training images recombined by APR
     tta_flip: bool = False
     tta_translate: int = 0  # test-time augmentation also over shifts by (+t, +t) and (-t, -t) pixels; 0: off
     seed: int = 0
@@ -59,6 +63,7 @@ class TrainConfig:
     data_dir: str | None = None
     antialias: bool = False
     track_kernels: bool = False  # per-layer kernel statistics after every epoch, RUN/kernel_stats.jsonl
+    track_features: bool = False  # per-layer feature-map spectra after every epoch, RUN/feature_stats.jsonl
     conv: str = "standard"  # --conv spec (freqprobe.models.conv_spec), stored canonical: "bandpass:gabor@stem"
     spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
@@ -211,6 +216,9 @@ def _validate(config: TrainConfig) -> None:
     _check_choice(config, "padding_mode", PADDING_MODES)
     _check_type(config, "flip", bool)
     _check_int(config, "cutout", minimum=0)
+    config.augment_noise = _canonical_noise(config.augment_noise)
+    _check_choice(config, "apr", APR_MODES)
+    _check_float_range(config, "apr_probability", 0.0, 1.0)
     _check_type(config, "tta_flip", bool)
     _check_int(config, "tta_translate", minimum=0)
     _check_int(config, "seed", minimum=0)
@@ -219,6 +227,7 @@ def _validate(config: TrainConfig) -> None:
     _check_optional(config, "data_dir", str)
     _check_type(config, "antialias", bool)
     _check_type(config, "track_kernels", bool)
+    _check_type(config, "track_features", bool)
     config.conv = _canonical_conv(config.conv)
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_choice(config, "precision", PRECISIONS)
@@ -303,6 +312,18 @@ def _normalized_channels_last(value: Any) -> str | bool:
         return False
     _fail("channels_last", value, "auto, true or false")
     return value  # unreachable
+
+
+def _canonical_noise(value: Any) -> str | None:
+    """The canonical ``--augment-noise`` spec (``gaussian:0.1``), None when off."""
+    if value is None or value == "none":
+        return None
+    if not isinstance(value, str):
+        _fail("augment_noise", value, "a string such as 'gaussian:0.1'")
+    try:
+        return canonical_noise_spec(value)
+    except ConfigError as error:
+        raise _keyed_error(str(error), "augment_noise") from None
 
 
 def _canonical_conv(value: Any) -> str:

@@ -146,6 +146,7 @@ class _Run:
         model = build_model(config, fast, data, saved)
         regularizer = build_regularizer(config, model)
         self.writer.start_kernel_tracking()
+        self.writer.start_feature_tracking(data)
         optimizer = restore_optimizer(model, config, saved)
         scaler = build_scaler(fast, saved)
         batch_per_rank, steps_per_epoch = batching(config, context.world_size, len(data.train_labels))

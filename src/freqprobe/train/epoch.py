@@ -124,6 +124,7 @@ class EpochTrainer:
         rows = rows.to(data.train_images.device)
         images = data.train_images.index_select(0, rows)
         labels = data.train_labels.index_select(0, rows)
+        raw = images
         if self.config.augment:
             images = augment_batch(
                 images,
@@ -134,11 +135,29 @@ class EpochTrainer:
                 cutout_size=self.config.cutout,
                 cutout_fill=data.mean,
             )
+        if self.config.augment_noise or self.config.apr != "none":
+            images = self._frequency_augment(images, raw, augment_generator)
         device = self.fast.torch_device
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         if self.fast.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         return images, labels
+
+    def _frequency_augment(self, images, raw, augment_generator: torch.Generator) -> torch.Tensor:
+        """APR and Gaussian noise (freqprobe.train.frequency_augment) after crop, flip and cutout."""
+        from freqprobe.train.frequency_augment import frequency_augment_batch
+
+        config = self.config
+
+        def second_view(batch: torch.Tensor) -> torch.Tensor:
+            if not config.augment:
+                return batch
+            return augment_batch(batch, augment_generator, config.crop_padding, config.flip, config.padding_mode)
+
+        return frequency_augment_batch(
+            images, raw, augment_generator, noise=config.augment_noise, apr=config.apr,
+            apr_probability=config.apr_probability, second_view=second_view,
+        )
 
     def _optimizer_step(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)

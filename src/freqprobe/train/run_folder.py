@@ -19,6 +19,7 @@ from freqprobe.models.io import weights_file_problem
 CONFIG_FILE = "config.json"
 METRICS_LOG_FILE = "metrics.jsonl"
 KERNEL_LOG_FILE = "kernel_stats.jsonl"
+FEATURE_LOG_FILE = "feature_stats.jsonl"
 METRICS_FILE = "metrics.json"
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -46,6 +47,10 @@ class RunPaths:
         return self.root / KERNEL_LOG_FILE
 
     @property
+    def feature_log(self) -> Path:
+        return self.root / FEATURE_LOG_FILE
+
+    @property
     def metrics(self) -> Path:
         return self.root / METRICS_FILE
 
@@ -68,7 +73,7 @@ class RunPaths:
     def run_files(self) -> list[Path]:
         return [
             self.config, self.metrics_log, self.metrics, self.weights, self.checkpoint, self.environment,
-            self.kernel_log, self.filter_state,
+            self.kernel_log, self.feature_log, self.filter_state,
         ]
 
 

@@ -40,7 +40,8 @@ class RunWriter:
     """The run folder ``out_dir`` of one training run, as the engine writes it.
 
     ``kernel_tracker``: the ``--track-kernels`` callback writing ``kernel_stats.jsonl`` once
-    :meth:`start_kernel_tracking` made it, else None.
+    :meth:`start_kernel_tracking` made it, else None; ``feature_tracker`` likewise for ``--track-features``
+    (``feature_stats.jsonl``, :meth:`start_feature_tracking`).
     """
 
     def __init__(self, config: TrainConfig, out_dir: Path, context: DistributedContext, fast: FastPaths):
@@ -50,6 +51,7 @@ class RunWriter:
         self.fast = fast
         self.paths = RunPaths(out_dir)
         self.kernel_tracker = None
+        self.feature_tracker = None
 
     # ------------------------------------------------------------------------------------------------- claiming
 
@@ -128,10 +130,21 @@ class RunWriter:
 
         self.kernel_tracker = KernelStatsCallback(self.paths.kernel_log)
 
+    def start_feature_tracking(self, data: PreparedData) -> None:
+        """``--track-features``: per-layer feature-map spectra of a fixed batch of validation images (already
+        filtered) after every epoch, written by rank 0 only."""
+        if not self.config.track_features or not self.context.is_main:
+            return
+        from freqprobe.analysis.features import FeatureStatsCallback, tracking_batch
+
+        images = tracking_batch(data.val_images, data.val_labels)
+        self.feature_tracker = FeatureStatsCallback(images, self.paths.feature_log)
+
     def record_initial_kernels(self, model: nn.Module) -> None:
-        """The kernels at initialization (a fresh run), so the plot shows where they started."""
-        if self.kernel_tracker is not None:
-            self.kernel_tracker(0, model)
+        """The kernels and feature maps at initialization (a fresh run), so the plots show where they started."""
+        for tracker in (self.kernel_tracker, self.feature_tracker):
+            if tracker is not None:
+                tracker(0, model)
 
     def write_start_files(
         self,
@@ -177,17 +190,18 @@ class RunWriter:
             lines = "".join(json.dumps(record) + "\n" for record in saved.history)
             atomic_write_text(self.paths.metrics_log, lines)
             if self.kernel_tracker is not None:
-                self._truncate_kernel_log(saved.epoch)
+                self._truncate_log(self.paths.kernel_log, saved.epoch)
+            if self.feature_tracker is not None:
+                self._truncate_log(self.paths.feature_log, saved.epoch)
 
-    def _truncate_kernel_log(self, epoch: int) -> None:
+    @staticmethod
+    def _truncate_log(path: Path, epoch: int) -> None:
         # like metrics.jsonl: lines past the checkpoint's epoch belong to an epoch that will run again
-        kept = [record for record in self._read_kernel_log() if record.get("epoch", 0) <= epoch]
-        atomic_write_text(self.paths.kernel_log, "".join(json.dumps(record) + "\n" for record in kept))
-
-    def _read_kernel_log(self) -> list[dict]:
-        if not self.paths.kernel_log.exists():
-            return []
-        return [record for record in read_jsonl(self.paths.kernel_log) if isinstance(record, dict)]
+        if not path.exists():
+            return
+        records = [record for record in read_jsonl(path) if isinstance(record, dict)]
+        kept = [record for record in records if record.get("epoch", 0) <= epoch]
+        atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in kept))
 
     # ------------------------------------------------------------------------------------------------- progress
 
@@ -205,8 +219,9 @@ class RunWriter:
         only."""
         # metrics line first: if killed before the checkpoint lands, the resume rewrites the log from the checkpoint
         append_jsonl(self.paths.metrics_log, record)
-        if self.kernel_tracker is not None:
-            self.kernel_tracker(record["epoch"], model)
+        for tracker in (self.kernel_tracker, self.feature_tracker):
+            if tracker is not None:
+                tracker(record["epoch"], model)
         save_checkpoint(
             self.paths.checkpoint,
             TrainingState(

@@ -134,8 +134,9 @@ def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
     """Configuration fields other than the identity columns whose values differ between runs of the same dataset and
     model (e.g. antialias, conv). Fields a preset sets per dataset (crop padding, validation share) differ only
     across datasets and are left out: they are part of what "the dataset" means in the table."""
-    # track_kernels only observes a run: it does not make a variant; the data keys describe the dataset
-    skipped = {"dataset", "model", "filter", "seed", "data_dir", "preset", "track_kernels", "image_shape", "classes",
+    # track_kernels/track_features only observe a run: no variant; the data keys describe the dataset
+    skipped = {"dataset", "model", "filter", "seed", "data_dir", "preset", "track_kernels", "track_features",
+               "image_shape", "classes",
                "in_channels", "num_classes"}
     names = sorted({key for run in runs for key in run.config} - skipped)
     groups: dict[tuple[str, str], list[RunRecord]] = {}

@@ -1,0 +1,91 @@
+"""``freqprobe features`` and ``train --track-features`` end to end on a tiny Fashion-MNIST run."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from freqprobe.cli import main
+from freqprobe.io import append_jsonl, read_jsonl
+from freqprobe.train import config_from_dict, run_training
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def settings(shared_data) -> dict:
+    return {
+        "dataset": "fashion-mnist", "data_dir": str(shared_data), "epochs": 2, "subset": 256, "batch_size": 64,
+        "limit_eval": 100, "lr": 0.05, "seed": 3, "track_features": True,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tracked(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tracked") / "run"
+    run_training(config_from_dict(settings(shared_data)), out, progress=False)
+    return out
+
+
+def test_track_features_records_each_epoch_and_the_last_is_the_final_model(tracked, shared_data):
+    from freqprobe.analysis.features import feature_spectra, tracking_batch
+    from freqprobe.runs import RunFolder
+    from freqprobe.train.prepare import prepare_data
+
+    records = read_jsonl(tracked / "feature_stats.jsonl")
+    assert [record["epoch"] for record in records] == [0, 1, 2] and records[-1]["n_images"] == 64
+    data = prepare_data(config_from_dict(settings(shared_data)))
+    expected = feature_spectra(RunFolder(tracked).load_model(), tracking_batch(data.val_images, data.val_labels))
+    final = records[-1]["layers"]
+    assert [layer["name"] for layer in final] == [layer.name for layer in expected.layers]
+    for got, want in zip(final, expected.to_dict()["layers"]):
+        assert got["delta_log_amplitude"] == pytest.approx(want["delta_log_amplitude"], rel=1e-4, abs=1e-5)
+        assert got["spectral_centroid"] == pytest.approx(want["spectral_centroid"], rel=1e-4)
+        assert "mean_log_amplitude" not in got and "radial_profile" not in got
+    assert records[1]["layers"][5]["spectral_centroid"] != records[2]["layers"][5]["spectral_centroid"]
+
+
+def test_resume_cuts_the_feature_log_back_to_the_checkpoint(tracked, shared_data, tmp_path):
+    config = config_from_dict(settings(shared_data))
+    out = tmp_path / "run"
+    run_training(config, out, progress=False, stop_after=1)
+    append_jsonl(out / "feature_stats.jsonl", {"epoch": 2, "layers": []})  # past the checkpoint: must go
+    run_training(config, out, resume=True, progress=False)
+    assert [record["epoch"] for record in read_jsonl(out / "feature_stats.jsonl")] == [0, 1, 2]
+
+
+def test_features_command_writes_json_and_figures(tracked, shared_data, tmp_path, capsys):
+    out = tmp_path / "features"
+    assert main(["features", str(tracked), str(tracked), "--subset", "30", "--batch-size", "16",
+                 "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    document = json.loads((out / "features.json").read_text())
+    assert document["subset"] == 30 and len(document["runs"]) == 2
+    run = document["runs"][0]
+    assert run["run"] == os.path.relpath(tracked, out)
+    assert run["n_images"] == 30 and run["dataset_label"] == "Fashion-MNIST"
+    names = [layer["name"] for layer in run["layers"]]
+    assert names[:3] == ["normalize", "stem", "stem_bn"] and "layer3" in names
+    assert run["skipped_layers"] == ["pool", "fc"]
+    assert [site["name"] for site in run["subsampling"]][0] == "layer2.0.conv1"
+    assert len(run["layers"][1]["mean_log_amplitude"]) == 28
+    assert set(document["definitions"]) >= {"delta_log_amplitude", "spectral_centroid", "aliasing_share"}
+    for name in document["figures"].values():
+        assert (out / name).read_bytes().startswith(PNG_SIGNATURE)
+    assert sorted(document["captions"]) == sorted(document["figures"].values())
+    assert sorted(document["figures"].values()) == sorted(
+        ["features_delta_log_amplitude.png", "features_radial_profiles.png", "features_spectra_grid_1.png",
+         "features_spectra_grid_2.png"])
+    printed = capsys.readouterr().out
+    assert "ΔLog-amp" in printed and f"wrote {out / 'features.json'}" in printed
+    # a second call with one run replaces the set: no stale grid of the second run remains
+    assert main(["features", str(tracked), "--subset", "10", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    assert sorted(path.name for path in out.glob("features_*.png")) == [
+        "features_delta_log_amplitude.png", "features_radial_profiles.png", "features_spectra_grid.png"]
+
+
+def test_bad_layer_pattern_is_one_line(tracked, shared_data, tmp_path, capsys):
+    assert main(["features", str(tracked), "--layers", "nothing*", "--subset", "4", "--data-dir", str(shared_data),
+                 "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("freqprobe: error: --layers 'nothing*' matches no module") and error.count("\n") == 1
