@@ -29,6 +29,27 @@ def unique(items: Iterable) -> list:
     return list(dict.fromkeys(items))
 
 
+_NUMBER_RUN = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def natural_key(text: Any) -> tuple:
+    """Sort key that orders the numbers inside names by value: ``highpass:2`` before ``highpass:12``.
+
+    >>> sorted(["highpass:12", "blur:2", "highpass:2", "none", "highpass:4"], key=natural_key)
+    ['blur:2', 'highpass:2', 'highpass:4', 'highpass:12', 'none']
+    >>> sorted(["band:0.25:0.5", "band:0.0625:0.125"], key=natural_key)
+    ['band:0.0625:0.125', 'band:0.25:0.5']
+    """
+    parts = _NUMBER_RUN.split(str(text))
+    # Text parts at even positions, numbers at odd ones: (text, number, text, ...) compares element by element.
+    return tuple((0, float(part), part) if index % 2 else (1, 0.0, part.lower()) for index, part in enumerate(parts))
+
+
+def natural_sorted(items: Iterable, key=None) -> list:
+    """``items`` sorted by :func:`natural_key` of ``key(item)`` (of the item itself without ``key``)."""
+    return sorted(items, key=lambda item: natural_key(item if key is None else key(item)))
+
+
 def markdown_row(cells: Sequence[Any]) -> str:
     """One Markdown table row, ``| a | b |``; a ``|`` inside a cell is written ``\\|``."""
     return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"

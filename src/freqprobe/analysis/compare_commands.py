@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from freqprobe.plots.formats import add_format_argument
+
 DEFAULT_SUBSET = 1000  # = freqprobe.analysis.compare.DEFAULT_SUBSET, repeated so that --help imports no numpy
 
 
@@ -48,6 +50,7 @@ def add_commands(subparsers) -> None:
     parser.add_argument(
         "--no-band-matrix", action="store_true", help="skip the train-band x test-band evaluation of band sweeps"
     )
+    add_format_argument(parser)
     parser.set_defaults(handler=run_compare)
 
 
@@ -63,7 +66,7 @@ def run_compare(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         band_matrices=not args.no_band_matrix,
     )
-    written = write_comparison(comparison, out_dir)
+    written = write_comparison(comparison, out_dir, args.figure_format)
     print(f"compared {len(comparison.rows)} runs of {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
     for note in comparison.notes:
         print(f"note: {note}")

@@ -10,6 +10,8 @@ import argparse
 import math
 from fractions import Fraction
 
+from freqprobe.plots.formats import add_format_argument
+
 METHODS = ("fgsm", "pgd")
 NORMS = ("linf", "l2")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -54,7 +56,7 @@ def add_commands(subparsers) -> None:
         help="evaluate only frequencies with |f| <= R cycles/pixel (default: the whole grid)",
     )
     attack = parser.add_argument_group("attack")
-    attack.add_argument("--eps", type=_positive_number, default=None, metavar="E",
+    attack.add_argument("--eps", type=_written_budget, default=None, metavar="E",
                         help="attack budget in pixel units, e.g. 8/255 (linf) or 0.5 (l2)")
     attack.add_argument("--norm", choices=NORMS, default="linf", help="attack norm (default: linf)")
     attack.add_argument("--steps", type=_positive_int, default=10, metavar="K", help="PGD steps (default: 10)")
@@ -81,6 +83,7 @@ def add_commands(subparsers) -> None:
     general.add_argument("--data-dir", metavar="DIR", default=None,
                          help="data root (default: the run's data_dir if present, else $FREQPROBE_DATA)")
     general.add_argument("--quiet", action="store_true", help="no progress output")
+    add_format_argument(general)
     parser.set_defaults(handler=run_command)
 
 
@@ -95,7 +98,9 @@ def run_command(args: argparse.Namespace) -> int:
         from freqprobe.analysis.sensitivity.attacks import AttackSpec
 
         try:
-            attack = AttackSpec(args.attack, args.eps, args.norm, args.steps, args.step_size)
+            attack = AttackSpec(
+                args.attack, float(args.eps), args.norm, args.steps, args.step_size, eps_text=args.eps.text
+            )
         except ConfigError as error:
             raise ConfigError(f"--attack {args.attack} --norm {args.norm}: {error}; fix --eps, --step-size or --steps") from None
     if args.prefilter_sigma:
@@ -104,7 +109,7 @@ def run_command(args: argparse.Namespace) -> int:
         check_prefilter_sigma(args.prefilter_sigma)
     heatmap_eps = args.heatmap_eps
     if heatmap_eps is None:
-        heatmap_eps = args.eps if (args.eps is not None and args.attack is None) else 4.0
+        heatmap_eps = float(args.eps) if (args.eps is not None and args.attack is None) else 4.0
     options = SensitivityOptions(
         bands=args.bands or args.all,
         heatmap=args.heatmap or args.all,
@@ -123,6 +128,7 @@ def run_command(args: argparse.Namespace) -> int:
         device=args.device,
         data_dir=args.data_dir,
         progress=not args.quiet,
+        figure_format=args.figure_format,
     )
     document = run_sensitivity(args.run, args.out, options)
     if not args.quiet:
@@ -169,6 +175,18 @@ def _positive_number(text: str) -> float:
     value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+class _WrittenNumber(float):
+    """A parsed number that keeps its text: the attack budget is shown and named as written (8/255)."""
+
+    text: str
+
+
+def _written_budget(text: str) -> _WrittenNumber:
+    value = _WrittenNumber(_positive_number(text))
+    value.text = text.strip()
     return value
 
 

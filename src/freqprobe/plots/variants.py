@@ -10,7 +10,7 @@ import numpy as np
 
 from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
-from freqprobe.plots.style import new_figure, paper_style, save_png
+from freqprobe.plots.style import new_figure, paper_style, save_figure
 
 # The figures take freqprobe.analysis.compare.variants.VariantSummary objects; plots import nothing from analysis.
 
@@ -65,7 +65,7 @@ def plot_variant_band_curves(variants: Sequence[Any], subtitle: str, path: str |
                 ax.set_ylim(0, 100)
             row[1].legend(loc="upper right", fontsize=6)
         fig.suptitle(f"Band ablation per variant, mean ± std over seeds\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
     return True
 
 
@@ -94,5 +94,5 @@ def plot_variant_summary(variants: Sequence[Any], subtitle: str, path: str | os.
                 ax.set_ylabel(SUMMARY_PANELS[name], fontsize=7)
                 ax.set_title(dataset_label(dataset), fontsize=7)
         fig.suptitle(f"Variants side by side, mean ± std over seeds\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
     return True
