@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from freqprobe.plots.layout import checking_saved_figures, layout_problems, rectangles_overlap, drawn_texts
+from freqprobe.plots.layout import checking_saved_figures, drawn_texts, layout_problems, rectangles_overlap
 from freqprobe.plots.style import new_figure, paper_style
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,7 +145,9 @@ def test_dataset_spectrum_figures(name, fashion_test, cifar_copy, tmp_path):
     blur = build_filter("highpass:2")
     with checking_saved_figures() as found:
         for transform, window in ((None, None), (blur, "hamming")):
-            result = compute_dataset_spectrum(data.images, data.labels, data.classes, transform=transform, window=window)
+            result = compute_dataset_spectrum(
+                data.images, data.labels, data.classes, transform=transform, window=window
+            )
             title = describe(data.name, "test", transform.spec if transform else "none", note, window)
             write_spectrum_figures(result, title, tmp_path / (window or "plain"))
         write_windowed_class_spectra(result, title, tmp_path)
@@ -168,7 +170,8 @@ def test_preview_figure(name, fashion_test, cifar_copy, tmp_path):
         filtered = {spec: build_filter(spec)(originals) for spec in specs}
     names = [data.classes[int(label)] for label in data.labels[indices]]
     with checking_saved_figures() as found:
-        plot_preview(originals, filtered, names, describe(data.name, "test", ", ".join(specs), note), tmp_path / "p.png")
+        title = describe(data.name, "test", ", ".join(specs), note)
+        plot_preview(originals, filtered, names, title, tmp_path / "p.png")
     assert_clean(found, expected=1)
 
 
@@ -267,5 +270,6 @@ def test_learning_curves_of_a_run_and_of_sweeps(tmp_path):
             assert draw_run_learning_curve(copy) == copy / "learning_curve.png"
         for sweep in SWEEPS:
             runs = sorted((sweep / "runs").iterdir())
-            assert draw_sweep_learning_curves(tmp_path / sweep.name, runs) == tmp_path / sweep.name / "learning_curves.png"
+            out = tmp_path / sweep.name
+            assert draw_sweep_learning_curves(out, runs) == out / "learning_curves.png"
     assert_clean(found, expected=4)

@@ -37,8 +37,8 @@ def plot_learning_curve(
         loss_ax, accuracy_ax, lr_ax = fig.subplots(1, 3)
         regularized = any("train_cross_entropy" in record for record in records)
         train_loss_key = "train_cross_entropy" if regularized else "train_loss"
-        loss_ax.plot(epochs, _series(records, train_loss_key), "o-", ms=2.5, color="C0",
-                     label="train (epoch mean, augmented; without the penalty)" if regularized else "train (epoch mean, augmented)")
+        train_label = "train (epoch mean, augmented" + ("; without the penalty)" if regularized else ")")
+        loss_ax.plot(epochs, _series(records, train_loss_key), "o-", ms=2.5, color="C0", label=train_label)
         loss_ax.plot(epochs, _series(records, "val_loss"), "s--", ms=2.5, color="C1", label="validation")
         loss_ax.set_ylabel("cross-entropy loss")
         accuracy_ax.plot(epochs, _series(records, "train_accuracy", 100.0), "o-", ms=2.5, color="C0", label="train")

@@ -100,7 +100,9 @@ def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLi
         _frequency_axes(axes[0])
         bar = fig.colorbar(shown, ax=axes[0], extend="both")
         low_pct, high_pct = ROBUST_PERCENTILES
-        bar.set_label(f"log$_{{10}}$ mean power of dL/dx\n(DC masked grey; colours span percentiles {low_pct:g}-{high_pct:g})")
+        bar.set_label(
+            f"log$_{{10}}$ mean power of dL/dx\n(DC masked grey; colours span percentiles {low_pct:g}-{high_pct:g})"
+        )
         axes[0].set_title(f"Input-gradient spectrum ({gradient_data['n_images']} images)")
         if heat_map is not None:
             heat = _as_dict(heat_map)

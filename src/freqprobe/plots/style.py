@@ -82,7 +82,8 @@ def save_png(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> None:
 def describe(dataset: str, split: str, filter_spec: str, note: str | None = None, window: str | None = None) -> str:
     """The line every dataset figure carries: which data (as readers name it: "Fashion-MNIST"), which split, which
     filter."""
-    parts = [note or dataset_label(dataset), f"{split} split", f"{'filters' if ',' in filter_spec else 'filter'} {filter_spec}"]
+    filters = f"{'filters' if ',' in filter_spec else 'filter'} {filter_spec}"
+    parts = [note or dataset_label(dataset), f"{split} split", filters]
     if window and window != "none":
         parts.append(f"{window.capitalize()} window on mean-removed images")
     return " · ".join(parts)
