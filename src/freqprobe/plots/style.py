@@ -40,6 +40,7 @@ PAPER_STYLE = {
     "savefig.facecolor": "white",
     "figure.facecolor": "white",
     "axes.prop_cycle": matplotlib.cycler(color=matplotlib.colormaps["tab10"].colors),
+    "svg.hashsalt": "freqprobe",  # fixed SVG element ids: redrawing the same data gives the same file
 }
 
 SPECTRUM_CMAP = "magma"

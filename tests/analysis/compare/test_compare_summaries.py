@@ -60,3 +60,13 @@ def test_sensitivity_columns_read_the_real_layout_and_pick_the_first_attack():
     assert columns["lowpass_r50"] == pytest.approx(0.1625)
     assert columns["heatmap_centroid"] == pytest.approx(math.hypot(1 / 8, 2 / 8))
     assert sensitivity_columns({"run": "x"}) == {}
+
+
+def test_the_first_attack_is_taken_in_natural_order_of_the_budgets_as_written():
+    from freqprobe.analysis.compare.summaries import chosen_attack
+
+    attacks = {
+        "pgd-linf-eps16/255": {"method": "pgd", "robust_accuracy": 0.01},
+        "pgd-linf-eps2/255": {"method": "pgd", "robust_accuracy": 0.3},
+    }
+    assert chosen_attack({"attacks": attacks}) == ("pgd-linf-eps2/255", attacks["pgd-linf-eps2/255"])
