@@ -83,10 +83,50 @@ def _sweep_curves(folder: Path, fmt: str) -> list[Path | None]:
 
 
 def _sensitivity(folder: Path, fmt: str, read) -> list[Path]:
+    """Redraw the figures, then point sensitivity.json at them: a file written before budgets were kept as written
+    gets its attack keys, figure names and captions in today's form (``pgd-linf-eps8/255``,
+    ``attack_pgd-linf-eps8over255.png``) and the old attack figure is removed; no number changes."""
+    from freqprobe.io import atomic_write_json
     from freqprobe.plots.sensitivity import write_sensitivity_figures
 
-    document = read(folder / "sensitivity.json", missing="no sensitivity.json", fix="rerun freqprobe sensitivity")
-    return list(write_sensitivity_figures(document, folder, fmt).values())
+    path = folder / "sensitivity.json"
+    document = read(path, missing="no sensitivity.json", fix="rerun freqprobe sensitivity")
+    written = write_sensitivity_figures(document, folder, fmt)
+    if fmt == DEFAULT_FORMAT:  # the report's figures are the PNGs
+        old_files = _update_figure_names(document, written)
+        atomic_write_json(path, document)
+        for name in old_files - {file.name for file in written.values()}:
+            (folder / name).unlink(missing_ok=True)
+    return list(written.values())
+
+
+def _update_figure_names(document: dict, written: dict[str, Path]) -> set[str]:
+    """Rename attack keys to their budget as written and point ``figures``/``captions`` at the files just drawn;
+    returns the file names that were replaced."""
+    from freqprobe.plots.sensitivity import GRADIENT_SCALE_NOTE, attack_budget
+
+    figures, captions = document.setdefault("figures", {}), document.setdefault("captions", {})
+    attacks = document.get("attacks") or {}
+    replaced: set[str] = set()
+    for key in list(attacks):
+        result = attacks.pop(key)
+        new_key = f"{result['method']}-{result['norm']}-eps{attack_budget(result)}"
+        new_file = written[f"attack:{key}"].name
+        old_file = result.get("figure") or figures.get(f"attack:{key}")
+        caption = captions.pop(old_file, None) if old_file else None
+        if caption:
+            captions[new_file] = caption.replace(f"eps {result['eps']:.4g} ", f"eps {attack_budget(result)} ")
+        if old_file and old_file != new_file:
+            replaced.add(old_file)
+        result.setdefault("budget", attack_budget(result))
+        result["figure"] = new_file
+        attacks[new_key] = result
+        figures.pop(f"attack:{key}", None)
+        figures[f"attack:{new_key}"] = new_file
+    gradient_file = figures.get("gradient_spectrum")
+    if gradient_file in captions and GRADIENT_SCALE_NOTE not in captions[gradient_file]:
+        captions[gradient_file] = f"{captions[gradient_file]} {GRADIENT_SCALE_NOTE}"
+    return replaced
 
 
 def _kernels(folder: Path, fmt: str, read) -> list[Path]:

@@ -38,6 +38,10 @@ NYQUIST = 0.5
 # The gradient spectrum's colour scale spans these percentiles of the log power without DC: the DC term (the mean
 # gradient) can sit orders of magnitude above the rest and would otherwise turn the whole map one colour.
 ROBUST_PERCENTILES = (1.0, 99.5)
+GRADIENT_SCALE_NOTE = (
+    f"The DC term (the mean gradient) is masked grey and the colours span percentiles {ROBUST_PERCENTILES[0]:g}-"
+    f"{ROBUST_PERCENTILES[1]:g} of the rest, so that no single frequency sets the scale."
+)
 
 
 def plot_band_ablation(result, title: str, path: str | os.PathLike) -> None:

@@ -229,7 +229,7 @@ def _link_gradient_and_heatmap(
     gradient = document.get("gradient_spectrum")
     if gradient is None:
         return
-    from freqprobe.plots.sensitivity import plot_gradient_spectrum
+    from freqprobe.plots.sensitivity import GRADIENT_SCALE_NOTE, plot_gradient_spectrum
 
     heat_map = document.get("heatmap")
     correlation = None
@@ -249,8 +249,7 @@ def _link_gradient_and_heatmap(
     _add_figure(
         document, "gradient_spectrum", filename,
         f"Mean power spectrum (log10, DC at the centre) of the gradient of the cross-entropy with respect to the "
-        f"input pixels of {title}{beside}. The DC term (the mean gradient) is masked grey and the colours span "
-        f"percentiles 1-99.5 of the rest, so that no single frequency sets the scale.",
+        f"input pixels of {title}{beside}. {GRADIENT_SCALE_NOTE}",
     )
 
 
