@@ -21,7 +21,7 @@ def without(mapping: dict, *keys: str) -> dict:
 def test_redraw_a_committed_run_from_its_json_alone(tmp_path):
     run = tmp_path / RUN.name
     shutil.copytree(RUN, run, ignore=shutil.ignore_patterns("*.png", "*.html"))
-    shutil.copytree(SPECTRA, tmp_path / "spectra")
+    shutil.copytree(SPECTRA, tmp_path / "spectra", ignore=shutil.ignore_patterns("*.png"))
     before = json.loads((run / "analysis" / "sensitivity.json").read_text())
     assert list(before["attacks"]) == ["pgd-linf-eps0.03137"]  # written before budgets were kept as typed
 

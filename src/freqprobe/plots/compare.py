@@ -10,11 +10,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
 from freqprobe.tables import is_number, natural_sorted, unique
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
-from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_figure, wrap_label, wrap_title
+from freqprobe.plots.style import (
+    SIGNED_CMAP,
+    figure_dataset_label,
+    grid_shape,
+    new_figure,
+    paper_style,
+    save_figure,
+    wrap_label,
+    wrap_title,
+)
 
 # The figures take a freqprobe.analysis.compare.Comparison / BandMatrix; plots import nothing from analysis, so
 # that analysis (which writes the figures) and plots never import each other.
@@ -100,7 +108,7 @@ def write_compare_figures(comparison: Any, out_dir: str | os.PathLike, fmt: str 
 
 def describe_comparison(comparison: Any) -> str:
     """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
-    datasets = ", ".join(unique(dataset_label(row["dataset"]) for row in comparison.rows))
+    datasets = ", ".join(unique(figure_dataset_label(row["dataset"]) for row in comparison.rows))
     sweeps = " + ".join(Path(folder).name for folder in comparison.sweeps or [comparison.sweep_dir])
     return f"{datasets} · {len(comparison.rows)} runs of {sweeps}"
 
@@ -195,7 +203,7 @@ def plot_band_matrix(matrix: Any, path: str | os.PathLike) -> None:
         ax.set_ylabel("filter the model was trained on")
         fig.colorbar(shown, ax=ax, label="test accuracy (%)")
         fig.suptitle(
-            f"Train band x test band accuracy\n{dataset_label(matrix.dataset)} · {matrix.model} · "
+            f"Train band x test band accuracy\n{figure_dataset_label(matrix.dataset)} · {matrix.model} · "
             f"{matrix.n_images} test images"
         )
         save_figure(fig, path)

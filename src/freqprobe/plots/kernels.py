@@ -17,12 +17,12 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
-from freqprobe.data.labels import dataset_label
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (
     FREQUENCY_LABEL,
     SIGNED_CMAP,
     SPECTRUM_CMAP,
+    figure_dataset_label,
     grid_shape,
     new_figure,
     paper_style,
@@ -87,7 +87,7 @@ def describe_analysis(result: dict) -> str:
     nothing in a title and is left out."""
     parts = [str(result["model"])]
     if result.get("dataset"):
-        parts.append(dataset_label(str(result["dataset"])))
+        parts.append(figure_dataset_label(str(result["dataset"])))
     source = str(result.get("source") or "")
     if source.strip("./\\"):
         parts.append(source)

@@ -17,7 +17,7 @@ from typing import Sequence
 from matplotlib.ticker import MaxNLocator
 
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
-from freqprobe.plots.style import new_figure, paper_style, save_figure
+from freqprobe.plots.style import figure_dataset_label, new_figure, paper_style, save_figure
 
 LEARNING_CURVE_FILE = "learning_curve.png"
 SWEEP_CURVES_FILE = "learning_curves.png"
@@ -141,9 +141,8 @@ def describe_run(config: dict) -> str:
 
 
 def _dataset_name(config: dict) -> str:
-    from freqprobe.data.labels import dataset_label
-
-    return dataset_label(str(config.get("dataset", "?")), config.get("source"))
+    
+    return figure_dataset_label(str(config.get("dataset", "?")), config.get("source"))
 
 
 def _epoch_records(records: list[dict]) -> list[dict]:

@@ -11,12 +11,12 @@ import matplotlib
 import numpy as np
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, MultipleLocator, NullFormatter
 
-from freqprobe.data.labels import dataset_label
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (  # noqa: F401  (TITLE_CHARS_PER_INCH, wrap_title: their older home)
     FREQUENCY_LABEL,
     SPECTRUM_CMAP,
     TITLE_CHARS_PER_INCH,
+    figure_dataset_label,
     new_figure,
     paper_style,
     save_figure,
@@ -204,7 +204,7 @@ def sensitivity_title(document: dict, count: int | None = None) -> str:
     count = document.get("test_images") if count is None else count
     parts = [
         str(document.get("model") or "model"),
-        f"{dataset_label(str(document.get('dataset')))} test ({count} images)",
+        f"{figure_dataset_label(str(document.get('dataset')))} test ({count} images)",
         f"filter {document.get('filter')}",
     ]
     if document.get("antialias"):

@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from freqprobe.data.labels import dataset_label
+from freqprobe.data.labels import FOLDER_PREFIX, dataset_label
 from freqprobe.io import atomic_save
 from freqprobe.plots.formats import check_format
 
@@ -80,11 +80,25 @@ def save_png(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> None:
     save_figure(fig, path, dpi)
 
 
+def figure_dataset_label(name: str, source: str | None = None) -> str:
+    """The dataset as a figure names it: :func:`~freqprobe.data.labels.dataset_label`, with a folder dataset's path
+    cut to its last component (``folder:/home/me/data/birds`` -> ``folder:birds``), so no machine path reaches a
+    title.
+
+    >>> figure_dataset_label("fashion-mnist"), figure_dataset_label("folder:/home/me/data/birds.tar.gz")
+    ('Fashion-MNIST', 'folder:birds.tar.gz')
+    """
+    label = dataset_label(name, source)
+    if label.startswith(FOLDER_PREFIX):
+        return FOLDER_PREFIX + Path(label.removeprefix(FOLDER_PREFIX).rstrip("/\\")).name
+    return label
+
+
 def describe(dataset: str, split: str, filter_spec: str, note: str | None = None, window: str | None = None) -> str:
     """The line every dataset figure carries: which data (as readers name it: "Fashion-MNIST"), which split, which
     filter."""
     filters = f"{'filters' if ',' in filter_spec else 'filter'} {filter_spec}"
-    parts = [note or dataset_label(dataset), f"{split} split", filters]
+    parts = [note or figure_dataset_label(dataset), f"{split} split", filters]
     if window and window != "none":
         parts.append(f"{window.capitalize()} window on mean-removed images")
     return " · ".join(parts)
