@@ -71,7 +71,9 @@ LABELS = {
 }
 
 
-def write_compare_figures(comparison: Any, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT) -> dict[str, Path]:
+def write_compare_figures(
+    comparison: Any, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
+) -> dict[str, Path]:
     """Every figure the comparison has data for, written into ``out_dir`` as ``fmt`` files; returns {figure name:
     path}."""
     out_dir = Path(out_dir)
