@@ -72,3 +72,21 @@ def test_is_number_takes_finite_ints_and_floats_only():
 def test_unique_keeps_first_appearance_order():
     assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
     assert unique(iter([])) == []
+
+
+def test_natural_order_puts_highpass_2_before_highpass_12_in_specs_and_run_folder_names():
+    from freqprobe.tables import natural_key, natural_sorted
+
+    specs = ["highpass:20", "none", "highpass:2", "blur:4", "highpass:12", "blur:2", "whiten", "highpass:4"]
+    assert natural_sorted(specs) == [
+        "blur:2", "blur:4", "highpass:2", "highpass:4", "highpass:12", "highpass:20", "none", "whiten",
+    ]
+    folders = [f"fashion-mnist__resnet20__highpass-{sigma}__seed0" for sigma in (12, 2, 20, 4)]
+    assert [name.split("__")[2] for name in natural_sorted(folders)] == [
+        "highpass-2", "highpass-4", "highpass-12", "highpass-20",
+    ]
+    assert natural_sorted(["band:0.25:0.5", "band:0.0625:0.125", "band:0.125:0.25"]) == [
+        "band:0.0625:0.125", "band:0.125:0.25", "band:0.25:0.5",
+    ]
+    assert natural_key("seed10") > natural_key("seed9")  # plain sorted() puts seed10 first
+    assert sorted(["seed10", "seed9"]) == ["seed10", "seed9"]

@@ -124,6 +124,37 @@ def format_number(value: float, digits: int | None = None) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
+# Pixel budgets are usually written in 8-bit grey levels: k/255.
+GREY_LEVELS = 255
+
+
+def format_budget(value: float) -> str:
+    """A pixel-unit budget as a user writes it: ``k/255`` when ``value`` is exactly that float and the decimal
+    form is longer (0.2 stays 0.2, not 51/255), else :func:`format_number`.
+
+    Example:
+        >>> format_budget(8 / 255), format_budget(0.5), format_budget(0.2), format_budget(0.03137)
+        ('8/255', '0.5', '0.2', '0.03137')
+    """
+    value = float(value)
+    decimal = format_number(value)
+    levels = round(value * GREY_LEVELS)
+    fraction = f"{levels}/{GREY_LEVELS}"
+    if levels > 0 and levels / GREY_LEVELS == value and len(fraction) < len(decimal):
+        return fraction
+    return decimal
+
+
+def budget_file_text(budget: str) -> str:
+    """``budget`` (``"8/255"``) in a form a file name can hold: ``"8over255"``.
+
+    Example:
+        >>> budget_file_text("8/255"), budget_file_text("0.5")
+        ('8over255', '0.5')
+    """
+    return budget.replace("/", "over")
+
+
 def _short(value: float) -> str:
     """A bound as written in messages: exact when short (4096, 0.5), else 3 significant digits (0.707)."""
     exact = format_number(value)

@@ -53,14 +53,25 @@ def format_accuracy(fraction: Any, decimals: int = ACCURACY_DECIMALS) -> str:
     return text if text == "-" else text + "%"
 
 
-def natural_key(text: str) -> tuple:
-    """A sort key comparing the numbers inside ``text`` as numbers: ``highpass:2`` before ``highpass:12``.
+_NUMBER_RUN = re.compile(r"(\d+(?:\.\d+)?)")
 
-    >>> sorted(["highpass:12", "none", "highpass:2", "blur:2.5", "blur:2"], key=natural_key)
-    ['blur:2', 'blur:2.5', 'highpass:2', 'highpass:12', 'none']
+
+def natural_key(text: Any) -> tuple:
+    """Sort key that orders the numbers inside names by value: ``highpass:2`` before ``highpass:12``.
+
+    >>> sorted(["highpass:12", "blur:2", "highpass:2", "none", "highpass:4"], key=natural_key)
+    ['blur:2', 'highpass:2', 'highpass:4', 'highpass:12', 'none']
+    >>> sorted(["band:0.25:0.5", "band:0.0625:0.125"], key=natural_key)
+    ['band:0.0625:0.125', 'band:0.25:0.5']
     """
-    pieces = re.split(r"(\d+(?:\.\d+)?)", text)
-    return tuple((0, float(piece), "") if index % 2 else (1, 0.0, piece) for index, piece in enumerate(pieces))
+    parts = _NUMBER_RUN.split(str(text))
+    # Text parts at even positions, numbers at odd ones: (text, number, text, ...) compares element by element.
+    return tuple((0, float(part), part) if index % 2 else (1, 0.0, part.lower()) for index, part in enumerate(parts))
+
+
+def natural_sorted(items: Iterable, key=None) -> list:
+    """``items`` sorted by :func:`natural_key` of ``key(item)`` (of the item itself without ``key``)."""
+    return sorted(items, key=lambda item: natural_key(item if key is None else key(item)))
 
 
 def markdown_row(cells: Sequence[Any]) -> str:

@@ -111,7 +111,7 @@ def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path,
     shift = document["shift"]
     assert shift["max_shift"] == [3, 3] and 0.0 <= shift["consistency"] <= 1.0
 
-    attack_key = "pgd-linf-eps0.03137"
+    attack_key = "pgd-linf-eps8/255"  # the budget as written on the command line
     attack = document["attacks"][attack_key]
     assert attack["eps"] == pytest.approx(8 / 255) and attack["steps"] == 2 and attack["n_images"] == 10
     assert attack["perturbation_mean_linf"] <= 8 / 255 + 1e-6
@@ -119,6 +119,8 @@ def test_every_mode_writes_numbers_and_figures_and_merges(trained_run, tmp_path,
     assert 0.0 <= attack["prefilter_defence"]["adaptive_accuracy"] <= 1.0
 
     assert list(document["figures"]) == ["bands", "heatmap", "gradient_spectrum", "shift", f"attack:{attack_key}"]
+    assert document["figures"][f"attack:{attack_key}"] == "attack_pgd-linf-eps8over255.png"  # no "/" in a file name
+    assert attack["budget"] == "8/255"
     for name in document["figures"].values():
         assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
         assert "resnet20" in document["captions"][name]
@@ -207,15 +209,14 @@ def test_impossible_band_radii_are_rejected_by_the_parser(tmp_path, freqprobe_ma
 
 
 def test_figure_titles_name_the_shared_cifar_archive_as_the_jpeg_copy():
-    from types import SimpleNamespace
+    from freqprobe.plots.sensitivity import sensitivity_title
 
-    from freqprobe.analysis.sensitivity.runner import _figure_title
-
-    run = SimpleNamespace(config={"model": "resnet20", "antialias": True}, input_filter=SimpleNamespace(spec="blur:2"))
-    title = _figure_title(run, "folder:../shared/data/cifar10-jpeg.tar.gz", 1000)
+    document = {"model": "resnet20", "dataset": "folder:../shared/data/cifar10-jpeg.tar.gz", "filter": "blur:2",
+                "antialias": True, "test_images": 10}
+    title = sensitivity_title(document, 1000)
     assert title == "resnet20 · CIFAR-10 (JPEG q75 copy) test (1000 images) · filter blur:2 · antialias"
-    plain = SimpleNamespace(config={"model": "resnet20"}, input_filter=SimpleNamespace(spec="none"))
-    assert _figure_title(plain, "fashion-mnist", 500) == "resnet20 · Fashion-MNIST test (500 images) · filter none"
+    plain = {"model": "resnet20", "dataset": "fashion-mnist", "filter": "none", "test_images": 500}
+    assert sensitivity_title(plain) == "resnet20 · Fashion-MNIST test (500 images) · filter none"
 
 
 def test_a_mode_failing_midway_leaves_the_previous_results_whole(trained_run, tmp_path, freqprobe_main, monkeypatch):

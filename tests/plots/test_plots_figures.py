@@ -81,7 +81,7 @@ def test_display_range_ignores_a_few_extreme_pixels():
 
 
 def test_describe_names_data_split_and_filter():
-    assert describe("fashion-mnist", "val", "blur:1") == "fashion-mnist · val split · filter blur:1"
+    assert describe("fashion-mnist", "val", "blur:1") == "Fashion-MNIST · val split · filter blur:1"
     text = describe("folder:x/cifar10-jpeg.tar.gz", "train", "a, b", note="CIFAR-10 (JPEG q75 copy)", window="hamming")
     assert text == "CIFAR-10 (JPEG q75 copy) · train split · filters a, b · Hamming window on mean-removed images"
 

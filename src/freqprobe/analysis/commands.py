@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from freqprobe.plots.formats import add_format_argument, figure_file
+
 FILTERS_FILE = "filters.json"
 FILTERS_DESCRIPTION = (
     "Frequency response of every Conv2d kernel on a zero-padded grid: per-kernel spectral centroid, energy above a "
@@ -49,6 +51,7 @@ def add_commands(subparsers) -> None:
         action="store_true",
         help="skip the exact singular values (the slowest part for wide layers); spectral_norm is then null",
     )
+    add_format_argument(parser)
     parser.set_defaults(handler=run_filters)
 
 
@@ -79,14 +82,16 @@ def run_filters(args: argparse.Namespace) -> int:
     _name_sources_relative_to(result, out_dir)
     json_path = out_dir / FILTERS_FILE
     # filters.json and its figures are one set; sensitivity's files in the same folder are not touched.
-    owned = [*FIGURE_FILES.values(), KERNEL_HISTORY_FIGURE]
+    fmt = args.figure_format
+    owned = [figure_file(name, fmt) for name in (*FIGURE_FILES.values(), KERNEL_HISTORY_FIGURE)]
     with output_set(out_dir, FILTERS_FILE, owns=owned) as staging:
         first_weight = conv_layers(source.model)[0][1].weight
-        figures = write_kernel_figures(result, first_weight, staging)
+        figures = write_kernel_figures(result, first_weight, staging, fmt)
         history = read_kernel_history(args.source) if Path(args.source).is_dir() else []
         if history:
-            figures["kernel_history"] = staging / KERNEL_HISTORY_FIGURE
-            plot_kernel_history(history, f"{result['model']} · {args.source} · {len(history)} epochs",
+            figures["kernel_history"] = staging / figure_file(KERNEL_HISTORY_FIGURE, fmt)
+            # the source as filters.json names it (relative to the output): no machine path in the title
+            plot_kernel_history(history, f"{result['model']} · {result['source']} · {len(history)} epochs",
                                 figures["kernel_history"])
         atomic_write_json(staging / FILTERS_FILE, result)
     figures = {name: out_dir / path.name for name, path in figures.items()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from freqprobe.plots.formats import add_format_argument
+
 DEFAULT_SUBSET = 1000  # = freqprobe.analysis.compare.DEFAULT_SUBSET, repeated so that --help imports no numpy
 
 
@@ -60,6 +62,7 @@ def add_commands(subparsers) -> None:
         help="filter spec of the baseline variant (e.g. none, blur:2): every other variant of the same dataset, model "
         "and options minus it, seed by seed, with 95%% intervals (default: none, when some run is unfiltered)",
     )
+    add_format_argument(parser)
     parser.set_defaults(handler=run_compare)
 
 
@@ -77,7 +80,7 @@ def run_compare(args: argparse.Namespace) -> int:
         band_matrices=not args.no_band_matrix,
         baseline=args.baseline,
     )
-    written = write_comparison(comparison, out_dir)
+    written = write_comparison(comparison, out_dir, args.figure_format)
     print(f"compared {len(comparison.rows)} runs from {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")
     lines = difference_lines(comparison, "clean_accuracy")
     if lines:

@@ -11,6 +11,8 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
+from freqprobe.plots.formats import add_format_argument
+
 METHODS = ("fgsm", "pgd")
 NORMS = ("linf", "l2")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -61,7 +63,7 @@ def add_commands(subparsers) -> None:
         help="evaluate only frequencies with |f| <= R cycles/pixel (default: the whole grid)",
     )
     attack = parser.add_argument_group("attack")
-    attack.add_argument("--eps", type=_positive_number, default=None, metavar="E",
+    attack.add_argument("--eps", type=_written_budget, default=None, metavar="E",
                         help="attack budget in pixel units, e.g. 8/255 (linf) or 0.5 (l2)")
     attack.add_argument("--norm", choices=NORMS, default="linf", help="attack norm (default: linf)")
     attack.add_argument("--steps", type=_positive_int, default=10, metavar="K", help="PGD steps (default: 10)")
@@ -102,6 +104,7 @@ def add_commands(subparsers) -> None:
     general.add_argument("--data-dir", metavar="DIR", default=None,
                          help="data root (default: the run's data_dir if present, else $FREQPROBE_DATA)")
     general.add_argument("--quiet", action="store_true", help="no progress output")
+    add_format_argument(general)
     parser.set_defaults(handler=run_command)
 
 
@@ -116,7 +119,9 @@ def run_command(args: argparse.Namespace) -> int:
         from freqprobe.analysis.sensitivity.attacks import AttackSpec
 
         try:
-            attack = AttackSpec(args.attack, args.eps, args.norm, args.steps, args.step_size)
+            attack = AttackSpec(
+                args.attack, float(args.eps), args.norm, args.steps, args.step_size, eps_text=args.eps.text
+            )
         except ConfigError as error:
             raise ConfigError(f"--attack {args.attack} --norm {args.norm}: {error}; fix --eps, --step-size or --steps") from None
     if args.prefilter_sigma:
@@ -125,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
         check_prefilter_sigma(args.prefilter_sigma)
     heatmap_eps = args.heatmap_eps
     if heatmap_eps is None:
-        heatmap_eps = args.eps if (args.eps is not None and args.attack is None) else 4.0
+        heatmap_eps = float(args.eps) if (args.eps is not None and args.attack is None) else 4.0
     options = SensitivityOptions(
         bands=args.bands or args.all,
         heatmap=args.heatmap or args.all,
@@ -148,6 +153,7 @@ def run_command(args: argparse.Namespace) -> int:
         corruption_data=args.corruption_data,
         ce_baseline=args.ce_baseline,
         corruption_names=_corruption_names(args.corruption_names),
+        figure_format=args.figure_format,
     )
     if (args.corruption_data or args.ce_baseline or args.corruption_names) and not args.corruptions:
         raise ConfigError("--corruption-data, --corruption-names and --ce-baseline belong to --corruptions; add --corruptions")
@@ -245,6 +251,18 @@ def _positive_number(text: str) -> float:
     value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+class _WrittenNumber(float):
+    """A parsed number that keeps its text: the attack budget is shown and named as written (8/255)."""
+
+    text: str
+
+
+def _written_budget(text: str) -> _WrittenNumber:
+    value = _WrittenNumber(_positive_number(text))
+    value.text = text.strip()
     return value
 
 

@@ -1,6 +1,6 @@
-"""freqprobe.plots: paper-ready figures, rendered headless (Agg, no pyplot) and saved atomically as PNG.
+"""freqprobe.plots: paper-ready figures, rendered headless (Agg, no pyplot) and saved atomically as PNG, PDF or SVG.
 
-``style`` holds what every figure shares (``paper_style()``, ``new_figure()``, ``save_png()``, ``describe()``);
+``style`` holds what every figure shares (``paper_style()``, ``new_figure()``, ``save_figure()``, ``describe()``);
 ``spectra`` draws dataset spectra, ``preview`` filtered example images. Names load lazily (PEP 562), so importing
 ``freqprobe.plots.style`` does not pull in torch.
 """
@@ -15,6 +15,7 @@ _EXPORTS = {
     "describe": "freqprobe.plots.style",
     "new_figure": "freqprobe.plots.style",
     "paper_style": "freqprobe.plots.style",
+    "save_figure": "freqprobe.plots.style",
     "save_png": "freqprobe.plots.style",
     "plot_centroid_histograms": "freqprobe.plots.spectra",
     "plot_class_spectra": "freqprobe.plots.spectra",
@@ -35,6 +36,6 @@ if TYPE_CHECKING:
         plot_radial_profiles,
         write_spectrum_figures,
     )
-    from freqprobe.plots.style import describe, new_figure, paper_style, save_png
+    from freqprobe.plots.style import describe, new_figure, paper_style, save_figure, save_png
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

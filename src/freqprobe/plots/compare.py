@@ -10,15 +10,25 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
-from freqprobe.tables import unique
-from freqprobe.plots.style import SIGNED_CMAP, grid_shape, new_figure, paper_style, save_png
+from freqprobe.tables import is_number, natural_sorted, unique
+from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
+from freqprobe.plots.style import (
+    SIGNED_CMAP,
+    figure_dataset_label,
+    grid_shape,
+    new_figure,
+    paper_style,
+    save_figure,
+    wrap_label,
+    wrap_title,
+)
 
 # The figures take a freqprobe.analysis.compare.Comparison / BandMatrix; plots import nothing from analysis, so
 # that analysis (which writes the figures) and plots never import each other.
 
-PANEL_INCHES = 2.6
+PANEL_INCHES = 2.8
+LABEL_CHARS = 30  # axis labels beside a scatter panel wrap at this width, so they stay within their panel
 ACCURACY_CMAP = "viridis"
 
 # (x column, y columns) of each scatter figure; panels whose y column is empty in every run are left out.
@@ -61,39 +71,46 @@ LABELS = {
 }
 
 
-def write_compare_figures(comparison: Any, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Every figure the comparison has data for, written into ``out_dir``; returns {figure name: path}."""
+def write_compare_figures(
+    comparison: Any, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
+) -> dict[str, Path]:
+    """Every figure the comparison has data for, written into ``out_dir`` as ``fmt`` files; returns {figure name:
+    path}."""
     out_dir = Path(out_dir)
+
+    def file(name: str) -> Path:
+        return out_dir / figure_file(name, fmt)
+
     subtitle = describe_comparison(comparison)
     written: dict[str, Path] = {}
     for name, (x_column, y_columns) in SCATTERS.items():
-        path = out_dir / f"{name}.png"
+        path = file(name)
         if plot_scatter(comparison, x_column, y_columns, subtitle, path):
             written[name] = path
     names = comparison.metric_columns
     if any(comparison.correlations[a][b]["rho"] is not None for a in names for b in names if a != b):
-        written["correlations"] = out_dir / "correlations.png"
+        written["correlations"] = file("correlations")
         plot_correlation_matrix(comparison, subtitle, written["correlations"])
     if any(entry["rho"] is not None for entry in comparison.layer_correlations):
-        written["layer_correlations"] = out_dir / "layer_correlations.png"
+        written["layer_correlations"] = file("layer_correlations")
         plot_layer_correlations(comparison, subtitle, written["layer_correlations"])
     if any(len(variant.runs) > 1 for variant in comparison.variants):
         from freqprobe.plots.variants import plot_variant_band_curves, plot_variant_summary
 
         for name, plot in (("variant_band_curves", plot_variant_band_curves), ("variant_summary", plot_variant_summary)):
-            if plot(comparison.variants, subtitle, out_dir / f"{name}.png"):
-                written[name] = out_dir / f"{name}.png"
+            if plot(comparison.variants, subtitle, file(name)):
+                written[name] = file(name)
     for matrix in comparison.band_matrices:
         suffix = "" if len(comparison.band_matrices) == 1 else f"_{_slug(matrix.dataset)}_{_slug(matrix.model)}"
         name = f"band_matrix{suffix}"
-        written[name] = out_dir / f"{name}.png"
+        written[name] = file(name)
         plot_band_matrix(matrix, written[name])
     return written
 
 
 def describe_comparison(comparison: Any) -> str:
     """The data line every compare figure carries: datasets (JPEG copy labelled), run count, sweep folder."""
-    datasets = ", ".join(unique(dataset_label(row["dataset"]) for row in comparison.rows))
+    datasets = ", ".join(unique(figure_dataset_label(row["dataset"]) for row in comparison.rows))
     sweeps = " + ".join(Path(folder).name for folder in comparison.sweeps or [comparison.sweep_dir])
     return f"{datasets} · {len(comparison.rows)} runs of {sweeps}"
 
@@ -111,11 +128,12 @@ def plot_scatter(
     panels = [column for column in y_columns if column != x_column and _pairs(variants, x_column, column) >= 2]
     if not panels:
         return False
-    filters = unique(str(row["filter"]) for row in rows)
+    filters = natural_sorted(unique(str(row["filter"]) for row in rows))
     colors = _filter_colors(filters)
     with paper_style():
         n_rows, n_columns = grid_shape(len(panels), max_columns=3)
-        fig = new_figure(PANEL_INCHES * n_columns + 1.6, PANEL_INCHES * n_rows + 0.6)
+        width = PANEL_INCHES * n_columns + 1.6
+        fig = new_figure(width, PANEL_INCHES * n_rows + 0.8)
         axes = fig.subplots(n_rows, n_columns, squeeze=False).ravel()
         for ax, y_column in zip(axes, panels):
             for spec in filters:
@@ -125,14 +143,14 @@ def plot_scatter(
                                 elinewidth=0.8, capsize=1.5)
             correlation = comparison.correlations.get(x_column, {}).get(y_column)
             ax.set_title(_rho_title(correlation))
-            ax.set_xlabel(LABELS.get(x_column, x_column))
-            ax.set_ylabel(LABELS.get(y_column, y_column))
+            ax.set_xlabel(wrap_label(LABELS.get(x_column, x_column), LABEL_CHARS))
+            ax.set_ylabel(wrap_label(LABELS.get(y_column, y_column), LABEL_CHARS))
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside right upper", title="filter")
-        fig.suptitle(f"{LABELS.get(x_column, x_column)} against run statistics\n{subtitle}")
-        save_png(fig, path)
+        fig.suptitle(f"{LABELS.get(x_column, x_column)} against run statistics\n{wrap_title(subtitle, width)}")
+        save_figure(fig, path)
     return True
 
 
@@ -154,7 +172,7 @@ def plot_correlation_matrix(comparison: Any, subtitle: str, path: str | os.PathL
                 ax.text(j, i, f"{value:+.2f}", ha="center", va="center", fontsize=6)
         fig.colorbar(shown, ax=ax, shrink=0.8, label="Spearman rho")
         fig.suptitle(f"Rank correlations between run statistics\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_layer_correlations(comparison: Any, subtitle: str, path: str | os.PathLike) -> None:
@@ -171,7 +189,7 @@ def plot_layer_correlations(comparison: Any, subtitle: str, path: str | os.PathL
         ax.set_xlabel("convolution (input to output)")
         ax.set_ylabel("Spearman rho with input centroid")
         fig.suptitle(f"Does the input spectrum set the kernel spectra, layer by layer?\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_band_matrix(matrix: Any, path: str | os.PathLike) -> None:
@@ -191,10 +209,10 @@ def plot_band_matrix(matrix: Any, path: str | os.PathLike) -> None:
         ax.set_ylabel("filter the model was trained on")
         fig.colorbar(shown, ax=ax, label="test accuracy (%)")
         fig.suptitle(
-            f"Train band x test band accuracy\n{dataset_label(matrix.dataset)} · {matrix.model} · "
+            f"Train band x test band accuracy\n{figure_dataset_label(matrix.dataset)} · {matrix.model} · "
             f"{matrix.n_images} test images"
         )
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def _means(variants: Sequence[Any], x_column: str, y_column: str, spec: str) -> tuple[list, list, np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ from typing import Sequence
 from matplotlib.ticker import MaxNLocator
 
 from freqprobe.plots.kernels import _depth_color, _depth_colorbar
-from freqprobe.plots.style import FREQUENCY_LABEL, new_figure, paper_style, save_png
+from freqprobe.plots.style import FREQUENCY_LABEL, new_figure, paper_style, save_figure
 
 KERNEL_LOG = "kernel_stats.jsonl"
 FIGURE_FILE = "kernel_stats_over_epochs.png"
@@ -47,7 +47,7 @@ def plot_kernel_history(records: Sequence[dict], title: str, path: str | os.Path
             ax.set_ylabel(label)
         _depth_colorbar(fig, axes[-1], layers)
         fig.suptitle(f"Kernel statistics after every epoch of training\n{title}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def _layer_value(record: dict, name: str, key: str) -> float:

@@ -17,15 +17,18 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
+from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (
     FREQUENCY_LABEL,
     SIGNED_CMAP,
     SPECTRUM_CMAP,
+    figure_dataset_label,
     grid_shape,
     new_figure,
     paper_style,
-    save_png,
+    save_figure,
     shifted_extent,
+    wrap_title,
 )
 
 FIGURE_FILES = {
@@ -44,10 +47,11 @@ ZERO_SINGULAR_VALUE = 1e-7  # relative to the layer's largest: below it a value 
 
 
 def write_kernel_figures(
-    result: dict, first_weight: torch.Tensor, out_dir: str | os.PathLike
+    result: dict, first_weight: torch.Tensor | None, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
 ) -> dict[str, Path]:
-    """Write every figure into ``out_dir``; returns {figure name: path}. The singular-value figure is left out when
-    the analysis skipped singular values. ``first_weight``: the first convolution's weight (O, I, kh, kw)."""
+    """Write every figure into ``out_dir`` as ``fmt`` files; returns {figure name: path}. The singular-value figure
+    is left out when the analysis skipped singular values, the first-layer figure when ``first_weight`` (the first
+    convolution's weight (O, I, kh, kw)) is None: filters.json alone redraws every other figure."""
     out_dir = Path(out_dir)
     title = describe_analysis(result)
     figures = {
@@ -68,16 +72,27 @@ def write_kernel_figures(
     }
     if not any(layer.get("singular_values") for layer in result["layers"]):
         figures.pop("singular_values")
+    if first_weight is None:
+        figures.pop("first_layer")
     paths = {}
     for name, draw in figures.items():
-        paths[name] = out_dir / FIGURE_FILES[name]
+        paths[name] = out_dir / figure_file(FIGURE_FILES[name], fmt)
         draw(paths[name])
     return paths
 
 
 def describe_analysis(result: dict) -> str:
-    """The line every kernel figure carries: which model, from where, on which grid."""
-    return f"{result['model']} · {result['source']} · kernels zero-padded to {result['grid']}x{result['grid']}"
+    """The line every kernel figure carries: which model, trained on what, from where, on which grid. ``source``
+    is named relative to filters.json; a name made only of ``..`` (the run folder above an analysis folder) says
+    nothing in a title and is left out."""
+    parts = [str(result["model"])]
+    if result.get("dataset"):
+        parts.append(figure_dataset_label(str(result["dataset"])))
+    source = str(result.get("source") or "")
+    if source.strip("./\\"):
+        parts.append(source)
+    parts.append(f"kernels zero-padded to {result['grid']}x{result['grid']}")
+    return " · ".join(parts)
 
 
 def plot_statistic_histograms(result: dict, key: str, xlabel: str, title: str, path: str | os.PathLike) -> None:
@@ -104,7 +119,7 @@ def plot_statistic_histograms(result: dict, key: str, xlabel: str, title: str, p
         fig.supylabel("kernels (orientation: weighted by coherence)" if degrees else "kernels", fontsize=9)
         compared = f"; black outline: {result['comparison']['source']}" if others else ""
         fig.suptitle(f"Per-kernel {key.replace('_', ' ')} by layer{compared}\n{title}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_radial_profiles(result: dict, title: str, path: str | os.PathLike) -> None:
@@ -123,7 +138,7 @@ def plot_radial_profiles(result: dict, title: str, path: str | os.PathLike) -> N
         ax.legend(frameon=False, loc="lower left")
         _depth_colorbar(fig, ax, layers)
         fig.suptitle(f"Mean radial profile of the kernels' power spectra, per layer\n{title}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_first_layer(
@@ -134,33 +149,47 @@ def plot_first_layer(
     path: str | os.PathLike,
     max_filters: int = FIRST_LAYER_FILTERS,
 ) -> None:
-    """The first filters of a layer, each as taps (RGB for 3 input channels, else the sum over input channels on a
-    signed scale) beside its normalized power spectrum averaged over input channels (fftshifted, DC at centre)."""
+    """The first filters of a layer, each as taps beside its normalized power spectrum averaged over input channels
+    (fftshifted, DC at centre). Taps: RGB for 3 input channels (each channel on one shared scale, 0 = mid-grey),
+    else the sum over input channels on a signed colour map; both scales are shared by all filters and stated by
+    colour bars (RGB: in the title)."""
     from freqprobe.analysis.kernels import kernel_power_spectra
 
     weight = weight.detach().to("cpu", torch.float64)
     shown = weight[:max_filters]
     spectra = np.fft.fftshift(kernel_power_spectra(shown, grid).mean(dim=1).numpy(), axes=(-2, -1))
+    rgb = shown.shape[1] == 3
+    taps = shown if rgb else shown.sum(dim=1, keepdim=True)
+    limit = float(taps.abs().max()) or 1.0
     count = shown.shape[0]
     rows = math.ceil(count / PAIRS_PER_ROW)
     columns = 2 * min(count, PAIRS_PER_ROW)
     with paper_style():
-        fig = new_figure(0.95 * columns + 0.6, 1.0 * rows + 0.9)
+        fig = new_figure(0.95 * columns + 1.9, 1.0 * rows + 1.5)
         axes = fig.subplots(rows, columns, squeeze=False)
         for ax in axes.flat:
             ax.set_axis_off()
         extent = shifted_extent(grid, grid)
+        spectrum_norm = Normalize(0.0, float(spectra.max()) or 1.0)
         for index in range(count):
             kernel_ax = axes[index // PAIRS_PER_ROW, 2 * (index % PAIRS_PER_ROW)]
             spectrum_ax = axes[index // PAIRS_PER_ROW, 2 * (index % PAIRS_PER_ROW) + 1]
-            _draw_taps(kernel_ax, shown[index])
+            taps_shown = _draw_taps(kernel_ax, taps[index], limit)
             kernel_ax.set_title(f"#{index}", fontsize=7)
-            spectrum_ax.imshow(spectra[index], origin="lower", extent=extent, cmap=SPECTRUM_CMAP)
+            spectrum_shown = spectrum_ax.imshow(
+                spectra[index], origin="lower", extent=extent, cmap=SPECTRUM_CMAP, norm=spectrum_norm
+            )
+        fig.colorbar(spectrum_shown, ax=axes, shrink=0.8, aspect=25, label="normalized power |K(f)|$^2$/Σ|K|$^2$")
+        if taps_shown is not None:
+            fig.colorbar(taps_shown, ax=axes, shrink=0.8, aspect=25, label="tap value (sum over input channels)")
+        taps_text = f"taps RGB, 0 = grey, ±{limit:.2g} = 0/1 per channel" if rgb else "taps"
+        width = 0.95 * columns + 1.9
         fig.suptitle(
-            f"First layer '{name}': filters {count} of {weight.shape[0]} (taps | power spectrum, DC at centre, "
-            f"axes ±0.5 {FREQUENCY_LABEL})\n{title}"
+            f"First layer '{name}': filters {count} of {weight.shape[0]}\n"
+            f"{wrap_title(f'{taps_text} | power spectrum · DC at centre · axes ±0.5 {FREQUENCY_LABEL}', width)}\n"
+            f"{wrap_title(title, width)}"
         )
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_singular_values(result: dict, title: str, path: str | os.PathLike) -> None:
@@ -189,18 +218,17 @@ def plot_singular_values(result: dict, title: str, path: str | os.PathLike) -> N
             "Singular values of each layer as a circular convolution on its input size (Sedghi et al. 2019)\n"
             f"{title}"
         )
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
-def _draw_taps(ax, kernel: torch.Tensor) -> None:
+def _draw_taps(ax, kernel: torch.Tensor, limit: float):
+    """(3, kh, kw) as RGB on the shared symmetric scale ``limit`` (0 -> 0.5); (1, kh, kw) on the signed map.
+    Returns the AxesImage that a colour bar can describe (None for RGB)."""
     if kernel.shape[0] == 3:
-        low, high = float(kernel.min()), float(kernel.max())
-        rgb = (kernel - low) / (high - low) if high > low else torch.full_like(kernel, 0.5)
+        rgb = (kernel / (2 * limit) + 0.5).clamp(0.0, 1.0)
         ax.imshow(rgb.permute(1, 2, 0).numpy(), interpolation="nearest")
-        return
-    taps = kernel.sum(dim=0).numpy()
-    limit = float(np.abs(taps).max()) or 1.0
-    ax.imshow(taps, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
+        return None
+    return ax.imshow(kernel[0].numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
 
 
 def _histogram_panel_title(layer: dict, key: str) -> str:

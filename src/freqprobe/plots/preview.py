@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from freqprobe.plots.style import SIGNED_CMAP, SPECTRUM_CMAP, new_figure, paper_style, save_png
+from freqprobe.plots.style import SIGNED_CMAP, SPECTRUM_CMAP, new_figure, paper_style, save_figure
 from freqprobe.spectra.power import power_spectrum
 
 PIXEL_TOLERANCE = 0.02
@@ -84,6 +84,9 @@ def plot_preview(
     n_rows = 2 * len(stages)
     with paper_style():
         fig = new_figure(PANEL_INCHES * n_examples + 2.2, PANEL_INCHES * n_rows + 1.4)
+        # Square image axes are shrunk after the layout is solved, which leaves the row labels a few pixels past the
+        # left edge with the default padding.
+        fig.get_layout_engine().set(w_pad=0.1)
         axes = fig.subplots(n_rows, n_examples, squeeze=False)
         for stage_index, (name, images) in enumerate(stages.items()):
             image_axes, spectrum_axes = axes[2 * stage_index], axes[2 * stage_index + 1]
@@ -103,7 +106,7 @@ def plot_preview(
             ax.set_title(name, fontsize=8)
         fig.suptitle(f"Input filters: examples and their spectra\n{title}")
         fig.supxlabel(CAPTION, fontsize=7, wrap=True)
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def _draw_images(row_axes, images: torch.Tensor, mapping: DisplayMapping):

@@ -5,17 +5,45 @@ axes in cycles/pixel."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, MultipleLocator, NullFormatter
 
-from freqprobe.plots.style import FREQUENCY_LABEL, SPECTRUM_CMAP, new_figure, paper_style, save_png, shifted_extent
+from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
+from freqprobe.plots.style import (  # noqa: F401  (TITLE_CHARS_PER_INCH, wrap_title: their older home)
+    FREQUENCY_LABEL,
+    SPECTRUM_CMAP,
+    TITLE_CHARS_PER_INCH,
+    figure_dataset_label,
+    new_figure,
+    paper_style,
+    save_figure,
+    shifted_extent,
+    wrap_title,
+)
+from freqprobe.specs import budget_file_text, format_budget
+
+FIGURES = {
+    "bands": "band_ablation.png",
+    "heatmap": "fourier_heatmap.png",
+    "gradient_spectrum": "gradient_spectrum.png",
+    "shift": "shift_consistency.png",
+    "corruptions": "corruption_errors.png",
+    "corruptions_prediction": "corruption_prediction.png",
+}
 
 HEATMAP_CMAP = "viridis"
 UNEVALUATED_COLOR = "0.88"  # frequencies a partial heat map did not evaluate
 NYQUIST = 0.5
-TITLE_CHARS_PER_INCH = 12  # title font of paper_style(): ~12 characters per inch of figure width
+# The gradient spectrum's colour scale spans these percentiles of the log power without DC: the DC term (the mean
+# gradient) can sit orders of magnitude above the rest and would otherwise turn the whole map one colour.
+ROBUST_PERCENTILES = (1.0, 99.5)
+GRADIENT_SCALE_NOTE = (
+    f"The DC term (the mean gradient) is masked grey and the colours span percentiles {ROBUST_PERCENTILES[0]:g}-"
+    f"{ROBUST_PERCENTILES[1]:g} of the rest, so that no single frequency sets the scale."
+)
 
 
 def plot_band_ablation(result, title: str, path: str | os.PathLike) -> None:
@@ -38,7 +66,7 @@ def plot_band_ablation(result, title: str, path: str | os.PathLike) -> None:
         ax.grid(True)
         ax.legend(frameon=False, loc="best")
         ax.set_title(f"Accuracy on ideally low- and high-passed test images\n{wrap_title(title, 5.6)}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_heat_map(result, title: str, path: str | os.PathLike) -> None:
@@ -58,7 +86,7 @@ def plot_heat_map(result, title: str, path: str | os.PathLike) -> None:
         _frequency_axes(ax)
         fig.colorbar(shown, ax=ax, label=f"error rate (clean {data['clean_error']:.3f})")
         ax.set_title(f"Fourier heat map, L2 norm {data['eps']:g} per channel\n{wrap_title(title, 4.6)}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLike, correlation: float | None = None) -> None:
@@ -69,15 +97,18 @@ def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLi
     with paper_style():
         fig = new_figure(4.4 * panels, 3.9)
         axes = fig.subplots(1, panels, squeeze=False)[0]
-        log_power = np.log10(np.clip(power, np.finfo(np.float64).tiny, None))
-        finite = log_power[np.isfinite(log_power)]
-        vmax = float(finite.max()) if finite.size else 0.0
+        shown_power, low, high = robust_log_map(power)
+        cmap = matplotlib.colormaps[SPECTRUM_CMAP].with_extremes(bad=UNEVALUATED_COLOR)
         shown = axes[0].imshow(
-            np.fft.fftshift(log_power), origin="lower", extent=shifted_extent(*power.shape), cmap=SPECTRUM_CMAP,
-            vmin=max(float(finite.min()) if finite.size else vmax - 1, vmax - 8.0), vmax=vmax,
+            np.fft.fftshift(shown_power), origin="lower", extent=shifted_extent(*power.shape), cmap=cmap,
+            vmin=low, vmax=high,
         )
         _frequency_axes(axes[0])
-        fig.colorbar(shown, ax=axes[0], label="log$_{10}$ mean power of dL/dx")
+        bar = fig.colorbar(shown, ax=axes[0], extend="both")
+        low_pct, high_pct = ROBUST_PERCENTILES
+        bar.set_label(
+            f"log$_{{10}}$ mean power of dL/dx\n(DC masked grey; colours span percentiles {low_pct:g}-{high_pct:g})"
+        )
         axes[0].set_title(f"Input-gradient spectrum ({gradient_data['n_images']} images)")
         if heat_map is not None:
             heat = _as_dict(heat_map)
@@ -91,7 +122,7 @@ def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLi
             axes[1].set_title(f"Fourier heat map (L2 norm {heat['eps']:g}, {heat['n_images']} images)")
         agreement = "" if correlation is None or np.isnan(correlation) else f" · Spearman rho {correlation:.3f}"
         fig.suptitle(wrap_title(f"{title}{agreement}", 4.4 * panels))
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_shift_consistency(result, title: str, path: str | os.PathLike) -> None:
@@ -101,15 +132,18 @@ def plot_shift_consistency(result, title: str, path: str | os.PathLike) -> None:
     values = [data.get("consistency"), data.get("clean_accuracy"), data.get("shifted_accuracy")]
     shown = [(name, value) for name, value in zip(names, values) if value is not None]
     with paper_style():
-        fig = new_figure(4.2, 3.2)
+        fig = new_figure(4.8, 3.6)
         ax = fig.add_subplot()
         bars = ax.bar([n for n, _ in shown], [v for _, v in shown], color=["C0", "C7", "C1"][: len(shown)])
         ax.bar_label(bars, fmt="%.3f")
-        ax.set_ylim(0, 1.08)
+        ax.set_ylim(0, 1.12)
         ax.set_ylabel("share of test images")
         max_dy, max_dx = data["max_shift"]
-        ax.set_title(f"Two random circular shifts per image, up to ±{max_dy} px (y) and ±{max_dx} px (x)\n{wrap_title(title, 4.2)}")
-        save_png(fig, path)
+        ax.set_title(
+            f"Shift consistency: two random circular shifts per image,\nup to ±{max_dy} px (y) and ±{max_dx} px (x)\n"
+            f"{wrap_title(title, 4.8)}"
+        )
+        save_figure(fig, path)
 
 
 def plot_attack_spectra(result, title: str, path: str | os.PathLike) -> None:
@@ -150,22 +184,72 @@ def plot_attack_spectra(result, title: str, path: str | os.PathLike) -> None:
             else ""
         )
         fig.suptitle(
-            f"{data['method'].upper()} {data['norm']} eps {data['eps']:.4g}: robust accuracy "
+            f"{data['method'].upper()} {data['norm']} eps {attack_budget(data)}: robust accuracy "
             f"{data['robust_accuracy']:.3f} (clean {data['clean_accuracy']:.3f}){defence_text}\n{title}"
         )
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
-def wrap_title(title: str, inches: float) -> str:
-    """``title`` broken into lines at its " · " separators so each line fits a figure ``inches`` wide."""
-    width = max(20, int(inches * TITLE_CHARS_PER_INCH))
-    lines: list[str] = []
-    for part in title.split(" · "):
-        if lines and len(lines[-1]) + 3 + len(part) <= width:
-            lines[-1] += " · " + part
-        else:
-            lines.append(part)
-    return "\n".join(lines)
+def attack_budget(result: dict) -> str:
+    """The budget of an attack section as the user wrote it (``budget``; files from before it: from ``eps``)."""
+    return str(result.get("budget") or format_budget(result["eps"]))
+
+
+def attack_figure_file(result: dict, fmt: str = DEFAULT_FORMAT) -> str:
+    """``attack_pgd-linf-eps8over255.<fmt>``: method, norm and the budget as written (``/`` spelled ``over``)."""
+    return figure_file(f"attack_{result['method']}-{result['norm']}-eps{budget_file_text(attack_budget(result))}", fmt)
+
+
+def sensitivity_title(document: dict, count: int | None = None) -> str:
+    """The line every sensitivity figure carries: model · dataset test (N images) · filter [· antialias], from the
+    fields of sensitivity.json (``count`` overrides ``test_images``)."""
+    count = document.get("test_images") if count is None else count
+    parts = [
+        str(document.get("model") or "model"),
+        f"{figure_dataset_label(str(document.get('dataset')))} test ({count} images)",
+        f"filter {document.get('filter')}",
+    ]
+    if document.get("antialias"):
+        parts.append("antialias")
+    return " · ".join(parts)
+
+
+def write_sensitivity_figures(
+    document: dict, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
+) -> dict[str, Path]:
+    """Draw every figure the sections of a sensitivity.json ``document`` hold data for into ``out_dir``, from the
+    stored numbers alone (nothing is recomputed); returns {figure name as in ``document["figures"]``: path}."""
+    out_dir = Path(out_dir)
+    title = sensitivity_title(document)
+    written: dict[str, Path] = {}
+    draw = {"bands": plot_band_ablation, "heatmap": plot_heat_map, "shift": plot_shift_consistency}
+    for name, plot in draw.items():
+        if isinstance(document.get(name), dict):
+            written[name] = out_dir / figure_file(FIGURES[name], fmt)
+            plot(document[name], title, written[name])
+    gradient = document.get("gradient_spectrum")
+    if isinstance(gradient, dict):
+        written["gradient_spectrum"] = out_dir / figure_file(FIGURES["gradient_spectrum"], fmt)
+        plot_gradient_spectrum(
+            gradient, document.get("heatmap"), sensitivity_title(document, gradient.get("n_images")),
+            written["gradient_spectrum"], gradient.get("rank_correlation_with_heatmap"),
+        )
+    for key, result in (document.get("attacks") or {}).items():
+        written[f"attack:{key}"] = out_dir / attack_figure_file(result, fmt)
+        plot_attack_spectra(result, title, written[f"attack:{key}"])
+    return written
+
+
+def robust_log_map(power: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """log10 of a (H, W) fftfreq-order power map with DC set to NaN, and colour limits at ROBUST_PERCENTILES of
+    the finite rest (so one outlier cannot set the scale)."""
+    log_power = np.log10(np.clip(power, np.finfo(np.float64).tiny, None))
+    log_power[0, 0] = np.nan
+    finite = log_power[np.isfinite(log_power)]
+    if finite.size == 0:
+        return log_power, -1.0, 0.0
+    low, high = (float(v) for v in np.percentile(finite, ROBUST_PERCENTILES))
+    return log_power, low, max(high, low + 1e-6)
 
 
 def _heat_cmap():

@@ -9,14 +9,16 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, MaxNLocator, MultipleLocator, NullFormatter
 
+from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (
     FREQUENCY_LABEL,
     SPECTRUM_CMAP,
     grid_shape,
     new_figure,
     paper_style,
-    save_png,
+    save_figure,
     shifted_extent,
+    wrap_title,
 )
 from freqprobe.spectra.dataset import DEFAULT_HISTOGRAM_BINS, DatasetSpectrum
 from freqprobe.spectra.radial import power_law_slope, radial_profile
@@ -36,10 +38,12 @@ PANEL_INCHES = 1.9
 LOG_DYNAMIC_RANGE = 8.0
 
 
-def write_spectrum_figures(result: DatasetSpectrum, title: str, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write all four figures into ``out_dir``; returns {figure name: path}."""
+def write_spectrum_figures(
+    result: DatasetSpectrum, title: str, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
+) -> dict[str, Path]:
+    """Write all four figures into ``out_dir`` as ``fmt`` files; returns {figure name: path}."""
     out_dir = Path(out_dir)
-    paths = {name: out_dir / filename for name, filename in FIGURE_FILES.items()}
+    paths = {name: out_dir / figure_file(filename, fmt) for name, filename in FIGURE_FILES.items()}
     plot_class_spectra(result, title, paths["class_spectra"])
     plot_radial_profiles(result, title, paths["radial_profiles"])
     plot_centroid_histograms(result, title, paths["centroid_histograms"])
@@ -47,9 +51,11 @@ def write_spectrum_figures(result: DatasetSpectrum, title: str, out_dir: str | o
     return paths
 
 
-def write_windowed_class_spectra(windowed: DatasetSpectrum, title: str, out_dir: str | os.PathLike) -> Path:
-    """Write the class spectra of a Hamming-windowed ``windowed`` result as OUT/class_spectra_hamming.png."""
-    path = Path(out_dir) / WINDOWED_CLASS_SPECTRA
+def write_windowed_class_spectra(
+    windowed: DatasetSpectrum, title: str, out_dir: str | os.PathLike, fmt: str = DEFAULT_FORMAT
+) -> Path:
+    """Write the class spectra of a Hamming-windowed ``windowed`` result as OUT/class_spectra_hamming.<fmt>."""
+    path = Path(out_dir) / figure_file(WINDOWED_CLASS_SPECTRA, fmt)
     plot_class_spectra(windowed, title, path)
     return path
 
@@ -69,7 +75,7 @@ def plot_class_spectra(result: DatasetSpectrum, title: str, path: str | os.PathL
         _label_grid(fig, axes, f"$f_x$ ({FREQUENCY_LABEL})", f"$f_y$ ({FREQUENCY_LABEL})")
         fig.colorbar(shown, ax=axes, shrink=0.85, label="log$_{10}$ mean power (channels averaged)")
         fig.suptitle(f"Mean power spectrum per class (DC at centre)\n{title}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_radial_profiles(result: DatasetSpectrum, title: str, path: str | os.PathLike) -> None:
@@ -98,8 +104,9 @@ def plot_radial_profiles(result: DatasetSpectrum, title: str, path: str | os.Pat
         _plain_log_ticks(ax.xaxis, [0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5])
         ax.grid(True, which="major")
         ax.legend(title="class (fitted log-log slope)", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-        ax.set_title(f"Radially averaged power spectrum\n{title}")
-        save_png(fig, path)
+        # over the whole figure, not the axes: the legend beside the axes leaves them too narrow for the data line
+        fig.suptitle(f"Radially averaged power spectrum\n{wrap_title(title, 7.0)}")
+        save_figure(fig, path)
 
 
 def plot_centroid_histograms(
@@ -119,7 +126,7 @@ def plot_centroid_histograms(
             ax.xaxis.set_major_locator(MaxNLocator(4))
         _label_grid(fig, axes, f"spectral centroid ({FREQUENCY_LABEL})", "images")
         fig.suptitle(f"Per-image spectral centroid by class (black line: class mean)\n{title}")
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def plot_discrimination_map(result: DatasetSpectrum, title: str, path: str | os.PathLike) -> None:
@@ -141,7 +148,7 @@ def plot_discrimination_map(result: DatasetSpectrum, title: str, path: str | os.
         fig.suptitle(
             f"Class discrimination map: where a class has more amplitude than the others (max {n_classes - 1})\n{title}"
         )
-        save_png(fig, path)
+        save_figure(fig, path)
 
 
 def _plain_log_ticks(axis, candidates: list[float]) -> None:

@@ -9,9 +9,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.data.labels import dataset_label
 from freqprobe.run_columns import PERCENT_COLUMNS
-from freqprobe.plots.style import new_figure, paper_style, save_png
+from freqprobe.plots.style import figure_dataset_label, new_figure, paper_style, save_figure
 
 # The figures take freqprobe.analysis.compare.variants.VariantSummary objects; plots import nothing from analysis.
 
@@ -60,13 +59,13 @@ def plot_variant_band_curves(variants: Sequence[Any], subtitle: str, path: str |
                         spread = 100.0 * np.asarray(std, dtype=np.float64)
                         ax.fill_between(radii, mean - spread, mean + spread, color=colour, alpha=0.15, lw=0)
             for ax, kind in zip(row, ("low-pass (|f| < r)", "high-pass (|f| >= r)")):
-                ax.set_title(f"{dataset_label(dataset)}: {kind}")
+                ax.set_title(f"{figure_dataset_label(dataset)}: {kind}")
                 ax.set_xlabel("radius r (cycles/pixel)")
                 ax.set_ylabel("test accuracy (%)")
                 ax.set_ylim(0, 100)
             row[1].legend(loc="upper right", fontsize=6)
         fig.suptitle(f"Band ablation per variant, mean ± std over seeds\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
     return True
 
 
@@ -90,9 +89,9 @@ def plot_variant_summary(variants: Sequence[Any], subtitle: str, path: str | os.
                        capsize=2)
                 ax.set_xticks(range(len(members)), labels, rotation=35, ha="right", fontsize=6)
                 ax.set_ylabel(SUMMARY_PANELS[name], fontsize=7)
-                ax.set_title(dataset_label(dataset), fontsize=7)
+                ax.set_title(figure_dataset_label(dataset), fontsize=7)
         fig.suptitle(f"Variants side by side, mean and 95% interval over seeds\n{subtitle}")
-        save_png(fig, path)
+        save_figure(fig, path)
     return True
 
 

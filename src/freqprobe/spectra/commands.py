@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from freqprobe.data.commands import add_dataset_arguments
+from freqprobe.plots.formats import add_format_argument, figure_file
 
 SPLIT_CHOICES = ("train", "val", "test")
 BOUNDARY_CHOICES = ("circular", "reflect")
@@ -55,6 +56,7 @@ def _add_spectrum_command(subparsers) -> None:
         "--histogram-bins", type=int, default=40, metavar="N", help="bins of the centroid histograms (default: 40)"
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    add_format_argument(parser)
     parser.set_defaults(handler=run_spectrum)
 
 
@@ -77,6 +79,7 @@ def _add_preview_command(subparsers) -> None:
         help="number of examples, one per class in turn (default: one image of each class)"
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    add_format_argument(parser)
     parser.set_defaults(handler=run_preview)
 
 
@@ -136,11 +139,13 @@ def run_spectrum(args: argparse.Namespace) -> int:
             data.images, data.labels, data.classes, transform=input_filter, window="hamming", batch_size=args.batch_size
         )
     # One set: a kill while it is written leaves the previous spectrum whole, never new figures beside an old JSON.
-    with output_set(out_dir, SPECTRUM_FILE, owns=(*FIGURE_FILES.values(), WINDOWED_CLASS_SPECTRA)) as staging:
-        figures = write_spectrum_figures(result, title, staging)
+    fmt = args.figure_format
+    owned = [figure_file(name, fmt) for name in (*FIGURE_FILES.values(), WINDOWED_CLASS_SPECTRA)]
+    with output_set(out_dir, SPECTRUM_FILE, owns=owned) as staging:
+        figures = write_spectrum_figures(result, title, staging, fmt)
         if windowed is not None:
             windowed_title = describe(data.name, args.split, input_filter.spec, note, "hamming")
-            figures["class_spectra_hamming"] = write_windowed_class_spectra(windowed, windowed_title, staging)
+            figures["class_spectra_hamming"] = write_windowed_class_spectra(windowed, windowed_title, staging, fmt)
         summary["figures"] = {name: path.name for name, path in figures.items()}
         atomic_write_json(staging / SPECTRUM_FILE, summary)
     figures = {name: out_dir / path.name for name, path in figures.items()}
@@ -173,9 +178,10 @@ def run_preview(args: argparse.Namespace) -> int:
         filtered = {f.spec: f(originals) for f in filters}
     names = [data.classes[int(label)] for label in data.labels[indices]]
     title = describe(data.name, args.split, ", ".join(filtered), data_note(data.name, data.source))
-    path = out_dir / PREVIEW_FILE
-    with output_set(out_dir, PREVIEW_JSON, owns=[PREVIEW_FILE]) as staging:
-        plot_preview(originals, filtered, names, title, staging / PREVIEW_FILE)
+    figure = figure_file(PREVIEW_FILE, args.figure_format)
+    path = out_dir / figure
+    with output_set(out_dir, PREVIEW_JSON, owns=[figure]) as staging:
+        plot_preview(originals, filtered, names, title, staging / figure)
         # The report's captions read what the figure shows from this file.
         atomic_write_json(
             staging / PREVIEW_JSON,
@@ -188,6 +194,7 @@ def run_preview(args: argparse.Namespace) -> int:
                 "filter": ", ".join(filtered),
                 "boundary": args.boundary,
                 "classes": names,
+                "figures": {"preview": figure},
             },
         )
     print(f"preview of {len(indices)} {args.split} images, filters {', '.join(filtered)}: wrote {path}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from freqprobe.plots.formats import add_format_argument
 from freqprobe.sweeps.original import DEFAULT_MODEL
 
 
@@ -54,6 +55,7 @@ def add_sweep_options(parser: argparse.ArgumentParser) -> None:
         "logs in DIR/logs/",
     )
     parser.add_argument("--data-dir", help="data root on this machine (overrides the spec's data_dir)")
+    add_format_argument(parser)  # of DIR/learning_curves.<format>, drawn with the tables
 
 
 def sweep_command(args: argparse.Namespace) -> int:

@@ -63,6 +63,7 @@ def run_sweep(
     run_fn: RunFn | None = None,
     log: Log = log_to_stderr,
     clock: Callable[[], float] = time.monotonic,
+    figure_format: str = "png",
 ) -> SweepOutcome:
     """Train this shard's runs that are not complete yet, then rebuild the tables.
 
@@ -104,8 +105,8 @@ def run_sweep(
                 left = sum(1 for later in mine[position:] if later in to_train)
                 if left:
                     log(time_estimate(clock() - started, left))
-        write_tables(out_dir, spec, runs)
-    write_tables(out_dir, spec, runs)
+        write_tables(out_dir, spec, runs, figure_format)
+    write_tables(out_dir, spec, runs, figure_format)
     return outcome
 
 
@@ -178,11 +179,12 @@ def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = No
     (see the module docstring). ``args.out`` is the output folder, ``args.argv`` the command line for ``--jobs``."""
     shard = parse_shard(args.shard) if args.shard else (0, 1)
     out_dir = Path(args.out)
+    figure_format = getattr(args, "figure_format", "png")
     if args.list_runs:
         print_run_list(spec, out_dir, shard)
         return 0
     if args.collect:
-        log_to_stderr(completion_line(collect(spec, out_dir), out_dir))
+        log_to_stderr(completion_line(collect(spec, out_dir, figure_format), out_dir))
         return 0
     jobs = jobs_value(getattr(args, "jobs", None))
     runs = expand_grid_in(spec, out_dir)
@@ -192,9 +194,11 @@ def execute(spec: SweepSpec, args: argparse.Namespace, run_fn: RunFn | None = No
         log_to_stderr(f"sweep: {count_runs(len(runs))} in the grid, {len(shard_runs(runs, *shard))} in shard "
                       f"{shard[0]}/{shard[1]}, over {jobs} jobs (each job's log says its time estimate)")
         job_codes = run_jobs(getattr(args, "argv", sys.argv[1:]), shard, jobs, out_dir)
-        rows = write_tables(out_dir, spec, runs)
+        rows = write_tables(out_dir, spec, runs, figure_format)
     else:
-        outcome = run_sweep(spec, out_dir, shard=shard, data_dir=args.data_dir, run_fn=run_fn)
+        outcome = run_sweep(
+            spec, out_dir, shard=shard, data_dir=args.data_dir, run_fn=run_fn, figure_format=figure_format
+        )
         log_to_stderr(f"sweep {outcome.summary()}")
         rows = collect_rows(out_dir, runs)
     log_to_stderr(completion_line(rows, out_dir))

@@ -166,19 +166,25 @@ def _display(value: Any) -> str:
     return toml_literal(value).strip('"') if isinstance(value, (bool, str)) else str(value)
 
 
-def write_tables(out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun]) -> list[dict[str, Any]]:
-    """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk; returns the rows."""
+def write_tables(
+    out_dir: str | os.PathLike, spec: SweepSpec, runs: list[SweepRun], figure_format: str = "png"
+) -> list[dict[str, Any]]:
+    """Rebuild ``results.csv`` and ``results.md`` from whatever runs are complete on disk, and the overlay of the
+    runs' learning curves (``learning_curves.<format>``, runs with at least one epoch so far); returns the rows."""
+    from freqprobe.plots.learning_curve import draw_sweep_learning_curves
+
     out_dir = Path(out_dir)
     rows = collect_rows(out_dir, runs)
     atomic_write_text(out_dir / RESULTS_CSV, format_results_csv(rows, csv_columns(runs)))
     atomic_write_text(out_dir / RESULTS_MD, format_results_markdown(spec, runs, rows))
+    draw_sweep_learning_curves(out_dir, [run_dir(out_dir, run.name) for run in runs], figure_format)
     return rows
 
 
-def collect(spec: SweepSpec, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+def collect(spec: SweepSpec, out_dir: str | os.PathLike, figure_format: str = "png") -> list[dict[str, Any]]:
     """Rebuild the tables without training anything (``--collect``)."""
     runs = expand_grid_in(spec, out_dir)
-    return write_tables(out_dir, spec, runs)
+    return write_tables(out_dir, spec, runs, figure_format)
 
 
 def completion_line(rows: list[dict[str, Any]], out_dir: str | os.PathLike) -> str:

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from freqprobe.plots.formats import add_format_argument
+
+
 def add_commands(subparsers) -> None:
     """Register ``train``."""
     add_train_command(subparsers)
@@ -51,6 +54,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "per core; default 1",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
+    add_format_argument(run)  # of RUN/learning_curve.<format>, drawn at the end
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
     run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
     run.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on the first N val and test images")
@@ -224,6 +228,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     print(f"{out}: test accuracy {format_accuracy(metrics['test_accuracy'])}, "
           f"val accuracy {format_accuracy(metrics['val_accuracy'])}")
+    from freqprobe.plots.learning_curve import draw_run_learning_curve
+
+    print(f"wrote {draw_run_learning_curve(out, args.figure_format)}")
     return 0
 
 

@@ -46,3 +46,10 @@ def test_a_fitted_filter_without_its_checkpoint_is_refused_not_refit(tmp_path):
     (run,), _ = find_runs(tmp_path)
     with pytest.raises(FreqprobeError, match=r"has neither filter_state.safetensors nor checkpoint.pt with the fitted state of filter .whiten."):
         RunData().input_filter(run)
+
+
+def test_runs_come_in_natural_order_of_their_folder_names(tmp_path):
+    for sigma in (12, 2, 20, 4):
+        write_run(tmp_path / "runs" / f"fashion-mnist__resnet20__highpass-{sigma}__seed0", filter=f"highpass:{sigma}")
+    runs, _ = find_runs(tmp_path)
+    assert [run.filter for run in runs] == ["highpass:2", "highpass:4", "highpass:12", "highpass:20"]

@@ -73,3 +73,13 @@ def test_sensitivity_columns_read_the_corruption_section():
     from freqprobe.run_columns import METRIC_COLUMNS, PERCENT_COLUMNS
 
     assert set(columns) <= set(METRIC_COLUMNS) & PERCENT_COLUMNS
+
+
+def test_the_first_attack_is_taken_in_natural_order_of_the_budgets_as_written():
+    from freqprobe.analysis.compare.summaries import chosen_attack
+
+    attacks = {
+        "pgd-linf-eps16/255": {"method": "pgd", "robust_accuracy": 0.01},
+        "pgd-linf-eps2/255": {"method": "pgd", "robust_accuracy": 0.3},
+    }
+    assert chosen_attack({"attacks": attacks}) == ("pgd-linf-eps2/255", attacks["pgd-linf-eps2/255"])

@@ -442,7 +442,7 @@ def test_analyze_measures_bands_and_fgsm_through_the_sensitivity_api(sweep):
     assert bands["radii"] == list(C.ANALYZE_RADII) and bands["n_images"] == count
     assert bands["clean_accuracy"] == pytest.approx(clean)
     (key, attack), = result["attacks"].items()
-    assert key == "fgsm-linf-eps0.007843"
+    assert key == "fgsm-linf-eps2/255"  # ANALYZE_ATTACK_EPS, named as a budget is written
     assert attack["clean_accuracy"] == pytest.approx(clean) and attack["n_images"] == count
     assert 0.0 <= attack["robust_accuracy"] <= 1.0
     columns = C.sensitivity_columns(result)

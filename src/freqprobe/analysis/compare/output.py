@@ -29,6 +29,11 @@ COMPARE_CSV = "compare.csv"
 # every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
 COMPARE_OUTPUTS = ("compare.*", VARIANTS_CSV, "band_matrix*", "scatter_*.png", "correlations.png", "layer_correlations.png",
                    "variant_*.png")
+
+
+def compare_outputs(fmt: str = "png") -> tuple[str, ...]:
+    """The files a comparison owns when its figures are ``fmt`` files (figures of other formats are left alone)."""
+    return tuple(pattern.replace(".png", f".{fmt}") for pattern in COMPARE_OUTPUTS)
 COMPARE_MD = "compare.md"
 COMPARE_JSON = "compare.json"
 BAND_MATRIX_CSV = "band_matrix.csv"
@@ -79,8 +84,9 @@ class FolderNames:
         return value
 
 
-def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write compare.csv, variants.csv, compare.md, band_matrix.csv (band sweeps), the figures, and compare.json last.
+def write_comparison(comparison: Comparison, out_dir: str | os.PathLike, fmt: str = "png") -> dict[str, Path]:
+    """Write compare.csv, variants.csv, compare.md, band_matrix.csv (band sweeps), the figures (``fmt`` files), and compare.json
+    last.
 
     Folders are named as :class:`FolderNames` says (relative to ``out_dir``), so the files carry no machine paths.
     Returns {name: path} of everything written.
@@ -90,7 +96,7 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict
     out_dir = Path(out_dir)
     comparison = FolderNames(out_dir, comparison.sweeps or [comparison.sweep_dir]).portable(comparison)
     # One output set: a kill while it is written leaves the previous comparison whole.
-    with output_set(out_dir, COMPARE_JSON, owns=COMPARE_OUTPUTS) as staging:
+    with output_set(out_dir, COMPARE_JSON, owns=compare_outputs(fmt)) as staging:
         written = {"csv": staging / COMPARE_CSV, "markdown": staging / COMPARE_MD}
         atomic_write_text(written["csv"], format_csv(comparison.rows, comparison.columns))
         written["variants"] = staging / VARIANTS_CSV
@@ -98,7 +104,7 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike) -> dict
         if comparison.band_matrices:
             written["band_matrix"] = staging / BAND_MATRIX_CSV
             atomic_write_text(written["band_matrix"], format_band_matrix_csv(comparison.band_matrices))
-        figures = write_compare_figures(comparison, staging)
+        figures = write_compare_figures(comparison, staging, fmt)
         comparison.figures = {name: path.name for name, path in figures.items()}
         comparison.captions = figure_captions(comparison)
         written.update(figures)

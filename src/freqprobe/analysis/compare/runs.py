@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from freqprobe.errors import FreqprobeError
 from freqprobe.runs import RunFolder
+from freqprobe.tables import natural_sorted
 
 UNFILTERED = "none"
 
@@ -63,7 +64,9 @@ def find_runs(sweep_dir: str | os.PathLike) -> tuple[list[RunRecord], list[str]]
         raise FreqprobeError(f"sweep folder {sweep_dir} does not exist; pass the --out folder of freqprobe sweep")
     parent = sweep_dir / "runs" if (sweep_dir / "runs").is_dir() else sweep_dir
     runs, notes = [], []
-    for folder in sorted(path for path in parent.iterdir() if path.is_dir() and not path.name.startswith(".")):
+    # natural order, so highpass-2 comes before highpass-12 in every table and figure built from this list
+    folders = (path for path in parent.iterdir() if path.is_dir() and not path.name.startswith("."))
+    for folder in natural_sorted(folders, key=lambda path: path.name):
         run = RunFolder(folder)
         if not (run.paths.config.exists() or run.paths.metrics.exists()):
             continue  # not a run folder at all (locks/, failed/ of a sweep laid out flat)

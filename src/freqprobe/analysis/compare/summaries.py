@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.tables import is_number, number_or_none
+from freqprobe.tables import is_number, natural_sorted, number_or_none
 
 # Heat-map frequency bands (cycles/pixel) of the heatmap_error_* columns: DC and the coarsest structure, the middle,
 # and everything from half the Nyquist radius up.
@@ -72,11 +72,11 @@ def corruption_columns(data: Any) -> dict[str, float | None]:
 
 def chosen_attack(data: Any) -> tuple[str | None, dict | None]:
     """The attack whose robust accuracy goes into the table: of sensitivity.json's ``attacks`` ({key: result}) the
-    first key in sorted order (e.g. ``fgsm-linf-eps0.007843`` before ``pgd-...``), else any section with
-    ``robust_accuracy``."""
+    first key in natural order (``fgsm-...`` before ``pgd-...``, ``pgd-linf-eps2/255`` before ``pgd-linf-eps16/255``),
+    else any section with ``robust_accuracy``."""
     attacks = data.get("attacks") if isinstance(data, dict) else None
     if isinstance(attacks, dict):
-        for key in sorted(attacks):
+        for key in natural_sorted(attacks):
             if isinstance(attacks[key], dict) and "robust_accuracy" in attacks[key]:
                 return str(key), attacks[key]
     section = find_section(data, ATTACK_KEYS)

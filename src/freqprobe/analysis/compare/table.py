@@ -82,6 +82,42 @@ class Comparison:
 
 
 
+def comparison_from_dict(data: dict) -> Comparison:
+    """A :class:`Comparison` read back from its compare.json (``to_dict()``), for redrawing its figures without
+    recomputing anything."""
+    variant_fields = {"label", "runs", "seeds", "stats", "band_curve"}
+    variants = [
+        VariantSummary(
+            identity={key: value for key, value in entry.items() if key not in variant_fields},
+            runs=entry.get("runs", []),
+            seeds=entry.get("seeds", []),
+            stats=entry.get("stats", {}),
+            band_curve=entry.get("band_curve"),
+            label=entry.get("label", ""),
+        )
+        for entry in data.get("variants", [])
+    ]
+    matrix_fields = ("dataset", "model", "train_filters", "test_filters", "accuracy", "runs", "n_images", "per_run")
+    matrices = [BandMatrix(**{key: entry[key] for key in matrix_fields if key in entry}) for entry in
+                data.get("band_matrices", [])]
+    return Comparison(
+        sweep_dir=data.get("sweep", ""),
+        subset=data.get("subset", DEFAULT_SUBSET),
+        rows=data.get("rows", []),
+        columns=data.get("columns", []),
+        metric_columns=list(data.get("definitions", {})),
+        correlations=data.get("correlations", {}),
+        layer_correlations=data.get("layer_correlations", []),
+        band_matrices=matrices,
+        notes=data.get("notes", []),
+        figures=data.get("figures", {}),
+        sweeps=data.get("sweeps", []),
+        options=data.get("options", []),
+        variants=variants,
+        correlations_by_dataset=data.get("correlations_by_dataset", {}),
+    )
+
+
 def compare_sweep(
     sweep_dir: str | os.PathLike | Sequence[str | os.PathLike],
     subset: int = DEFAULT_SUBSET,

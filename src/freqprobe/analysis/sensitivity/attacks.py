@@ -33,7 +33,7 @@ from freqprobe.analysis.sensitivity.pipeline import (
     seeded_generator,
 )
 from freqprobe.errors import ConfigError
-from freqprobe.specs import Interval, check_number, format_number
+from freqprobe.specs import Interval, check_number, format_budget, format_number
 
 METHODS = ("fgsm", "pgd")
 NORMS = ("linf", "l2")
@@ -51,7 +51,11 @@ BUDGET_RANGES = {
 
 @dataclass(frozen=True)
 class AttackSpec:
-    """An attack: method ``fgsm`` | ``pgd``, budget ``eps`` in ``norm`` ``linf`` | ``l2`` (pixel units)."""
+    """An attack: method ``fgsm`` | ``pgd``, budget ``eps`` in ``norm`` ``linf`` | ``l2`` (pixel units).
+
+    ``eps_text``: the budget as the user wrote it (``"8/255"``), shown in titles and file names; without it,
+    :func:`freqprobe.specs.format_budget` writes ``eps`` (``8/255`` for that float).
+    """
 
     method: str = "pgd"
     eps: float = 8 / 255
@@ -59,6 +63,7 @@ class AttackSpec:
     steps: int = DEFAULT_STEPS
     step_size: float | None = None
     random_start: bool = True
+    eps_text: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -93,15 +98,22 @@ class AttackSpec:
         return float(self.step_size) if self.step_size is not None else 2.5 * float(self.eps) / self.steps
 
     @property
+    def budget(self) -> str:
+        """``eps`` as written: ``eps_text`` (blanks removed), else :func:`~freqprobe.specs.format_budget`."""
+        return "".join(self.eps_text.split()) if self.eps_text else format_budget(self.eps)
+
+    @property
     def key(self) -> str:
-        """A name for this attack in sensitivity.json, e.g. ``pgd-linf-eps0.03137``."""
-        return f"{self.method}-{self.norm}-eps{float(self.eps):.4g}"
+        """A name for this attack in sensitivity.json, e.g. ``pgd-linf-eps8/255`` (files written before budgets
+        were kept as written say ``pgd-linf-eps0.03137``; readers take any key)."""
+        return f"{self.method}-{self.norm}-eps{self.budget}"
 
     def to_dict(self) -> dict:
         return {
             "method": self.method,
             "norm": self.norm,
             "eps": float(self.eps),
+            "budget": self.budget,
             "steps": 1 if self.method == "fgsm" else self.steps,
             "step_size": self.resolved_step_size,
             "random_start": self.method == "pgd" and self.random_start,
@@ -296,7 +308,7 @@ def _score_prefilter(
 
     blur = build_filter(f"blur:{format_number(sigma)}", boundary).to(_device_of(pipeline))
     defended = FilteredModel(pipeline.model, nn.Sequential(blur, pipeline.input_filter))
-    adaptive_attack = AttackSpec("pgd", attack.eps, attack.norm, attack.steps, attack.step_size, True)
+    adaptive_attack = AttackSpec("pgd", attack.eps, attack.norm, attack.steps, attack.step_size, True, attack.eps_text)
     adaptive = _craft_on(defended, images, labels, adaptive_attack, batch_size, seed)
     return {
         "prefilter": blur.spec,

@@ -56,17 +56,18 @@ def corruption_step(
         baseline = read_baseline(options.ce_baseline)
         section["mce"] = mean_corruption_error_against(section["per_corruption"], baseline, Path(options.ce_baseline).name)
     document["corruptions"] = section
-    plot_corruption_errors(section, title, out_dir / "corruption_errors.png")
-    plot_predicted_vs_measured(section, title, out_dir / "corruption_prediction.png")
+    errors_file, prediction_file = options.figure("corruptions"), options.figure("corruptions_prediction")
+    plot_corruption_errors(section, title, out_dir / errors_file)
+    plot_predicted_vs_measured(section, title, out_dir / prediction_file)
     source = "released CIFAR-10-C images" if released is not None else "torch CIFAR-10-C corruptions (frost synthesized)"
     add_figure(
-        document, "corruptions", "corruption_errors.png",
+        document, "corruptions", errors_file,
         f"Test error of {title} under the {source}: bars the mean over severities 1-5, dots each severity, coloured "
         f"by the frequency band holding the centroid of the corruption's perturbation spectrum (low < 1/8, mid < 1/4, "
         f"high >= 1/4 cycles/pixel); * marks the 4 extra corruptions; dashed: clean error.",
     )
     add_figure(
-        document, "corruptions_prediction", "corruption_prediction.png",
+        document, "corruptions_prediction", prediction_file,
         f"Error each corruption is predicted to cause from the Fourier heat map ({heat.get('n_images')} images, "
         f"L2 norm {heat.get('eps')}) weighted by its perturbation power spectrum, against the measured mean error of "
         f"{title}; Spearman's rank correlation across corruptions in the title.",

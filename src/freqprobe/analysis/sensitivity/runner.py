@@ -32,16 +32,6 @@ from freqprobe.errors import ConfigError
 from freqprobe.io import atomic_write_json, named_path, output_set, prepare_output_dir, relative_name
 
 RESULTS_FILE = "sensitivity.json"
-FIGURES = {
-    "bands": "band_ablation.png",
-    "heatmap": "fourier_heatmap.png",
-    "gradient_spectrum": "gradient_spectrum.png",
-    "shift": "shift_consistency.png",
-    "corruptions": "corruption_errors.png",
-    "corruptions_prediction": "corruption_prediction.png",
-}
-
-
 @dataclass
 class SensitivityOptions:
     """Which analyses to run on a run folder and how; see :func:`run_sensitivity`."""
@@ -67,6 +57,14 @@ class SensitivityOptions:
     corruption_data: str | None = None
     ce_baseline: str | None = None
     corruption_names: tuple[str, ...] | None = None  # None: all 19
+    figure_format: str = "png"  # png | pdf | svg (freqprobe.plots.formats)
+
+    def figure(self, name: str) -> str:
+        """The file name of figure ``name`` (``"bands"``, ...) in the chosen format."""
+        from freqprobe.plots.formats import figure_file
+        from freqprobe.plots.sensitivity import FIGURES
+
+        return figure_file(FIGURES[name], self.figure_format)
 
     def modes(self) -> list[str]:
         chosen = [name for name in ("bands", "heatmap", "gradient_spectrum", "shift") if getattr(self, name)]
@@ -104,7 +102,9 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
     test = load_test_images(run.config, options.data_dir, options.subset)
     images, labels = to_float(test.images), test.labels
     document.update(_run_description(run_name, run, test, options))
-    title_for = partial(_figure_title, run, test.name)  # the gradient figure may show an earlier call's count
+    from freqprobe.plots.sensitivity import sensitivity_title
+
+    title_for = partial(sensitivity_title, document)  # the gradient figure may show an earlier call's count
     title = title_for(len(labels))
     # Each step writes into the staging folder of an output set: its figure and the merged JSON land together.
     steps: list[tuple[str, Callable[[Path], None]]] = []
@@ -131,7 +131,7 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
             step(staging)
             _say(options, f"sensitivity: {name} done in {time.perf_counter() - started:.1f} s")
             if name in ("heatmap", "gradient_spectrum"):
-                _link_gradient_and_heatmap(document, title_for, staging)
+                _link_gradient_and_heatmap(document, title_for, staging, options.figure("gradient_spectrum"))
             atomic_write_json(staging / RESULTS_FILE, _json_safe(document))
     return document
 
@@ -146,9 +146,9 @@ def _bands(document, run: LoadedRun, images, labels, settings, options: Sensitiv
         run.model, images, labels, run.input_filter, radii=options.band_radii, settings=settings
     ).to_dict()
     document["bands"] = result
-    plot_band_ablation(result, title, out_dir / FIGURES["bands"])
+    plot_band_ablation(result, title, out_dir / options.figure("bands"))
     _add_figure(
-        document, "bands", FIGURES["bands"],
+        document, "bands", options.figure("bands"),
         f"Test accuracy of {title} when the test images keep only |f| < r (low-pass) or |f| >= r (high-pass), "
         f"ideal radial masks, r in cycles/pixel, before the input filter; dashed line: clean accuracy.",
     )
@@ -168,9 +168,9 @@ def _heatmap(document, run: LoadedRun, images, labels, settings, options: Sensit
         ).to_dict()
     result["max_radius"] = options.heatmap_max_radius
     document["heatmap"] = result
-    plot_heat_map(result, title, out_dir / FIGURES["heatmap"])
+    plot_heat_map(result, title, out_dir / options.figure("heatmap"))
     _add_figure(
-        document, "heatmap", FIGURES["heatmap"],
+        document, "heatmap", options.figure("heatmap"),
         f"Fourier heat map of {title}: error rate when a Fourier basis image of L2 norm {result['eps']:g} per "
         f"channel (random sign per image and channel) is added to every test image, clamped to [0, 1], before the "
         f"input filter; DC at the centre, axes in cycles/pixel, grey cells not evaluated.",
@@ -192,9 +192,9 @@ def _shift(document, run: LoadedRun, images, labels, settings, options: Sensitiv
     ).to_dict()
     result["antialias"] = bool(run.config.get("antialias", False))
     document["shift"] = result
-    plot_shift_consistency(result, title, out_dir / FIGURES["shift"])
+    plot_shift_consistency(result, title, out_dir / options.figure("shift"))
     _add_figure(
-        document, "shift", FIGURES["shift"],
+        document, "shift", options.figure("shift"),
         f"Shift consistency of {title}: share of test images whose predicted class is the same under two random "
         f"circular shifts of up to {result['max_shift'][0]} px (y) and {result['max_shift'][1]} px (x), beside "
         f"the clean accuracy and the accuracy on the shifted copies.",
@@ -202,7 +202,7 @@ def _shift(document, run: LoadedRun, images, labels, settings, options: Sensitiv
 
 
 def _attack(document, run: LoadedRun, images, labels, options: SensitivityOptions, title, out_dir) -> None:
-    from freqprobe.plots.sensitivity import plot_attack_spectra
+    from freqprobe.plots.sensitivity import attack_figure_file, plot_attack_spectra
 
     attack = options.attack
     result = attack_analysis(
@@ -210,7 +210,8 @@ def _attack(document, run: LoadedRun, images, labels, options: SensitivityOption
         boundary=str(run.config.get("boundary", "circular")), batch_size=min(options.batch_size, 256),
         seed=options.seed, device=options.device,
     ).to_dict()
-    result["figure"] = f"attack_{attack.key}.png"
+    result["figure"] = attack_figure_file(result, options.figure_format)
+    _forget_same_attack(document, result)
     document.setdefault("attacks", {})[attack.key] = result
     plot_attack_spectra(result, title, out_dir / result["figure"])
     defence = (
@@ -220,18 +221,31 @@ def _attack(document, run: LoadedRun, images, labels, options: SensitivityOption
     )
     _add_figure(
         document, f"attack:{attack.key}", result["figure"],
-        f"{attack.method.upper()} ({attack.norm}, eps {attack.eps:.4g} in pixel units) on {title}: mean power "
+        f"{attack.method.upper()} ({attack.norm}, eps {attack.budget} in pixel units) on {title}: mean power "
         f"spectra (log10, DC at the centre) of the clean test images and of the adversarial perturbations, and "
         f"their radial profiles{defence}.",
     )
 
 
-def _link_gradient_and_heatmap(document: dict, title_for: Callable[[int], str], out_dir: Path) -> None:
+def _forget_same_attack(document: dict, result: dict) -> None:
+    """Drop an earlier entry of the same attack under another key (files written before budgets were kept as
+    written name 8/255 ``eps0.03137``), so a re-run replaces it instead of listing it twice."""
+    same = ("method", "norm", "eps", "steps", "step_size")
+    attacks = document.get("attacks") or {}
+    for key in [key for key, old in attacks.items() if all(old.get(name) == result.get(name) for name in same)]:
+        old = attacks.pop(key)
+        document.get("figures", {}).pop(f"attack:{key}", None)
+        document.get("captions", {}).pop(old.get("figure"), None)
+
+
+def _link_gradient_and_heatmap(
+    document: dict, title_for: Callable[[int], str], out_dir: Path, filename: str
+) -> None:
     """Spearman rho of the two maps when both exist; the gradient figure shows the heat map beside it then."""
     gradient = document.get("gradient_spectrum")
     if gradient is None:
         return
-    from freqprobe.plots.sensitivity import plot_gradient_spectrum
+    from freqprobe.plots.sensitivity import GRADIENT_SCALE_NOTE, plot_gradient_spectrum
 
     heat_map = document.get("heatmap")
     correlation = None
@@ -243,15 +257,15 @@ def _link_gradient_and_heatmap(document: dict, title_for: Callable[[int], str], 
             f"{heat_map['n_images']} images, gradient spectrum on {gradient['n_images']}"
         )
     title = title_for(gradient["n_images"])
-    plot_gradient_spectrum(gradient, heat_map, title, out_dir / FIGURES["gradient_spectrum"], correlation)
+    plot_gradient_spectrum(gradient, heat_map, title, out_dir / filename, correlation)
     beside = (
         "; right: the Fourier heat map, with Spearman's rank correlation of the two maps in the title"
         if heat_map is not None else ""
     )
     _add_figure(
-        document, "gradient_spectrum", FIGURES["gradient_spectrum"],
+        document, "gradient_spectrum", filename,
         f"Mean power spectrum (log10, DC at the centre) of the gradient of the cross-entropy with respect to the "
-        f"input pixels of {title}{beside}.",
+        f"input pixels of {title}{beside}. {GRADIENT_SCALE_NOTE}",
     )
 
 
@@ -293,17 +307,6 @@ def _run_description(run_name: str, run: LoadedRun, test, options: SensitivityOp
         ),
         "seed": options.seed,
     }
-
-
-def _figure_title(run: LoadedRun, dataset: str, count: int) -> str:
-    config = run.config
-    from freqprobe.data.labels import dataset_label
-
-    shown = dataset_label(dataset)
-    parts = [str(config.get("model", "model")), f"{shown} test ({count} images)", f"filter {run.input_filter.spec}"]
-    if config.get("antialias"):
-        parts.append("antialias")
-    return " · ".join(parts)
 
 
 def _map_tensor(rows: list[list[float | None]]) -> torch.Tensor:
