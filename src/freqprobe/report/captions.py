@@ -39,6 +39,9 @@ FIGURE_DESCRIPTIONS = {
     # freqprobe train
     "learning_curve.png": "Learning curve: loss and accuracy per epoch on the training and validation splits, and "
     "the learning rate (metrics.jsonl)",
+    # freqprobe sweep / reproduce
+    "learning_curves.png": "Learning curves of the sweep's runs: validation accuracy and training loss per epoch, one "
+    "line per run (each run's metrics.jsonl)",
     # freqprobe filters
     "kernel_centroid_histograms.png": "Per-layer histograms of the kernels' spectral centroids (each 3x3 kernel "
     "zero-padded to the analysis grid)",

@@ -21,7 +21,7 @@ from pathlib import Path
 from freqprobe.errors import FreqprobeError
 from freqprobe.io import read_jsonl
 from freqprobe.report import tables as T
-from freqprobe.report.headline import Headline, collect_headline
+from freqprobe.report.headline import LEARNING_CURVE_FILE, Headline, collect_headline
 from freqprobe.tables import natural_key
 from freqprobe.report.captions import (
     caption_overrides,
@@ -175,6 +175,8 @@ def collect_section(folder: Path, root: Path) -> Section | None:
         intro="; ".join(KIND_TITLES[kind] for kind in kinds),
         is_root=folder == root,
     )
+    if "run" in kinds:
+        _draw_missing_learning_curve(folder)
     for kind in kinds:
         section.tables.extend(_READERS.get(kind, lambda _: [])(folder))
     if "run" in kinds and folder != root:
@@ -191,6 +193,18 @@ def collect_section(folder: Path, root: Path) -> Section | None:
         for path in figure_order(folder)
     ]
     return section
+
+
+def _draw_missing_learning_curve(folder: Path) -> None:
+    """Runs trained before ``train`` drew its learning curve get it now, from their own metrics.jsonl."""
+    if (folder / LEARNING_CURVE_FILE).is_file() or not RunPaths(folder).metrics_log.is_file():
+        return
+    from freqprobe.plots.learning_curve import draw_run_learning_curve
+
+    try:
+        draw_run_learning_curve(folder)
+    except FreqprobeError:
+        pass  # no completed epoch yet: nothing to draw, and the run's tables say so
 
 
 def figure_order(folder: Path) -> list[Path]:

@@ -173,15 +173,17 @@ def budget_text(eps: float) -> str:
 
 
 def describe_attack_key(key: str) -> str:
-    """An attack key of sensitivity.json / compare.json (``pgd-linf-eps0.03137``) in words: ``PGD L-inf eps 8/255``.
+    """An attack key of sensitivity.json / compare.json (``pgd-linf-eps8/255``, or ``pgd-linf-eps0.03137`` as older
+    files wrote it) in words: ``PGD L-inf eps 8/255``.
 
-    >>> describe_attack_key("pgd-linf-eps0.03137"), describe_attack_key("odd")
-    ('PGD L-inf eps 8/255', 'odd')
+    >>> describe_attack_key("pgd-linf-eps0.03137"), describe_attack_key("pgd-linf-eps8/255"), describe_attack_key("odd")
+    ('PGD L-inf eps 8/255', 'PGD L-inf eps 8/255', 'odd')
     """
-    match = re.fullmatch(r"(\w+)-(linf|l2)-eps([0-9.e+-]+)", key)
+    match = re.fullmatch(r"(\w+)-(linf|l2)-eps([0-9.e+-]+)(?:/([0-9.e+-]+))?", key)
     if not match:
         return key
-    return describe_attack({"method": match[1], "norm": match[2], "eps": float(match[3])})
+    eps = float(match[3]) / float(match[4]) if match[4] else float(match[3])
+    return describe_attack({"method": match[1], "norm": match[2], "eps": eps})
 
 
 # ----------------------------------------------------------------------------------------------------------------
