@@ -67,12 +67,15 @@ def caption_of(parser: PageParser, relative: str) -> str:
 
 
 def test_run_report_inlines_every_png_with_a_caption(run_tree, capsys):
+    (run_tree / "learning_curve.png").unlink(missing_ok=True)
     assert main(["report", str(run_tree)]) == 0
+    assert (run_tree / "learning_curve.png").is_file()  # drawn by the report for a run trained without one
     path = run_tree / REPORT_FILE
     assert f"wrote {path}" in capsys.readouterr().out
     text, page = parse(path)
     pngs = visible_pngs(run_tree)
-    assert len(pngs) == 5 + 2 + 1 + 1  # spectrum figures (4 + windowed class spectra), sensitivity, filters, figures/
+    # spectrum figures (4 + windowed class spectra), sensitivity, filters, figures/, the learning curve
+    assert len(pngs) == 5 + 2 + 1 + 1 + 1
     assert len(page.images) == len(page.captions) == len(pngs)
     sources = {image["src"] for image in page.images}
     for png in pngs:
@@ -131,7 +134,7 @@ def test_sweep_report_renders_markdown_tables_and_labels_jpeg_data(sweep_tree):
     assert "0.0625" in page.cells
     assert ["c", "TrainingDiverged: loss is nan"] == page.cells[page.cells.index("c"):page.cells.index("c") + 2]
     pngs = visible_pngs(sweep_tree)
-    assert len(pngs) == 4 and len(page.images) == 4  # .hidden/ skipped
+    assert len(pngs) == 6 and len(page.images) == 6  # .hidden/ skipped; 2 learning curves drawn by the report
     jpeg = caption_of(page, "jpeg-spectrum/class_spectra.png")
     assert "CIFAR-10 (JPEG q75 copy), train split (40000 images)" in jpeg
     scatter = caption_of(page, "compare/scatter_input_centroid.png")
@@ -244,7 +247,7 @@ def test_a_run_report_opens_with_its_headline_results(run_tree):
     lead = report.description
     assert lead.startswith("This folder holds a training run (freqprobe train)")
     assert "not recorded" not in text and "(1 figures)" not in text and "(1 figure)" in text
-    assert lead.endswith("The page shows 11 tables and 9 figures from 5 folders.")
+    assert lead.endswith("The page shows 11 tables and 10 figures from 5 folders.")
 
 
 def test_the_learning_curve_of_a_run_is_shown_once_with_its_headline(tmp_path, make_png):
@@ -319,7 +322,7 @@ def test_a_folder_holding_a_sweep_opens_with_the_results_below_it(sweep_tree):
     assert report.kind == "figures"
     assert report.description == (
         "This folder holds freqprobe output: 1 sweep, 1 comparison, 1 dataset spectrum, 2 training runs and 1 folder "
-        "of other figures and tables. The page shows 14 tables and 4 figures from 6 folders.")
+        "of other figures and tables. The page shows 14 tables and 6 figures from 6 folders.")
     top = headline_of(path.read_text(encoding="utf-8"))
     # compare.json of the fixture has rows but no variants: nothing to tabulate there, so the sweep's table shows
     assert "Results (sweep/results.md)" in top and "91.20 (n=1)" in top

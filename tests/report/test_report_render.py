@@ -74,7 +74,8 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def page(run_tree) -> Path:
-    """The report of the whole run folder (9 figures: the spectrum folder draws its class spectra with and without a window)."""
+    """The report of the whole run folder (10 figures: the spectrum folder draws its class spectra with and without a
+    window; the report draws the learning curve)."""
     path, _ = write_report(run_tree)
     return path
 
@@ -149,7 +150,7 @@ def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
     dom = ImageAttributes()
     dom.feed(result.stdout)
     expected = text.count("<img ")
-    assert expected == 9
+    assert expected == 10
     assert dom.body.get("data-probed-images") == str(expected), "the load handler did not run"
     assert len(dom.images) == expected
     for image in dom.images:
