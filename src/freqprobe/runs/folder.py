@@ -177,6 +177,7 @@ class RunFolder:
             in_channels=int(in_channels or self.in_channels()),
             num_classes=int(num_classes or self.num_classes()),
             antialias=bool(self.config.get("antialias")),
+            width_multiplier=float(self.config.get("width_multiplier", 1.0)),
             **conv_model_kwargs(self.config.get("conv") or "standard"),
         )
         return load_weights(model, weights).eval()

@@ -66,6 +66,7 @@ def build_model(config: TrainConfig, fast: FastPaths, data: PreparedData, saved:
         antialias=config.antialias,
         mean=data.mean.tolist(),
         std=data.std.tolist(),
+        width_multiplier=config.width_multiplier,
         **conv_model_kwargs(config.conv),
     )
     model = model.to(fast.torch_device)

@@ -51,6 +51,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "per core; default 1",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
+    run.add_argument(
+        "--list-models",
+        action="store_true",
+        help="print every --model name with its parameters and forward FLOPs per image at 3x32x32 and 1x28x28 "
+        "(for --width-multiplier, 10 classes) and exit",
+    )
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
     run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
     run.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on the first N val and test images")
@@ -65,7 +71,18 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     _add_data_arguments(parser)
 
     model = parser.add_argument_group("model and filter")
-    model.add_argument("--model", metavar="M", help="resnet20 (default), resnet32, resnet56, resnet18")
+    model.add_argument(
+        "--model",
+        metavar="M",
+        help="resnet20 (default), resnet32, resnet56, resnet18, wrn16_4, vgg11_bn, allcnn_c, mobilenet_v2, "
+        "shufflenet_v2, densenet_bc_100, convnext_atto; `freqprobe models` lists them with parameters and FLOPs",
+    )
+    model.add_argument(
+        "--width-multiplier",
+        type=float,
+        metavar="W",
+        help="scale every layer's channels by W, in (0, 16] (1): compare families at matched compute",
+    )
     model.add_argument("--filter", metavar="F", help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag")
     model.add_argument("--boundary", choices=("circular", "reflect"), help="boundary of blur/highpass (circular)")
     model.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=None, help="BlurPool before subsampling")
@@ -175,6 +192,8 @@ def run_train(args: argparse.Namespace) -> int:
     from freqprobe.train.distributed import launched_by_torchrun
     from freqprobe.train.engine import run_training
 
+    if args.list_models:
+        return _list_models(args)
     out = _out_dir(args)
     if args.processes is not None and not launched_by_torchrun():
         from freqprobe.train.launch import launch_processes, processes_value
@@ -201,6 +220,15 @@ def run_train(args: argparse.Namespace) -> int:
     if metrics.get("complete") is False or os.environ.get("RANK", "0") != "0":
         return 0  # under torchrun only rank 0 reports
     print(f"{out}: test accuracy {metrics['test_accuracy']:.4f}, val accuracy {metrics['val_accuracy']:.4f}")
+    return 0
+
+
+def _list_models(args: argparse.Namespace) -> int:
+    from freqprobe.models.cost import FLOPS_DEFINITION, model_cost_table
+
+    width = 1.0 if args.width_multiplier is None else args.width_multiplier
+    print(f"registered models at width multiplier {width:g}, 10 classes; FLOPs: {FLOPS_DEFINITION}")
+    print("\n".join(model_cost_table(width)))
     return 0
 
 

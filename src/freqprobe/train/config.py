@@ -59,6 +59,7 @@ class TrainConfig:
     data_dir: str | None = None
     antialias: bool = False
     track_kernels: bool = False  # per-layer kernel statistics after every epoch, RUN/kernel_stats.jsonl
+    width_multiplier: float = 1.0  # every layer's channels x this (freqprobe.models.create_model), in (0, 16]
     conv: str = "standard"  # --conv spec (freqprobe.models.conv_spec), stored canonical: "bandpass:gabor@stem"
     spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
@@ -219,6 +220,7 @@ def _validate(config: TrainConfig) -> None:
     _check_optional(config, "data_dir", str)
     _check_type(config, "antialias", bool)
     _check_type(config, "track_kernels", bool)
+    _check_float_range(config, "width_multiplier", 0.0, 16.0, low_open=True)
     config.conv = _canonical_conv(config.conv)
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_choice(config, "precision", PRECISIONS)
