@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from freqprobe.errors import ConfigError
 
-FLOPS_DEFINITION = "forward FLOPs per image (torch.utils.flop_counter: conv/matmul, multiply-add = 2)"
+FLOPS_DEFINITION = "forward pass, counted by torch.utils.flop_counter: convolutions and matrix products, a multiply-add = 2 FLOPs"
 
 
 def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:

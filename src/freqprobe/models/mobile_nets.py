@@ -37,7 +37,8 @@ def mobilenet_v2(
 ) -> PixelSpaceModel:
     """MobileNetV2 (Sandler et al. 2018), torchvision's class with its ``width_mult``, for small images: stem
     3x3 conv stride 1 taking ``in_channels``, second bottleneck stage stride 1 (2.24 M parameters at 3 channels and
-    10 classes, width 1)."""
+    10 classes, width 1). As in the paper and torchvision, a ``width_multiplier`` below 1 leaves the last 1x1 conv
+    at 1280 channels."""
     refuse_unsupported("mobilenet_v2", options)
     check_classes(in_channels, num_classes)
     from torchvision.models import MobileNetV2

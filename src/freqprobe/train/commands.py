@@ -227,7 +227,7 @@ def _list_models(args: argparse.Namespace) -> int:
     from freqprobe.models.cost import FLOPS_DEFINITION, model_cost_table
 
     width = 1.0 if args.width_multiplier is None else args.width_multiplier
-    print(f"registered models at width multiplier {width:g}, 10 classes; FLOPs: {FLOPS_DEFINITION}")
+    print(f"registered models at width multiplier {width:g}, 10 classes; FLOPs of one image: {FLOPS_DEFINITION}")
     print("\n".join(model_cost_table(width)))
     return 0
 
