@@ -65,7 +65,7 @@ def vgg11_bn(
 
 class AllConvNet(nn.Module):
     """All-CNN-C: conv-BN-ReLU layers only (stride-2 convs instead of pooling), a 1x1 conv to the class scores and
-    a global average. Input (N, in_channels, H, W) with H, W >= 7; output (N, num_classes).
+    a global average. Input (N, in_channels, H, W) with H, W >= 9; output (N, num_classes).
 
     Batch norm after every conv but the last replaces the paper's dropout, so the net trains with freqprobe's
     recipes (one-cycle SGD at lr 0.1) like the others; the paper trained without it at lr 0.01-0.25 for 350 epochs.

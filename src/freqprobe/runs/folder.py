@@ -151,7 +151,12 @@ class RunFolder:
             return int(recorded[0]), int(recorded[1]), int(recorded[2])
         from freqprobe.data import load_dataset, resolve_root
 
-        test = load_dataset(self.dataset, train=False, root=resolve_root(data_dir or self.existing_data_dir()))
+        test = load_dataset(
+            self.dataset,
+            train=False,
+            root=resolve_root(data_dir or self.existing_data_dir()),
+            image_size=self.config.get("image_size"),
+        )
         return tuple(int(value) for value in test.image_shape)  # type: ignore[return-value]
 
     def existing_data_dir(self) -> str | None:

@@ -28,7 +28,7 @@ def check_names(config: TrainConfig) -> None:
     from freqprobe.models import MODELS
 
     names = dataset_names()
-    if not config.dataset.startswith("folder:") and config.dataset not in names:
+    if not config.dataset.startswith(("folder:", "imagefolder:")) and config.dataset not in names:
         raise ConfigError(f"unknown dataset {config.dataset!r}; valid: {', '.join(names)}")
     MODELS.get(config.model)
     build_filter(config.filter, boundary=config.boundary)
