@@ -16,7 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from freqprobe.errors import ConfigError
 
-FLOPS_DEFINITION = "forward pass, counted by torch.utils.flop_counter: convolutions and matrix products, a multiply-add = 2 FLOPs"
+FLOPS_DEFINITION = (
+    "forward pass, counted by torch.utils.flop_counter: convolutions and matrix products, a multiply-add = 2 FLOPs"
+)
 
 
 def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
@@ -90,6 +92,7 @@ def model_cost_table(width_multiplier: float = 1.0, num_classes: int = 10) -> li
         row = [name]
         for shape in LISTED_SHAPES:
             model = create_model(name, in_channels=shape[0], num_classes=num_classes, width_multiplier=width_multiplier)
-            row += [format_count(count_parameters(model)["total"], "params"), format_count(count_flops(model, shape), "FLOPs")]
+            params = count_parameters(model)["total"]
+            row += [format_count(params, "params"), format_count(count_flops(model, shape), "FLOPs")]
         rows.append(row)
     return markdown_table(header, rows)

@@ -30,17 +30,14 @@ def refuse_unsupported(model: str, options: dict[str, Any]) -> None:
         >>> refuse_unsupported("vgg11_bn", {"antialias": False, "conv": None})
         >>> refuse_unsupported("vgg11_bn", {"antialias": True})
         Traceback (most recent call last):
-        freqprobe.errors.ConfigError: antialias is not supported by model 'vgg11_bn'; only freqprobe's ResNets (resnet20, resnet32, resnet56, resnet18) have it, drop the option
+        freqprobe.errors.ConfigError: antialias is not supported by model 'vgg11_bn' (only by the ResNets); drop it
     """
     flags = {"antialias": "antialias", "zero_init_residual": "zero_init_residual", "conv": "conv (--conv)",
              "stem_conv": "stem_conv (--conv ...@stem)"}
     for key, label in flags.items():
         value = options.get(key)
         if value is not None and value is not False:
-            raise ConfigError(
-                f"{label} is not supported by model {model!r}; only freqprobe's ResNets (resnet20, resnet32, "
-                f"resnet56, resnet18) have it, drop the option"
-            )
+            raise ConfigError(f"{label} is not supported by model {model!r} (only by the ResNets); drop it")
 
 
 def scaled_width(channels: int, multiplier: float, divisor: int = 8) -> int:
