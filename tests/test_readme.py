@@ -106,7 +106,7 @@ def test_readme_train_commands_build_valid_configurations(monkeypatch):
     built = 0
     for argv in README_COMMANDS:
         args = parser.parse_args(argv)
-        if args.command != "train" or args.resume:
+        if args.command != "train" or args.resume or args.list_models:  # --list-models builds no run
             continue
         config = config_from_args(args)
         check_names(config.to_dict(), set())  # unknown dataset, model or filter spec: ConfigError

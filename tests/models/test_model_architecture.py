@@ -316,13 +316,17 @@ def test_stem_conv_replaces_only_the_stem():
 
 # ----------------------------------------------------------------------------------------------- registry and errors
 def test_registry_holds_the_documented_names():
-    assert MODELS.names() == ["resnet18", "resnet20", "resnet32", "resnet56"]
+    assert MODELS.names() == [
+        "allcnn_c", "convnext_atto", "densenet_bc_100", "mobilenet_v2", "resnet18", "resnet20", "resnet32", "resnet56",
+        "shufflenet_v2", "vgg11_bn", "wrn16_4",
+    ]
 
 
 @pytest.mark.parametrize(
     "kwargs,fragment",
     [
-        (dict(name="resnet99"), "unknown model 'resnet99'; valid: resnet18, resnet20, resnet32, resnet56"),
+        (dict(name="resnet99"), "unknown model 'resnet99'; valid: allcnn_c, convnext_atto, densenet_bc_100, "
+         "mobilenet_v2, resnet18, resnet20, resnet32, resnet56, shufflenet_v2, vgg11_bn, wrn16_4"),
         (dict(name="resnet20", in_channels=0), "in_channels must be an integer >= 1, got 0"),
         (dict(name="resnet20", in_channels=True), "in_channels must be an integer >= 1, got True"),
         (dict(name="resnet20", num_classes=1), "num_classes must be an integer >= 2, got 1"),

@@ -57,7 +57,7 @@ def is_folder_name(name: str) -> bool:
 def dataset_names() -> list[str]:
     """Every accepted dataset name, the folder form last."""
     _ensure_registered()
-    return [*DATASETS.names(), "folder:PATH"]
+    return [*DATASETS.names(), "folder:PATH", "imagefolder:PATH"]
 
 
 def lookup(name: str) -> DatasetSpec:

@@ -9,7 +9,8 @@ import argparse
 import sys
 
 DATASET_HELP = (
-    "cifar10, fashion-mnist, or folder:PATH (a directory or .tar/.tar.gz with train/<class>/*, test/<class>/*)"
+    "cifar10, fashion-mnist, folder:PATH (a directory or .tar/.tar.gz with train/<class>/*, test/<class>/*), or "
+    "imagefolder:PATH (<class>/* only: one test split, for analyses)"
 )
 DATA_DIR_HELP = "data root (default: $FREQPROBE_DATA, else ~/.cache/freqprobe)"
 
@@ -30,6 +31,14 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     group.add_argument(
         "--split-seed", type=int, default=0, metavar="S", help="seed of the train/validation split (default: 0)"
     )
+    group.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="folder:/imagefolder: images of any sizes: resize the short side to N pixels (bilinear, antialiased) "
+        "and centre-crop NxN (default: keep the stored size; mixed sizes are refused)",
+    )
 
 
 def splits_from_args(args: argparse.Namespace):
@@ -42,6 +51,7 @@ def splits_from_args(args: argparse.Namespace):
         val_fraction=args.val_fraction,
         seed=args.split_seed,
         download=args.download,
+        image_size=getattr(args, "image_size", None),
     )
 
 
@@ -99,7 +109,7 @@ def format_info(splits, val_fraction: float, split_seed: int) -> str:
     name_width = max(len("class"), len("total"), *(len(name) for name in train.classes))
     lines = [
         f"dataset:  {train.name}",
-        f"source:   {train.source}",
+        f"source:   {train.source}" + (f" ({train.resize})" if train.resize else ""),
         *([f"note:     {note}"] if (note := data_note(train.name, train.source)) else []),
         f"images:   {height}x{width} pixels, {channels} channel{'s' if channels != 1 else ''}, uint8",
         f"classes:  {train.num_classes}",

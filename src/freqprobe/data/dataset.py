@@ -16,7 +16,8 @@ class ImageDataset:
     images: uint8 (N, C, H, W), contiguous. labels: int64 (N,), values in [0, len(classes)).
     classes: index -> class name. name: the dataset name as the user gave it (``fashion-mnist``,
     ``folder:../shared/data/cifar10-jpeg.tar.gz``). source: where the files were found.
-    split: ``train``, ``val`` or ``test``.
+    split: ``train``, ``val`` or ``test``. resize: how the images were brought to one size (``--image-size``;
+    :func:`freqprobe.data.resize.describe_resize`), None when they are as stored.
 
     Raises ValueError when the tensors break these rules (a programming error, not a user error).
     """
@@ -27,6 +28,7 @@ class ImageDataset:
     name: str
     source: str
     split: str
+    resize: str | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
@@ -68,6 +70,7 @@ class ImageDataset:
             name=self.name,
             source=self.source,
             split=split or self.split,
+            resize=self.resize,
         )
 
 

@@ -24,8 +24,13 @@ _GREY_MODES = {"L", "1", "LA", "La", "I;8"}
 _COLOUR_MODES = {"RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV"}
 
 
-def decode_images(blobs: Sequence[bytes], names: Sequence[str], workers: int | None = None) -> np.ndarray:
+def decode_images(
+    blobs: Sequence[bytes], names: Sequence[str], workers: int | None = None, image_size: int | None = None
+) -> np.ndarray:
     """Encoded images -> uint8 (N, C, H, W). ``names`` label each image in error messages.
+
+    image_size: bring images of any sizes to ``image_size`` x ``image_size``
+    (:func:`freqprobe.data.resize.resize_center_crop`); None keeps the stored size, which all must share.
 
     workers: decoding processes (default ``$FREQPROBE_DECODE_WORKERS`` or min(2, CPUs)); 1 decodes here.
     Raises DataError naming the file for an undecodable image, an unsupported pixel format, or an image
@@ -35,6 +40,10 @@ def decode_images(blobs: Sequence[bytes], names: Sequence[str], workers: int | N
     for name, item in zip(names, decoded):
         if isinstance(item, str):
             raise DataError(f"cannot decode image {name}: {item}")
+    if image_size is not None:
+        from freqprobe.data.resize import resize_center_crop
+
+        return resize_center_crop(decoded, image_size)
     return _stack(decoded, names)
 
 
@@ -102,7 +111,7 @@ def _stack(decoded: Sequence[np.ndarray], names: Sequence[str]) -> np.ndarray:
             h, w = item.shape[:2]
             raise DataError(
                 f"image {name} is {w}x{h} pixels but the other images are {width}x{height}; "
-                f"resize it to {width}x{height} or remove it"
+                f"resize it to {width}x{height}, remove it, or pass --image-size N (short side to N, centre crop)"
             )
     if all(item.ndim == 2 for item in decoded):
         return np.stack(decoded)[:, None]

@@ -29,6 +29,7 @@ from freqprobe.data.catalog import MissingDataError
 from freqprobe.data.dataset import ImageDataset
 from freqprobe.data.decode import decode_images
 from freqprobe.data.labels import FOLDER_PREFIX
+from freqprobe.data.resize import describe_resize
 from freqprobe.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -48,18 +49,20 @@ class _Entry:
     display: str
 
 
-def folder_path(name: str) -> Path:
-    """``folder:PATH`` -> absolute PATH (relative to the current directory); ConfigError when PATH is empty."""
-    raw = name.removeprefix(FOLDER_PREFIX)
+def folder_path(name: str, prefix: str = FOLDER_PREFIX) -> Path:
+    """``folder:PATH`` (or ``prefix`` PATH) -> absolute PATH (relative to the current directory); ConfigError when
+    PATH is empty."""
+    raw = name.removeprefix(prefix)
     if not raw:
         raise ConfigError(
-            f"dataset {name!r} names no path; write folder:PATH, e.g. folder:../shared/data/cifar10-jpeg.tar.gz"
+            f"dataset {name!r} names no path; write {prefix}PATH, e.g. {prefix}../shared/data/cifar10-jpeg.tar.gz"
         )
     return Path(os.path.abspath(Path(raw).expanduser()))  # abspath also folds '..' for readable messages
 
 
-def load(name: str, split: str) -> ImageDataset:
-    """The ``train`` or ``test`` split of the folder dataset ``name`` (``folder:PATH``).
+def load(name: str, split: str, image_size: int | None = None) -> ImageDataset:
+    """The ``train`` or ``test`` split of the folder dataset ``name`` (``folder:PATH``); ``image_size`` N brings
+    every image to NxN (:mod:`freqprobe.data.resize`), None keeps the stored size.
 
     Raises MissingDataError when PATH does not exist, DataError for a corrupt archive, a wrong layout,
     an undecodable image or an image whose size differs from the others.
@@ -70,11 +73,10 @@ def load(name: str, split: str) -> ImageDataset:
             f"folder dataset {path} does not exist; give a directory or .tar/.tar.gz archive holding {LAYOUT}"
         )
     wanted = [f"{split}_images", f"{split}_labels"]
-    mode = _stat(path).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise DataError(f"folder dataset {path} is {_kind(mode)}; give a directory or a .tar/.tar.gz archive")
-    files = _directory_fingerprint(path) if stat.S_ISDIR(mode) else fingerprint([path])
-    tensors, metadata = cached_tensors("folder", path, {"files": files}, lambda: _decode(path), wanted)
+    files = tree_fingerprint(path)
+    kind = "folder" if image_size is None else f"folder-{image_size}px"  # one cache file per size
+    build = lambda: _decode(path, image_size)  # noqa: E731
+    tensors, metadata = cached_tensors(kind, path, {"files": files, "image_size": image_size}, build, wanted)
     return ImageDataset(
         images=tensors[f"{split}_images"],
         labels=tensors[f"{split}_labels"],
@@ -82,15 +84,31 @@ def load(name: str, split: str) -> ImageDataset:
         name=name,
         source=str(path),
         split=split,
+        resize=None if image_size is None else describe_resize(image_size),
     )
 
 
-def _decode(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    files = _read_archive(path) if path.is_file() else _read_directory(path)
+def read_image_tree(path: Path) -> dict[tuple[str, ...], bytes]:
+    """Path parts -> bytes of every image file in the directory or archive ``path`` (checked as for ``folder:``)."""
+    return _read_archive(path) if path.is_file() else _read_directory(path)
+
+
+def tree_fingerprint(path: Path) -> list:
+    """What the decoded cache of ``path`` is keyed by: its image files' sizes and times (or the archive's)."""
+    mode = _stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise DataError(f"dataset {path} is {_kind(mode)}; give a directory or a .tar/.tar.gz archive")
+    return _directory_fingerprint(path) if stat.S_ISDIR(mode) else fingerprint([path])
+
+
+def _decode(path: Path, image_size: int | None) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    files = read_image_tree(path)
     entries = _organize(files, path)
     classes = sorted({entry.label for entry in entries if entry.split == "train"})
     _check_classes(entries, classes, path)
-    images = decode_images([files[entry.parts] for entry in entries], [entry.display for entry in entries])
+    images = decode_images(
+        [files[entry.parts] for entry in entries], [entry.display for entry in entries], image_size=image_size
+    )
     index_of = {name: index for index, name in enumerate(classes)}
     labels = np.array([index_of[entry.label] for entry in entries], dtype=np.int64)
     splits = np.array([entry.split for entry in entries])

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 FOLDER_PREFIX = "folder:"
+IMAGEFOLDER_PREFIX = "imagefolder:"  # one split, class folders only (an ImageNet validation set)
 JPEG_COPY_ARCHIVE = "cifar10-jpeg.tar.gz"
 JPEG_COPY_FOLDER = "cifar10-jpeg"
 JPEG_COPY_LABEL = "CIFAR-10 (JPEG q75 copy)"

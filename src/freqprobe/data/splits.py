@@ -41,7 +41,14 @@ def check_val_fraction(val_fraction: float) -> None:
         raise ConfigError(f"val_fraction {val_fraction!r} must lie in [0, 1); 0.2 keeps 20% for validation")
 
 
-def load_splits(name: str, root=None, val_fraction: float = 0.2, seed: int = 0, download: bool = False) -> Splits:
+def load_splits(
+    name: str,
+    root=None,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    download: bool = False,
+    image_size: int | None = None,
+) -> Splits:
     """Train/val carved from the training files by :func:`stratified_split`, test from the test files.
 
     Raises what :func:`freqprobe.data.load_dataset` raises, and ConfigError for a bad ``val_fraction`` or one that
@@ -50,8 +57,8 @@ def load_splits(name: str, root=None, val_fraction: float = 0.2, seed: int = 0, 
     from freqprobe.data.loading import load_dataset
 
     check_val_fraction(val_fraction)
-    full_train = load_dataset(name, train=True, root=root, download=download)
-    test = load_dataset(name, train=False, root=root, download=download)
+    full_train = load_dataset(name, train=True, root=root, download=download, image_size=image_size)
+    test = load_dataset(name, train=False, root=root, download=download, image_size=image_size)
     train_idx, val_idx = stratified_split(full_train.labels, val_fraction, seed)
     _check_both_splits_hold_images(full_train.labels, train_idx, val_idx, val_fraction, name)
     return Splits(

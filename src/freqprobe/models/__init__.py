@@ -1,4 +1,6 @@
-"""freqprobe.models: ResNets for small images that take pixel-space input (normalization is their first module).
+"""freqprobe.models: networks for small images that take pixel-space input (normalization is their first module):
+freqprobe's ResNets and torchvision/timm architectures with small-image stems (VGG-11-BN, MobileNetV2, ShuffleNetV2,
+DenseNet-BC-100, WRN-16-4, ConvNeXt-Atto, All-CNN-C).
 
     model = create_model("resnet20", in_channels=1, num_classes=10, antialias=True)
     model.set_normalization(mean=[0.286], std=[0.353])   # statistics of the (filtered) training split
@@ -10,6 +12,12 @@ Band-pass convolutions (``--conv``): ``create_model("resnet20", **conv_model_kwa
 
 from freqprobe.models.registry import MODELS, create_model
 from freqprobe.models import resnet18 as _resnet18, resnet_cifar as _resnet_cifar  # noqa: F401  (registration)
+from freqprobe.models import (  # noqa: F401  (registration of the library architectures for small images)
+    convnext_small as _convnext_small,
+    dense_wide as _dense_wide,
+    mobile_nets as _mobile_nets,
+    plain_nets as _plain_nets,
+)
 from freqprobe.models.bandpass import BandpassConv2d
 from freqprobe.models.blocks import BasicBlock, ConvFactory, ProjectionShortcut, ZeroPadShortcut
 from freqprobe.models.blurpool import BlurPool2d, binomial_kernel_2d

@@ -6,21 +6,24 @@ from typing import Any
 
 from freqprobe.models.registry import MODELS
 from freqprobe.models.resnet import ResNet
+from freqprobe.models.small_input import scaled_width
 
 CIFAR_WIDTHS = (16, 32, 64)
 
 
-def cifar_resnet(depth: int, **kwargs: Any) -> ResNet:
+def cifar_resnet(depth: int, width_multiplier: float = 1.0, **kwargs: Any) -> ResNet:
     """A ``depth = 6n + 2`` layer CIFAR ResNet: 3x3 stem with 16 channels, 3 stages of n basic blocks with 16/32/64
     channels (the 2nd and 3rd start with stride 2), global average pool, fully connected layer.
 
     Shortcuts are option A of the paper, as used there for CIFAR: parameter-free, subsampling by 2 and zero-padding
-    the new channels. ``kwargs`` go to :class:`~freqprobe.models.resnet.ResNet`.
+    the new channels. ``width_multiplier`` scales the widths (multiples of 4: 0.5 gives 8/16/32). ``kwargs`` go to
+    :class:`~freqprobe.models.resnet.ResNet`.
     """
     if (depth - 2) % 6 != 0 or depth < 8:
         raise ValueError(f"CIFAR ResNet depth must be 6n + 2 with n >= 1, got {depth}")
     n = (depth - 2) // 6
-    return ResNet(CIFAR_WIDTHS, (n, n, n), shortcut="A", **kwargs)
+    widths = [scaled_width(width, width_multiplier, divisor=4) for width in CIFAR_WIDTHS]
+    return ResNet(widths, (n, n, n), shortcut="A", **kwargs)
 
 
 @MODELS.register("resnet20")

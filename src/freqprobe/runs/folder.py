@@ -163,7 +163,12 @@ class RunFolder:
             return int(recorded[0]), int(recorded[1]), int(recorded[2])
         from freqprobe.data import load_dataset, resolve_root
 
-        test = load_dataset(self.dataset, train=False, root=resolve_root(data_dir or self.existing_data_dir()))
+        test = load_dataset(
+            self.dataset,
+            train=False,
+            root=resolve_root(data_dir or self.existing_data_dir()),
+            image_size=self.config.get("image_size"),
+        )
         return tuple(int(value) for value in test.image_shape)  # type: ignore[return-value]
 
     def existing_data_dir(self) -> str | None:
@@ -202,6 +207,7 @@ class RunFolder:
             in_channels=int(in_channels or self.in_channels()),
             num_classes=int(num_classes or self.num_classes()),
             antialias=bool(self.config.get("antialias")),
+            width_multiplier=float(self.config.get("width_multiplier", 1.0)),
             **conv_model_kwargs(self.config.get("conv") or "standard"),
         )
         return load_weights(model, weights).eval()

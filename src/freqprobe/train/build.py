@@ -28,7 +28,7 @@ def check_names(config: TrainConfig) -> None:
     from freqprobe.models import MODELS
 
     names = dataset_names()
-    if not config.dataset.startswith("folder:") and config.dataset not in names:
+    if not config.dataset.startswith(("folder:", "imagefolder:")) and config.dataset not in names:
         raise ConfigError(f"unknown dataset {config.dataset!r}; valid: {', '.join(names)}")
     MODELS.get(config.model)
     build_filter(config.filter, boundary=config.boundary)
@@ -66,6 +66,7 @@ def build_model(config: TrainConfig, fast: FastPaths, data: PreparedData, saved:
         antialias=config.antialias,
         mean=data.mean.tolist(),
         std=data.std.tolist(),
+        width_multiplier=config.width_multiplier,
         **conv_model_kwargs(config.conv),
     )
     model = model.to(fast.torch_device)

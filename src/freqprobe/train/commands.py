@@ -55,6 +55,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines stay)")
     add_format_argument(run)  # of RUN/learning_curve.<format>, drawn at the end
+    run.add_argument(
+        "--list-models",
+        action="store_true",
+        help="print every --model name with its parameters and forward FLOPs per image at 3x32x32 and 1x28x28 "
+        "(for --width-multiplier, 10 classes) and exit",
+    )
     run.add_argument("--seed", type=int, metavar="S", help="seed of initialization, order and augmentation (0)")
     run.add_argument("--subset", type=int, metavar="N", help="train on the first N (stratified) training images")
     run.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on the first N val and test images")
@@ -76,7 +82,18 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     _add_data_arguments(parser)
 
     model = parser.add_argument_group("model and filter")
-    model.add_argument("--model", metavar="M", help="resnet20 (default), resnet32, resnet56, resnet18")
+    model.add_argument(
+        "--model",
+        metavar="M",
+        help="resnet20 (default), resnet32, resnet56, resnet18, wrn16_4, vgg11_bn, allcnn_c, mobilenet_v2, "
+        "shufflenet_v2, densenet_bc_100, convnext_atto; `--list-models` lists them with parameters and FLOPs",
+    )
+    model.add_argument(
+        "--width-multiplier",
+        type=float,
+        metavar="W",
+        help="scale every layer's channels by W, in (0, 16] (1): compare families at matched compute",
+    )
     model.add_argument(
         "--filter", metavar="F",
         help="none, blur:S, highpass:S, whiten, band:LO:HI, logmag, powerlaw:ALPHA, phase, amplitude-swap",
@@ -199,6 +216,8 @@ def run_train(args: argparse.Namespace) -> int:
     from freqprobe.train.distributed import launched_by_torchrun
     from freqprobe.train.engine import run_training
 
+    if args.list_models:
+        return _list_models(args)
     out = _out_dir(args)
     if args.processes is not None and not launched_by_torchrun():
         from freqprobe.train.launch import launch_processes, processes_value
@@ -231,6 +250,15 @@ def run_train(args: argparse.Namespace) -> int:
     from freqprobe.plots.learning_curve import draw_run_learning_curve
 
     print(f"wrote {draw_run_learning_curve(out, args.figure_format)}")
+    return 0
+
+
+def _list_models(args: argparse.Namespace) -> int:
+    from freqprobe.models.cost import FLOPS_DEFINITION, model_cost_table
+
+    width = 1.0 if args.width_multiplier is None else args.width_multiplier
+    print(f"registered models at width multiplier {width:g}, 10 classes; FLOPs of one image: {FLOPS_DEFINITION}")
+    print("\n".join(model_cost_table(width)))
     return 0
 
 

@@ -64,12 +64,14 @@ class TrainConfig:
     antialias: bool = False
     track_kernels: bool = False  # per-layer kernel statistics after every epoch, RUN/kernel_stats.jsonl
     track_features: bool = False  # per-layer feature-map spectra after every epoch, RUN/feature_stats.jsonl
+    width_multiplier: float = 1.0  # every layer's channels x this (freqprobe.models.create_model), in (0, 16]
     conv: str = "standard"  # --conv spec (freqprobe.models.conv_spec), stored canonical: "bandpass:gabor@stem"
     spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
     channels_last: str | bool = "auto"
     compile: bool = False
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
+    image_size: int | None = None  # folder datasets: short side resized to N, centre crop NxN; None: stored size
     subset: int | None = None  # train on the first N (stratified) training images: quick runs and tests
     limit_eval: int | None = None  # evaluate on the first N (stratified) validation and test images
     eval_batch_size: int = 256  # measured: bf16 CPU inference is ~1.7x faster at 256 than at 1024 (cache)
@@ -228,12 +230,16 @@ def _validate(config: TrainConfig) -> None:
     _check_type(config, "antialias", bool)
     _check_type(config, "track_kernels", bool)
     _check_type(config, "track_features", bool)
+    _check_float_range(config, "width_multiplier", 0.0, 16.0, low_open=True)
     config.conv = _canonical_conv(config.conv)
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_choice(config, "precision", PRECISIONS)
     config.channels_last = _normalized_channels_last(config.channels_last)
     _check_type(config, "compile", bool)
     _check_device(config.device)
+    _check_optional_int(config, "image_size", minimum=1)
+    if config.image_size is not None and config.image_size > 4096:
+        _fail("image_size", config.image_size, "at most 4096 pixels")
     _check_optional_int(config, "subset", minimum=2)
     _check_optional_int(config, "limit_eval", minimum=1)
     _check_int(config, "eval_batch_size", minimum=1)

@@ -34,7 +34,8 @@ from freqprobe.train.config import TrainConfig, config_from_dict
 from freqprobe.train.distributed import DistributedContext, init_distributed
 from freqprobe.train.epoch import EpochTrainer
 from freqprobe.train.fastpaths import apply_process_settings, choose_fast_paths, resolve_device
-from freqprobe.train.final_metrics import final_metrics, weights_digest
+from freqprobe.models.cost import FLOPS_DEFINITION, count_flops, format_count
+from freqprobe.train.final_metrics import count_parameters, final_metrics, weights_digest
 from freqprobe.train.prepare import prepare_data
 from freqprobe.train.progress import Progress
 from freqprobe.train.run_folder import FolderState, read_final_metrics
@@ -144,6 +145,12 @@ class _Run:
         )
         check_fits_images(config, tuple(data.train_images.shape[-2:]))
         model = build_model(config, fast, data, saved)
+        self.flops_per_image = count_flops(model, tuple(data.train_images.shape[1:]))
+        self._say(
+            f"model: {config.model}, {format_count(count_parameters(model), 'params')}, "
+            f"{format_count(self.flops_per_image, 'FLOPs')} per {'x'.join(map(str, data.train_images.shape[1:]))} "
+            f"image ({FLOPS_DEFINITION})"
+        )
         regularizer = build_regularizer(config, model)
         self.writer.start_kernel_tracking()
         self.writer.start_feature_tracking(data)
@@ -151,7 +158,7 @@ class _Run:
         scaler = build_scaler(fast, saved)
         batch_per_rank, steps_per_epoch = batching(config, context.world_size, len(data.train_labels))
         if context.is_main:
-            self.writer.write_start_files(data, saved, model, batch_per_rank, steps_per_epoch)
+            self.writer.write_start_files(data, saved, model, batch_per_rank, steps_per_epoch, self.flops_per_image)
         if saved is None:
             self.writer.record_initial_kernels(model)
         if saved:
@@ -182,6 +189,8 @@ class _Run:
             self.config, self.fast, self.context.world_size, data, trainer.model, trainer.regularizer, history, test,
             val_accuracy, val_loss, digests,
         )
+        metrics["flops_per_image"] = self.flops_per_image
+        metrics["flops_definition"] = FLOPS_DEFINITION
         if self.context.is_main:
             self.writer.write_results(trainer.model, metrics)
             self._say(

@@ -38,6 +38,7 @@ class PreparedData:
     std: torch.Tensor
     input_filter: torch.nn.Module
     source: str
+    resize: str | None  # how the images were brought to one size (--image-size), None: as stored
     seconds: float
 
     @property
@@ -57,6 +58,7 @@ class PreparedData:
             "image_shape": [self.in_channels, *self.image_size],
             "classes": list(self.classes),
             "source": self.source,
+            "resize": self.resize,
             "normalization_mean": self.mean.tolist(),
             "normalization_std": self.std.tolist(),
         }
@@ -93,7 +95,11 @@ def _load_splits(config: TrainConfig):
     from freqprobe.data import load_splits, resolve_root
 
     return load_splits(
-        config.dataset, root=resolve_root(config.data_dir), val_fraction=config.val_fraction, seed=config.split_seed
+        config.dataset,
+        root=resolve_root(config.data_dir),
+        val_fraction=config.val_fraction,
+        seed=config.split_seed,
+        image_size=config.image_size,
     )
 
 
@@ -131,6 +137,7 @@ def prepare_data(config: TrainConfig, filter_state: dict | None = None) -> Prepa
         std=std,
         input_filter=input_filter,
         source=str(splits.train.source),
+        resize=splits.train.resize,
         seconds=time.perf_counter() - started,
     )
 

@@ -17,6 +17,7 @@ from torch import nn
 import freqprobe
 from freqprobe.errors import ConfigError
 from freqprobe.io import append_jsonl, atomic_write_json, atomic_write_text, prepare_output_dir, read_jsonl
+from freqprobe.models.cost import FLOPS_DEFINITION
 from freqprobe.train.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from freqprobe.train.config import TrainConfig
 from freqprobe.train.distributed import DistributedContext
@@ -153,6 +154,7 @@ class RunWriter:
         model: nn.Module,
         batch_per_rank: int,
         steps_per_epoch: int,
+        flops_per_image: int | None = None,
     ) -> None:
         """``config.json`` (kept on a resume), ``filter_state.safetensors`` for a fitted filter (so analyses need no
         ``checkpoint.pt``), ``env.json`` (earlier sessions kept in it) and, on a resume, the logs cut back to the
@@ -172,6 +174,8 @@ class RunWriter:
                     },
                     "data": data.summary(),
                     "params": count_parameters(model),
+                    "flops_per_image": flops_per_image,
+                    "flops_definition": FLOPS_DEFINITION,
                     "world_size": self.context.world_size,
                     "batch_size_per_rank": batch_per_rank,
                     "steps_per_epoch": steps_per_epoch,

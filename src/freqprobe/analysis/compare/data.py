@@ -20,9 +20,13 @@ class RunData:
         from freqprobe.data import load_splits, resolve_root
 
         root = resolve_root(self.data_dir or run.run.data_dir)
-        key = (run.dataset, str(root), run.config.get("val_fraction", 0.2), run.config.get("split_seed", 0))
+        config = run.config
+        key = (run.dataset, str(root), config.get("val_fraction", 0.2), config.get("split_seed", 0),
+               config.get("image_size"))
         if key not in self._splits:
-            self._splits[key] = load_splits(run.dataset, root=root, val_fraction=key[2], seed=key[3])
+            self._splits[key] = load_splits(
+                run.dataset, root=root, val_fraction=key[2], seed=key[3], image_size=key[4]
+            )
         return self._splits[key]
 
     def train_subset(self, run: RunRecord, count: int):

@@ -57,7 +57,7 @@ def load_test_images(config: dict[str, Any], data_dir: str | None = None, subset
     root = data_dir
     if root is None and config.get("data_dir") and Path(str(config["data_dir"])).is_dir():
         root = config["data_dir"]
-    test = load_dataset(dataset, train=False, root=resolve_root(root))
+    test = load_dataset(dataset, train=False, root=resolve_root(root), image_size=config.get("image_size"))
     expected = config.get("image_shape")
     if expected is not None and list(test.image_shape) != list(expected):
         raise DataError(
