@@ -142,14 +142,14 @@ class _Run:
             f"augmentation ({data.seconds:.1f} s)"
         )
         check_fits_images(config, tuple(data.train_images.shape[-2:]))
-        model = build_model(config, fast, data, saved)
+        model, model_source = build_model(config, fast, data, saved)
         regularizer = build_regularizer(config, model)
         self.writer.start_kernel_tracking()
         optimizer = restore_optimizer(model, config, saved)
         scaler = build_scaler(fast, saved)
         batch_per_rank, steps_per_epoch = batching(config, context.world_size, len(data.train_labels))
         if context.is_main:
-            self.writer.write_start_files(data, saved, model, batch_per_rank, steps_per_epoch)
+            self.writer.write_start_files(data, saved, model, batch_per_rank, steps_per_epoch, model_source)
         if saved is None:
             self.writer.record_initial_kernels(model)
         if saved:
