@@ -152,8 +152,10 @@ def _normalization_record(model: PixelSpaceModel, pretrained, from_file: bool, i
         source = f"pretrained weights' metadata ({pretrained.origin}: ImageNet mean/std{averaged})"
     elif from_file:
         source = "the weights file (normalize.mean/std)"
+    elif model.normalize.mean.abs().sum() == 0 and (model.normalize.std == 1).all():
+        source = "none (mean 0, std 1)"
     else:
-        source = "caller (training: the filtered training split's per-channel mean/std)"
+        source = "caller"
     return {"source": source, "mean": model.normalize.mean.tolist(), "std": model.normalize.std.tolist()}
 
 

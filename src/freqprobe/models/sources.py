@@ -154,3 +154,4 @@ def _value_text(value: bool | int | float | str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if isinstance(value, float) else str(value)
+

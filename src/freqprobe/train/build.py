@@ -87,6 +87,8 @@ def build_model(
         **conv_model_kwargs(config.conv),
     )
     model = built.model
+    if built.record.get("normalization", {}).get("source") in ("caller", "none (mean 0, std 1)"):
+        built.record["normalization"]["source"] = "the filtered training split's per-channel mean/std"
     check_output_shape(model, (data.in_channels, *data.image_size), len(data.classes), f"model {config.model!r}")
     model = model.to(fast.torch_device)
     if fast.channels_last:

@@ -132,7 +132,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_source_arguments(group) -> None:
-    """The options of an external model (``tv:``, ``timm:``, ``py:``), shared by ``train`` and ``filters``."""
+    """The options of an external model (``tv:``, ``timm:``, ``py:``), shared by ``train`` and ``filters``. Literal
+    here, not imported from :mod:`freqprobe.models.sources` (which imports torch): building the parser must not."""
     group.add_argument(
         "--model-arg",
         dest="model_args",
