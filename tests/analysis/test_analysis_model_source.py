@@ -87,8 +87,10 @@ def test_run_folder_reads_the_trainers_nested_config(tmp_path):
 def test_weights_file_needs_model_and_channels(tmp_path):
     path = tmp_path / "weights.safetensors"
     save_weights(create_model("resnet20", in_channels=1, num_classes=7), path)
-    with pytest.raises(ConfigError, match="needs --model NAME and --in-channels C"):
+    with pytest.raises(ConfigError, match=r"needs --model NAME \(and --in-channels C for a registered model\)"):
         load_model_source(path)
+    with pytest.raises(ConfigError, match="'resnet20' needs --in-channels C"):
+        load_model_source(path, model_name="resnet20")
     source = load_model_source(path, model_name="resnet20", in_channels=1)  # 7 classes read from fc.weight
     assert source.model.fc.out_features == 7
 
@@ -98,9 +100,9 @@ def test_state_dict_file_loads_and_a_mismatch_is_one_line(tmp_path):
     torch.save({"model": model.state_dict()}, tmp_path / "checkpoint.pt")
     source = load_model_source(tmp_path / "checkpoint.pt", model_name="resnet20", in_channels=3)
     torch.testing.assert_close(source.model.stem.weight, model.stem.weight)
-    with pytest.raises(FreqprobeError, match="does not fit the model") as error:
+    with pytest.raises(FreqprobeError, match="do not fit resnet20: 3 shape") as error:
         load_model_source(tmp_path / "checkpoint.pt", model_name="resnet20", in_channels=1)
-    assert "\n" not in str(error.value)
+    assert "\n" not in str(error.value) and "stem.weight (16, 3, 3, 3) vs (16, 1, 3, 3)" in str(error.value)
 
 
 @pytest.mark.parametrize(

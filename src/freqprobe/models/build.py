@@ -88,6 +88,26 @@ def build_model(
                           mean, std, python_file)
 
 
+def check_model_name(model: str | ModelSpec) -> ModelSpec:
+    """Fail now on a model that cannot be built by name: an unknown registered, torchvision or timm name (close
+    matches listed), or a ``py:`` factory that cannot be imported. Returns the parsed spec.
+
+    Raises:
+        ConfigError: one line naming the model and the fix.
+    """
+    from freqprobe.models.external import check_library_name, load_factory
+    from freqprobe.models.registry import MODELS
+
+    spec = parse_model_spec(model)
+    if spec.kind == "registered":
+        MODELS.get(spec.name)
+    elif spec.kind == "py":
+        load_factory(spec)
+    else:
+        check_library_name(spec)
+    return spec
+
+
 def _registered(spec, in_channels, num_classes, args, weights, small_input, mean, std, antialias, conv, stem_conv):
     from freqprobe.models.registry import create_model
     from freqprobe.models.weight_files import load_fitting, read_state_dict

@@ -25,20 +25,12 @@ def check_names(config: TrainConfig) -> None:
     """
     from freqprobe.data import dataset_names
     from freqprobe.filters import build_filter
-    from freqprobe.models import MODELS
-    from freqprobe.models.external import check_library_name, load_factory
-    from freqprobe.models.sources import parse_model_spec
+    from freqprobe.models.build import check_model_name
 
     names = dataset_names()
     if not config.dataset.startswith("folder:") and config.dataset not in names:
         raise ConfigError(f"unknown dataset {config.dataset!r}; valid: {', '.join(names)}")
-    spec = parse_model_spec(config.model)
-    if spec.kind == "registered":
-        MODELS.get(spec.name)
-    elif spec.kind == "py":
-        load_factory(spec)
-    else:
-        check_library_name(spec)
+    check_model_name(config.model)
     build_filter(config.filter, boundary=config.boundary)
 
 
