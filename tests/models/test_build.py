@@ -196,3 +196,19 @@ def test_a_python_file_factory_gets_the_model_args_and_the_class_count(tmp_path)
         build_model(f"py:{tmp_path}/mynet.py:nope", in_channels=1)
     with pytest.raises(ConfigError, match="does not exist"):
         build_model(f"py:{tmp_path}/other.py:build", in_channels=1)
+
+
+def test_timm_pretrained_from_the_cache_goes_through_timm_s_loader(tmp_path, monkeypatch):
+    import timm
+
+    from freqprobe.models import weight_files
+
+    torch.manual_seed(1)
+    state = timm.create_model("resnet18").state_dict()
+    save_file({key: value.contiguous() for key, value in state.items()}, str(tmp_path / "model.safetensors"))
+    monkeypatch.setattr(weight_files, "_timm_cached_file", lambda config: tmp_path / "model.safetensors")
+    built = build_model("timm:resnet18", in_channels=3, num_classes=10, weights="pretrained")
+    assert_body_holds(built.model, state, skip=("fc.",))
+    assert built.model.body.fc.out_features == 10
+    assert built.model.normalize.std.tolist() == pytest.approx(IMAGENET_STD)
+    assert built.record["weights_origin"] == "timm timm/resnet18.a1_in1k (model.safetensors)"
