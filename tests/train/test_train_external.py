@@ -115,3 +115,16 @@ def test_options_that_do_not_apply_fail_in_one_line_before_training(options, mes
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
     assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_the_config_keeps_model_sources_canonical_and_keys_its_errors(tmp_path):
+    from freqprobe.errors import ConfigError
+    from freqprobe.train.config import config_from_dict, config_from_toml
+
+    config = config_from_dict({"dataset": "fashion-mnist", "model": " tv:resnet18 ", "model_args": ["zb=02", "a=x"]})
+    assert (config.model, config.model_args) == ("tv:resnet18", ["a=x", "zb=2"])
+    (tmp_path / "run.toml").write_text('dataset = "fashion-mnist"\nmodel = "resnet20"\nweights = "pretrained"\n')
+    with pytest.raises(ConfigError, match=r"run.toml:3: weights = pretrained is for tv: and timm: models"):
+        config_from_toml(tmp_path / "run.toml")
+    with pytest.raises(ConfigError, match="model_args must be a list"):
+        config_from_dict({"dataset": "fashion-mnist", "model": "tv:resnet18", "model_args": "width=2"})
