@@ -135,3 +135,17 @@ def test_module_source_takes_channels_from_the_first_convolution():
     assert (source.in_channels, source.input_size, source.description) == (5, 32, "nn.Module Sequential")
     with pytest.raises(ConfigError, match="no Conv2d layer"):
         load_model_source(nn.Linear(2, 2))
+
+
+def test_a_model_spec_source_builds_the_network_with_its_weights(tmp_path):
+    import torchvision
+
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / "resnet18.pth")
+    source = load_model_source("tv:resnet18", weights=tmp_path / "resnet18.pth")
+    assert (source.model_name, source.in_channels, source.input_size) == ("tv:resnet18", 3, 224)
+    assert source.description == str(tmp_path / "resnet18.pth") and source.record["classifier"] == "as built (1000 outputs)"
+    assert conv_layers(source.model)[0][0] == "body.conv1"
+    small = load_model_source("tv:resnet18", small_input=True)
+    assert small.input_size == 32 and small.description == "tv:resnet18"
+    with pytest.raises(ConfigError, match="is a run folder, which records its model"):
+        load_model_source(tmp_path, weights=tmp_path / "resnet18.pth")

@@ -71,6 +71,11 @@ def load_model_source(
         return _module_source(source, model_name, in_channels)
     path = Path(source)
     if path.is_dir():
+        if weights is not None or model_args or small_input:
+            raise ConfigError(
+                f"{path} is a run folder, which records its model and weights; drop --weights, --model-arg and "
+                f"--small-input (they are for a model name SOURCE)"
+            )
         return _run_folder_source(path, model_name, in_channels, num_classes)
     options = dict(model_args=model_args, channel_adapter=channel_adapter, small_input=small_input)
     if path.is_file():
