@@ -212,3 +212,14 @@ def test_timm_pretrained_from_the_cache_goes_through_timm_s_loader(tmp_path, mon
     assert built.model.body.fc.out_features == 10
     assert built.model.normalize.std.tolist() == pytest.approx(IMAGENET_STD)
     assert built.record["weights_origin"] == "timm timm/resnet18.a1_in1k (model.safetensors)"
+
+
+def test_a_factory_from_an_importable_module(tmp_path, monkeypatch):
+    (tmp_path / "user_nets").mkdir()
+    (tmp_path / "user_nets" / "__init__.py").write_text("")
+    (tmp_path / "user_nets" / "small.py").write_text(FACTORY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    built = build_model("py:user_nets.small:build", in_channels=1, num_classes=4)
+    assert built.model.body[4].out_features == 4 and "file" not in built.record
+    with pytest.raises(ConfigError, match="cannot import user_nets.absent"):
+        build_model("py:user_nets.absent:build", in_channels=1)
