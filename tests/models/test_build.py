@@ -223,3 +223,17 @@ def test_a_factory_from_an_importable_module(tmp_path, monkeypatch):
     assert built.model.body[4].out_features == 4 and "file" not in built.record
     with pytest.raises(ConfigError, match="cannot import user_nets.absent"):
         build_model("py:user_nets.absent:build", in_channels=1)
+
+
+def test_a_file_saved_from_a_freqprobe_model_loads_into_the_wrapper(tmp_path):
+    from freqprobe.models import save_weights
+
+    options = dict(in_channels=1, num_classes=10, small_input=True, channel_adapter="sum-stem")
+    trained = build_model("tv:resnet18", mean=[0.3], std=[0.2], **options).model
+    save_weights(trained, tmp_path / "model.safetensors")
+    built = build_model("tv:resnet18", weights=tmp_path / "model.safetensors", **options)
+    for key, value in trained.state_dict().items():
+        assert torch.equal(built.model.state_dict()[key], value), key
+    assert built.record["normalization"] == {
+        "source": "the weights file (normalize.mean/std)", "mean": pytest.approx([0.3]), "std": pytest.approx([0.2]),
+    }  # fmt: skip

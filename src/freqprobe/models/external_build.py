@@ -10,7 +10,7 @@ from typing import Any
 from torch import nn
 
 from freqprobe.errors import ConfigError
-from freqprobe.models.external import build_library_body, build_python_body, file_digest, load_factory
+from freqprobe.models.external import build_library_body, build_python_body, file_digest
 from freqprobe.models.normalize import Stats
 from freqprobe.models.pixel_space import PixelSpaceModel, RepeatChannels
 from freqprobe.models.sources import ModelSpec
@@ -58,12 +58,11 @@ def build_external(
     else:
         state = read_state_dict(weights)
         record["weights"] = str(weights)
+        body = _body(spec, num_classes, in_channels, args, python_file)
         if any(key.startswith(WRAPPED_PREFIXES) for key in state):
             wrapped_state = state  # saved from a freqprobe model: loaded after wrapping
-            body = _body(spec, num_classes, in_channels, args, python_file)
         else:
-            body = _body(spec, _classifier_rows(spec, state, num_classes, in_channels, args, python_file),
-                         in_channels, args, python_file)
+            _match_classifier(body, state, what)
             load_fitting(body, state, str(weights), spec.text)
     _note_python_file(spec, record, python_file)
     record["classifier"] = _fit_classifier(body, num_classes, what)
@@ -100,15 +99,13 @@ def _pretrained_body(spec: ModelSpec, args: dict[str, Any], pretrained) -> nn.Mo
     return load_fitting(body, read_state_dict(pretrained.file), str(pretrained.file), spec.text)
 
 
-def _classifier_rows(spec, state, num_classes, in_channels, args, python_file) -> int | None:
-    """The class count a plain weights file was saved with (rows of the head's weight), so it loads before the head
-    is re-made for ``num_classes``."""
-    probe = _body(spec, num_classes, in_channels, args, python_file)
-    found = classifier(probe)
-    if found is None:
-        return num_classes
-    rows = state.get(f"{found[0]}.weight")
-    return int(rows.shape[0]) if rows is not None and rows.ndim == 2 else num_classes
+def _match_classifier(body: nn.Module, state: dict, what: str) -> None:
+    """Re-make the head with the class count a plain weights file was saved with (rows of its weight), so the file
+    loads before the head is re-made for the data's classes."""
+    found = classifier(body)
+    rows = state.get(f"{found[0]}.weight") if found is not None else None
+    if rows is not None and rows.ndim == 2 and rows.shape[0] != found[1].out_features:
+        replace_classifier(body, int(rows.shape[0]), what)
 
 
 def _fit_classifier(body: nn.Module, num_classes: int | None, what: str) -> str:
@@ -163,6 +160,5 @@ def _note_python_file(spec: ModelSpec, record: dict[str, Any], python_file) -> N
     if not spec.is_file:
         return
     path = Path(python_file) if python_file else Path(spec.name)
-    load_factory(spec, path)  # already imported by the build; checks it is still there
     record["file"] = str(path.resolve())
     record["file_sha256"] = file_digest(path)
