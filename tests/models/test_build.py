@@ -114,15 +114,15 @@ def test_pretrained_is_refused_for_registered_and_python_models(tmp_path):
         build_model("resnet20", in_channels=1, weights="pretrained")
 
 
-def test_repeat_and_sum_stem_give_the_same_logits_on_grey_images(resnet18_file):
+def test_repeat_and_sum_stem_give_the_same_logits_on_grey_images(resnet18_file, device):
     """conv(w, [x, x, x]) = conv(sum_c w_c, x): the two adapters are the same function of a grey image."""
-    repeat = build_model("tv:resnet18", in_channels=1, num_classes=None, weights=resnet18_file).model.eval()
+    repeat = build_model("tv:resnet18", in_channels=1, num_classes=None, weights=resnet18_file).model.eval().to(device)
     summed = build_model(
         "tv:resnet18", in_channels=1, num_classes=None, weights=resnet18_file, channel_adapter="sum-stem"
-    ).model.eval()
+    ).model.eval().to(device)
     assert isinstance(repeat.adapter, RepeatChannels) and isinstance(summed.adapter, nn.Identity)
     assert summed.body.conv1.weight.shape == (64, 1, 7, 7)
-    images = torch.rand(2, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    images = torch.rand(2, 1, 64, 64, generator=torch.Generator().manual_seed(0)).to(device)
     with torch.no_grad():
         torch.testing.assert_close(summed(images), repeat(images), rtol=1e-4, atol=1e-4)
 
