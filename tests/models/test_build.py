@@ -191,7 +191,7 @@ def test_a_python_file_factory_gets_the_model_args_and_the_class_count(tmp_path)
     built = build_model(f"py:{tmp_path}/mynet.py:build", in_channels=1, num_classes=3, model_args=["width=6", "bias=true"])
     body = built.model.body
     assert body[0].out_channels == 6 and body[0].bias is not None and body[4].out_features == 3
-    assert built.record["file"] == str((tmp_path / "mynet.py").resolve()) and len(built.record["file_sha256"]) == 64
+    assert built.record["file"] == f"{tmp_path}/mynet.py" and len(built.record["file_sha256"]) == 64
     with pytest.raises(ConfigError, match="has no attribute 'nope'"):
         build_model(f"py:{tmp_path}/mynet.py:nope", in_channels=1)
     with pytest.raises(ConfigError, match="does not exist"):

@@ -52,7 +52,7 @@ def test_the_run_records_the_python_source_and_keeps_a_copy_of_the_file(python_r
     info = json.loads((python_run / "config.json").read_text())
     assert info["config"]["model"] == "py:mynet.py:build" and info["config"]["model_args"] == ["width=6"]
     source = info["model_source"]
-    assert source["kind"] == "py" and source["file_copy"] == "model_factory/mynet.py"
+    assert source["kind"] == "py" and source["file_copy"] == "model_factory/mynet.py" and source["file"] == "mynet.py"
     assert (python_run / "model_factory" / "mynet.py").read_text() == FACTORY
     assert source["channel_adapter"].startswith("repeat")
     assert source["normalization"]["source"] == "the filtered training split's per-channel mean/std"

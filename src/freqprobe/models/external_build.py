@@ -160,5 +160,5 @@ def _note_python_file(spec: ModelSpec, record: dict[str, Any], python_file) -> N
     if not spec.is_file:
         return
     path = Path(python_file) if python_file else Path(spec.name)
-    record["file"] = str(path.resolve())
+    record["file"] = str(path)  # as given, not resolved: config.json carries no machine paths it was not given
     record["file_sha256"] = file_digest(path)
