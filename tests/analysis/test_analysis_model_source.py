@@ -87,8 +87,10 @@ def test_run_folder_reads_the_trainers_nested_config(tmp_path):
 def test_weights_file_needs_model_and_channels(tmp_path):
     path = tmp_path / "weights.safetensors"
     save_weights(create_model("resnet20", in_channels=1, num_classes=7), path)
-    with pytest.raises(ConfigError, match="needs --model NAME and --in-channels C"):
+    with pytest.raises(ConfigError, match=r"needs --model NAME \(and --in-channels C for a registered model\)"):
         load_model_source(path)
+    with pytest.raises(ConfigError, match="'resnet20' needs --in-channels C"):
+        load_model_source(path, model_name="resnet20")
     source = load_model_source(path, model_name="resnet20", in_channels=1)  # 7 classes read from fc.weight
     assert source.model.fc.out_features == 7
 
@@ -98,9 +100,9 @@ def test_state_dict_file_loads_and_a_mismatch_is_one_line(tmp_path):
     torch.save({"model": model.state_dict()}, tmp_path / "checkpoint.pt")
     source = load_model_source(tmp_path / "checkpoint.pt", model_name="resnet20", in_channels=3)
     torch.testing.assert_close(source.model.stem.weight, model.stem.weight)
-    with pytest.raises(FreqprobeError, match="does not fit the model") as error:
+    with pytest.raises(FreqprobeError, match="do not fit resnet20: 3 shape") as error:
         load_model_source(tmp_path / "checkpoint.pt", model_name="resnet20", in_channels=1)
-    assert "\n" not in str(error.value)
+    assert "\n" not in str(error.value) and "stem.weight (16, 3, 3, 3) vs (16, 1, 3, 3)" in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -133,3 +135,17 @@ def test_module_source_takes_channels_from_the_first_convolution():
     assert (source.in_channels, source.input_size, source.description) == (5, 32, "nn.Module Sequential")
     with pytest.raises(ConfigError, match="no Conv2d layer"):
         load_model_source(nn.Linear(2, 2))
+
+
+def test_a_model_spec_source_builds_the_network_with_its_weights(tmp_path):
+    import torchvision
+
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / "resnet18.pth")
+    source = load_model_source("tv:resnet18", weights=tmp_path / "resnet18.pth")
+    assert (source.model_name, source.in_channels, source.input_size) == ("tv:resnet18", 3, 224)
+    assert source.description == str(tmp_path / "resnet18.pth") and source.record["classifier"] == "as built (1000 outputs)"
+    assert conv_layers(source.model)[0][0] == "body.conv1"
+    small = load_model_source("tv:resnet18", small_input=True)
+    assert small.input_size == 32 and small.description == "tv:resnet18"
+    with pytest.raises(ConfigError, match="is a run folder, which records its model"):
+        load_model_source(tmp_path, weights=tmp_path / "resnet18.pth")

@@ -24,11 +24,25 @@ def add_commands(subparsers) -> None:
         "filters", help="kernel frequency responses and filter statistics of a model", description=FILTERS_DESCRIPTION
     )
     parser.add_argument(
-        "source", metavar="SOURCE", help="a run folder (config.json + model.safetensors) or a .safetensors/.pt file"
+        "source",
+        metavar="SOURCE",
+        help="a run folder (config.json + model.safetensors), a .safetensors/.pt/.pth file (with --model), or a model "
+        "name: resnet20, tv:NAME, timm:NAME, py:module:callable, py:file.py:callable (with --weights FILE|pretrained)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for filters.json and the figures")
-    parser.add_argument("--model", metavar="NAME", default=None, help="registered model name (needed for a file)")
-    parser.add_argument("--in-channels", type=int, metavar="C", default=None, help="input channels (needed for a file)")
+    parser.add_argument(
+        "--model", metavar="NAME", default=None, help="model name of a weights file SOURCE (registered, tv:, timm:, py:)"
+    )
+    parser.add_argument(
+        "--in-channels",
+        type=int,
+        metavar="C",
+        default=None,
+        help="input channels (needed for a registered model's file; tv:/timm:/py: default 3)",
+    )
+    from freqprobe.train.commands import add_model_source_arguments
+
+    add_model_source_arguments(parser)
     parser.add_argument(
         "--num-classes", type=int, metavar="K", default=None, help="classes (default: from the run or file, else 10)"
     )
@@ -41,7 +55,8 @@ def add_commands(subparsers) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="side of the dummy input that traces each layer's input size (default: 28 for fashion-mnist, else 32)",
+        help="side of the dummy input that traces each layer's input size (default: the run's image size; 224 for "
+        "tv:/timm:/py: models, 32 with --small-input or for registered models)",
     )
     parser.add_argument(
         "--compare", metavar="SOURCE2", default=None, help="a second model: per-layer distances of kernel distributions"
@@ -67,10 +82,16 @@ def run_filters(args: argparse.Namespace) -> int:
     out_dir = prepare_output_dir(args.out, "--out")  # before the analysis: a bad --out costs no minutes
     if args.input_size is not None and args.input_size < 1:
         raise ConfigError(f"--input-size {args.input_size} must be a positive number of pixels, e.g. 32")
-    source = load_model_source(args.source, args.model, args.in_channels, args.num_classes)
+    options = dict(
+        weights=args.weights,
+        model_args=args.model_args,
+        channel_adapter=args.channel_adapter or "repeat",
+        small_input=bool(args.small_input),
+    )
+    source = load_model_source(args.source, args.model, args.in_channels, args.num_classes, **options)
     compare = None
     if args.compare is not None:
-        compare = load_model_source(args.compare, args.model, args.in_channels, args.num_classes)
+        compare = load_model_source(args.compare, args.model, args.in_channels, args.num_classes, **options)
     result = analyze_kernels(
         source,
         grid=args.grid,

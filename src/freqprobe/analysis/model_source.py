@@ -1,4 +1,5 @@
-"""Where a model to analyse comes from: a run folder, a weights file plus a registered model name, or an nn.Module.
+"""Where a model to analyse comes from: a run folder, a model spec (``resnet20``, ``tv:NAME``, ``timm:NAME``,
+``py:...``; :mod:`freqprobe.models.sources`) with optional weights, a weights file plus a model spec, or an nn.Module.
 
 Also finds a model's convolutions and traces the spatial size of each one's input, which the exact singular values
 need (:mod:`freqprobe.analysis.singular`).
@@ -21,6 +22,7 @@ from freqprobe.errors import ConfigError, FreqprobeError
 
 STATE_DICT_SUFFIXES = (".pt", ".pth")
 DEFAULT_INPUT_SIZE = 32
+IMAGENET_INPUT_SIZE = 224  # default dummy input of an external network without --small-input
 
 
 @dataclass
@@ -33,6 +35,7 @@ class ModelSource:
     in_channels: int
     input_size: int  # default side of the square dummy input used to trace layer input sizes
     dataset: str | None = None
+    record: dict[str, Any] | None = None  # how the model was made (freqprobe.models.build.build_model's record)
 
 
 SourceLike = Union[nn.Module, ModelSource, str, os.PathLike]
@@ -43,15 +46,24 @@ def load_model_source(
     model_name: str | None = None,
     in_channels: int | None = None,
     num_classes: int | None = None,
+    *,
+    weights: str | os.PathLike | None = None,
+    model_args: list[str] | None = None,
+    channel_adapter: str = "repeat",
+    small_input: bool = False,
 ) -> ModelSource:
-    """Resolve ``source``: an nn.Module, a :class:`ModelSource`, a run folder, or a ``.safetensors``/``.pt`` file.
+    """Resolve ``source``: an nn.Module, a :class:`ModelSource`, a run folder, a ``.safetensors``/``.pt``/``.pth``
+    file (with ``model_name``, a model spec), or a model spec itself (with optional ``weights``: a file or
+    ``"pretrained"``).
 
-    A weights file needs ``model_name`` and ``in_channels`` (``num_classes`` defaults to the file's ``fc.weight``
-    rows, else 10). For a run folder, explicit arguments override what config.json records.
+    A registered model needs ``in_channels`` with a weights file; an external one (``tv:``, ``timm:``, ``py:``)
+    defaults to 3 channels and, without ``small_input``, a 224-pixel dummy input. ``num_classes`` defaults to the
+    weights' (their classifier rows), else 10 (registered) or the library's 1000. For a run folder, explicit
+    arguments override what config.json records.
 
     Raises:
         FreqprobeError: missing path, folder without config.json, file without model name or channels, weights that
-            do not fit the model (one line naming the file and the fix).
+            do not fit the model (one line naming the file and the fix), an unknown model name.
     """
     if isinstance(source, ModelSource):
         return source
@@ -59,10 +71,25 @@ def load_model_source(
         return _module_source(source, model_name, in_channels)
     path = Path(source)
     if path.is_dir():
+        if weights is not None or model_args or small_input:
+            raise ConfigError(
+                f"{path} is a run folder, which records its model and weights; drop --weights, --model-arg and "
+                f"--small-input (they are for a model name SOURCE)"
+            )
         return _run_folder_source(path, model_name, in_channels, num_classes)
+    options = dict(model_args=model_args, channel_adapter=channel_adapter, small_input=small_input)
     if path.is_file():
-        return _weights_file_source(path, model_name, in_channels, num_classes)
-    raise FreqprobeError(f"model source {path} does not exist; pass a run folder or a .safetensors file")
+        if path.suffix not in (".safetensors", *STATE_DICT_SUFFIXES):
+            raise FreqprobeError(f"{path} is neither a run folder nor a .safetensors/.pt/.pth weights file")
+        if model_name is None:
+            raise ConfigError(f"weights file {path} needs --model NAME (and --in-channels C for a registered model)")
+        return _spec_source(model_name, path, in_channels, num_classes, options)
+    if _looks_like_spec(str(source)):
+        return _spec_source(str(source), weights, in_channels, num_classes, options)
+    raise FreqprobeError(
+        f"model source {path} does not exist; pass a run folder, a weights file, or a model name "
+        f"(resnet20, tv:NAME, timm:NAME, py:module:callable)"
+    )
 
 
 def conv_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -142,32 +169,35 @@ def _run_folder_source(
     dataset = run.dataset
     model = run.load_model(name, in_channels, num_classes)
     channels = in_channels or run.in_channels()
-    return ModelSource(model, str(folder), name, int(channels), run.image_shape()[1], dataset)
+    return ModelSource(model, str(folder), name, int(channels), run.image_shape()[1], dataset, run.model_source or None)
 
 
-def _weights_file_source(
-    path: Path, model_name: str | None, in_channels: int | None, num_classes: int | None
+def _looks_like_spec(text: str) -> bool:
+    """A registered model name, or text with a model-source prefix (``tv:``, ``timm:``, ``py:``)."""
+    from freqprobe.models import MODELS
+
+    return text in MODELS or text.partition(":")[0] in ("tv", "timm", "py")
+
+
+def _spec_source(
+    model: str, weights, in_channels: int | None, num_classes: int | None, options: dict[str, Any]
 ) -> ModelSource:
-    if path.suffix not in (".safetensors", *STATE_DICT_SUFFIXES):
-        raise FreqprobeError(f"{path} is neither a run folder nor a .safetensors/.pt weights file")
-    if model_name is None or in_channels is None:
-        raise ConfigError(f"weights file {path} needs --model NAME and --in-channels C (the file does not record them)")
-    model = _build_model(model_name, in_channels, num_classes, path, antialias=False)
-    _load_weights(model, path)
-    return ModelSource(model, str(path), model_name, in_channels, DEFAULT_INPUT_SIZE)
+    from freqprobe.models.build import build_model
+    from freqprobe.models.sources import parse_model_spec
 
-
-def _build_model(
-    name: str, in_channels: int, num_classes: int | None, weights: Path, antialias: bool, conv: str | None = None
-) -> nn.Module:
-    """The registered model with the run's convolution kind (``conv``: a ``--conv`` spec, None = standard)."""
-    from freqprobe.models import conv_model_kwargs, create_model
-
-    classes = num_classes or _classifier_rows(weights) or 10
-    return create_model(
-        name, in_channels=in_channels, num_classes=int(classes), antialias=antialias,
-        **conv_model_kwargs(conv or "standard"),
-    )
+    spec = parse_model_spec(model)
+    if not spec.is_external and in_channels is None:
+        raise ConfigError(f"model {spec.text!r} needs --in-channels C (the channels of the images it was trained on)")
+    channels = int(in_channels or 3)
+    if num_classes is None and not spec.is_external and weights is not None:
+        num_classes = _classifier_rows(Path(weights))  # external models read it from their classifier's key
+    built = build_model(spec.text, channels, num_classes, weights=weights, **options)
+    if spec.is_external:
+        size = DEFAULT_INPUT_SIZE if options.get("small_input") else IMAGENET_INPUT_SIZE
+    else:
+        size = DEFAULT_INPUT_SIZE
+    description = str(weights) if weights is not None and str(weights) != "pretrained" else spec.text
+    return ModelSource(built.model.eval(), description, spec.text, channels, size, record=built.record)
 
 
 def _classifier_rows(weights: Path) -> int | None:
@@ -183,29 +213,6 @@ def _classifier_rows(weights: Path) -> int | None:
     except Exception:  # an unreadable file is reported by the weights loader with its own message
         return None
     return None
-
-
-def _load_weights(model: nn.Module, path: Path) -> None:
-    if path.suffix == ".safetensors":
-        from freqprobe.models import load_weights
-
-        load_weights(model, path)
-        return
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = (str(error).splitlines() or [type(error).__name__])[0]
-        raise FreqprobeError(f"weights file {path} is not a readable PyTorch state dict ({reason})") from None
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]  # a training checkpoint: {"model": state_dict, "optimizer": ...}
-    try:
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, AttributeError) as error:
-        reason = (str(error).splitlines() or [type(error).__name__])[0]
-        raise FreqprobeError(
-            f"weights file {path} does not fit the model ({reason}); pass the --model and --in-channels it was "
-            f"trained with"
-        ) from None
 
 
 def _is_conv2d(module: nn.Module) -> bool:

@@ -192,25 +192,45 @@ class RunFolder:
     # --- model and filter ---------------------------------------------------------------------------------------
 
     def load_model(self, model_name: str | None = None, in_channels: int | None = None, num_classes: int | None = None):
-        """The run's registered model (its antialias and ``conv`` options) with ``model.safetensors`` loaded, in
-        eval mode. Channels and classes: the arguments, else the record, else the weights file's own shapes."""
-        from freqprobe.models import conv_model_kwargs, create_model, load_weights
+        """The run's model rebuilt from its record (model spec, ``model_args``, channel adapter, ``small_input``;
+        antialias and ``conv`` for registered ResNets; a ``py:`` factory from the run's copy of its file) with
+        ``model.safetensors`` loaded, in eval mode. Channels and classes: the arguments, else the record, else the
+        weights file's own shapes."""
+        from freqprobe.models import conv_model_kwargs, load_weights
+        from freqprobe.models.build import build_model
         from freqprobe.models.io import weights_file_problem
 
-        name = model_name or self.model_name
         weights = self.paths.weights
         problem = weights_file_problem(weights)
         if problem is not None:
             raise RunFolderError(f"{weights} {problem}; finish, resume or retrain the run")
-        model = create_model(
-            name,
+        built = build_model(
+            model_name or self.model_name,
             in_channels=int(in_channels or self.in_channels()),
             num_classes=int(num_classes or self.num_classes()),
+            model_args=self.config.get("model_args") or [],
+            channel_adapter=self.config.get("channel_adapter") or "repeat",
+            small_input=bool(self.config.get("small_input")),
             antialias=bool(self.config.get("antialias")),
             width_multiplier=float(self.config.get("width_multiplier", 1.0)),
+            python_file=self.model_factory_copy(),
             **conv_model_kwargs(self.config.get("conv") or "standard"),
         )
-        return load_weights(model, weights).eval()
+        return load_weights(built.model, weights).eval()
+
+    @property
+    def model_source(self) -> dict[str, Any]:
+        """How the model was made (config.json ``model_source``: spec, weights origin, adapter, normalization
+        source, ...); empty for runs made before it was recorded."""
+        record = self.info.get("model_source")
+        return record if isinstance(record, dict) else {}
+
+    def model_factory_copy(self) -> Path | None:
+        """The run's copy of a ``py:FILE.py`` factory when it has one."""
+        copy = self.model_source.get("file_copy")
+        if isinstance(copy, str) and (self.root / copy).is_file():
+            return self.root / copy
+        return None
 
     def in_channels(self) -> int:
         """Input channels: recorded, else the length of the weights' ``normalize.mean`` (one value per channel)."""

@@ -79,11 +79,11 @@ def check_names(config: dict[str, Any], checked: set[tuple]) -> None:
     # imported here: the registries of models and filters import torch, and the CLI's parser must not
     from freqprobe.data import DATASETS
     from freqprobe.filters import build_filter
-    from freqprobe.models import MODELS
+    from freqprobe.models.build import check_model_name
 
     if not str(config["dataset"]).startswith("folder:"):
         DATASETS.get(config["dataset"])
-    MODELS.get(config["model"])
+    check_model_name(config["model"])
     build_filter(config["filter"], boundary=config["boundary"])
     checked.add(names)
 

@@ -25,12 +25,12 @@ def check_names(config: TrainConfig) -> None:
     """
     from freqprobe.data import dataset_names
     from freqprobe.filters import build_filter
-    from freqprobe.models import MODELS
+    from freqprobe.models.build import check_model_name
 
     names = dataset_names()
     if not config.dataset.startswith(("folder:", "imagefolder:")) and config.dataset not in names:
         raise ConfigError(f"unknown dataset {config.dataset!r}; valid: {', '.join(names)}")
-    MODELS.get(config.model)
+    check_model_name(config.model)
     build_filter(config.filter, boundary=config.boundary)
 
 
@@ -53,28 +53,42 @@ def check_fits_images(config: TrainConfig, size: tuple[int, int]) -> None:
         )
 
 
-def build_model(config: TrainConfig, fast: FastPaths, data: PreparedData, saved: TrainingState | None) -> nn.Module:
-    """The plain model on its device: initialized from the seed, or with the weights of ``saved``."""
-    from freqprobe.models import conv_model_kwargs, create_model
+def build_model(
+    config: TrainConfig, fast: FastPaths, data: PreparedData, saved: TrainingState | None
+) -> tuple[nn.Module, dict]:
+    """The plain model on its device (initialized from the seed and ``config.weights``, or with the weights of
+    ``saved``) and the record of its source for config.json (:func:`freqprobe.models.build.build_model`)."""
+    from freqprobe.models import conv_model_kwargs
+    from freqprobe.models.build import build_model as build_from_source
+    from freqprobe.models.build import check_output_shape
 
     # the initial weights depend only on the seed, whatever ran before in this process
     torch.manual_seed(derive_seed(config.seed, "init"))
-    model = create_model(
+    built = build_from_source(
         config.model,
         in_channels=data.in_channels,
         num_classes=len(data.classes),
+        model_args=config.model_args,
+        # a resumed run's weights come from its checkpoint, so the original file (or cache) is not needed again
+        weights=config.weights if saved is None else None,
+        channel_adapter=config.channel_adapter,
+        small_input=config.small_input,
         antialias=config.antialias,
         mean=data.mean.tolist(),
         std=data.std.tolist(),
         width_multiplier=config.width_multiplier,
         **conv_model_kwargs(config.conv),
     )
+    model = built.model
+    if built.record.get("normalization", {}).get("source") in ("caller", "none (mean 0, std 1)"):
+        built.record["normalization"]["source"] = "the filtered training split's per-channel mean/std"
+    check_output_shape(model, (data.in_channels, *data.image_size), len(data.classes), f"model {config.model!r}")
     model = model.to(fast.torch_device)
     if fast.channels_last:
         model = model.to(memory_format=torch.channels_last)
     if saved is not None:
         model.load_state_dict(saved.model)
-    return model
+    return model, built.record
 
 
 def build_regularizer(config: TrainConfig, model: nn.Module):

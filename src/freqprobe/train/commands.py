@@ -86,8 +86,10 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         metavar="M",
         help="resnet20 (default), resnet32, resnet56, resnet18, wrn16_4, vgg11_bn, allcnn_c, mobilenet_v2, "
-        "shufflenet_v2, densenet_bc_100, convnext_atto; `--list-models` lists them with parameters and FLOPs",
+        "shufflenet_v2, densenet_bc_100, convnext_atto (`--list-models` lists them with parameters and FLOPs) | "
+        "tv:NAME (torchvision) | timm:NAME | py:package.module:callable | py:path/to/file.py:callable (your factory)",
     )
+    add_model_source_arguments(model)
     model.add_argument(
         "--width-multiplier",
         type=float,
@@ -164,6 +166,38 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="autocast precision (auto)")
     speed.add_argument("--channels-last", choices=("auto", "true", "false"), help="channels_last layout (auto)")
     speed.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
+
+
+def add_model_source_arguments(group) -> None:
+    """The options of an external model (``tv:``, ``timm:``, ``py:``), shared by ``train`` and ``filters``. Literal
+    here, not imported from :mod:`freqprobe.models.sources` (which imports torch): building the parser must not."""
+    group.add_argument(
+        "--model-arg",
+        dest="model_args",
+        action="append",
+        metavar="KEY=VALUE",
+        help="keyword argument of a tv:/timm:/py: factory (repeatable; VALUE read as int, float, true/false or text)",
+    )
+    group.add_argument(
+        "--weights",
+        metavar="FILE|pretrained",
+        help="initial weights: a .safetensors/.pt/.pth state dict (module./model. prefixes handled), or 'pretrained' "
+        "for torchvision's/timm's default weights from their local cache (their ImageNet mean/std become the "
+        "normalization)",
+    )
+    group.add_argument(
+        "--channel-adapter",
+        choices=("repeat", "sum-stem"),
+        help="1-channel data on a 3-channel network: repeat the grey channel (default) or sum the stem's weights "
+        "over its input channels",
+    )
+    group.add_argument(
+        "--small-input",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="adapt an ImageNet stem to 32x32 images as CIFAR ports do: 7x7 stride-2 stem -> 3x3 stride 1 "
+        "(3x3 stride-2 stems -> stride 1), no max-pool",
+    )
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -33,7 +33,11 @@ class TrainConfig:
     """Everything that determines a training run. Field names are the TOML keys and (with ``-``) the CLI flags."""
 
     dataset: str = ""
-    model: str = "resnet20"
+    model: str = "resnet20"  # a model spec (freqprobe.models.sources): NAME, tv:NAME, timm:NAME, py:...:callable
+    model_args: list[str] = field(default_factory=list)  # --model-arg KEY=VALUE of external factories, canonical
+    weights: str | None = None  # None (random init), "pretrained" or a .safetensors/.pt/.pth file
+    channel_adapter: str = "repeat"  # 1-channel data on a 3-channel network: "repeat" | "sum-stem"
+    small_input: bool = False  # CIFAR-port stem for an ImageNet network (3x3 stride 1, no max-pool)
     filter: str = "none"
     boundary: str = "circular"
     epochs: int = 10
@@ -233,6 +237,7 @@ def _validate(config: TrainConfig) -> None:
     _check_float_range(config, "width_multiplier", 0.0, 16.0, low_open=True)
     config.conv = _canonical_conv(config.conv)
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
+    _check_model_source(config)
     _check_choice(config, "precision", PRECISIONS)
     config.channels_last = _normalized_channels_last(config.channels_last)
     _check_type(config, "compile", bool)
@@ -358,6 +363,42 @@ def _canonical_spectral_reg(value: Any) -> str | None:
         return parse_regularizer_spec(value).text
     except ConfigError as error:
         raise _keyed_error(str(error), "spectral_reg") from None
+
+
+def _check_model_source(config: TrainConfig) -> None:
+    """The model spec and its options, canonical; options that do not apply to the kind of model are refused."""
+    from freqprobe.models.sources import canonical_model_args, parse_model_spec
+
+    try:
+        spec = parse_model_spec(config.model)
+    except ConfigError as error:
+        raise _keyed_error(str(error), "model") from None
+    config.model = spec.text
+    if isinstance(config.model_args, str) or not isinstance(config.model_args, (list, tuple)):
+        _fail("model_args", config.model_args, 'a list of "KEY=VALUE" texts')
+    try:
+        config.model_args = canonical_model_args(config.model_args)
+    except ConfigError as error:
+        raise _keyed_error(str(error), "model_args") from None
+    _check_optional(config, "weights", str)
+    _check_choice(config, "channel_adapter", ("repeat", "sum-stem"))
+    _check_type(config, "small_input", bool)
+    if spec.is_external:
+        for key, off in (("antialias", False), ("conv", "standard")):
+            if getattr(config, key) != off:
+                raise _keyed_error(
+                    f"{key} applies to freqprobe's own ResNets, not to {spec.text!r}; drop it (change an external "
+                    f"network's layers in its own factory)", key,
+                )
+        return
+    for key, off, why in (
+        ("model_args", [], "--model-arg applies to tv:, timm: and py: models"),
+        ("small_input", False, "--small-input adapts ImageNet stems; registered models are built for small images"),
+    ):
+        if getattr(config, key) != off:
+            raise _keyed_error(f"{why}, not to {spec.text!r}; drop it", key)
+    if config.weights == "pretrained":
+        raise _keyed_error(f"weights = pretrained is for tv: and timm: models; {spec.text!r} takes a file", "weights")
 
 
 def _check_device(value: Any) -> None:

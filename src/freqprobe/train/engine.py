@@ -144,7 +144,7 @@ class _Run:
             f"augmentation ({data.seconds:.1f} s)"
         )
         check_fits_images(config, tuple(data.train_images.shape[-2:]))
-        model = build_model(config, fast, data, saved)
+        model, model_source = build_model(config, fast, data, saved)
         self.flops_per_image = count_flops(model, tuple(data.train_images.shape[1:]))
         self._say(
             f"model: {config.model}, {format_count(count_parameters(model), 'params')}, "
@@ -158,7 +158,9 @@ class _Run:
         scaler = build_scaler(fast, saved)
         batch_per_rank, steps_per_epoch = batching(config, context.world_size, len(data.train_labels))
         if context.is_main:
-            self.writer.write_start_files(data, saved, model, batch_per_rank, steps_per_epoch, self.flops_per_image)
+            self.writer.write_start_files(
+                data, saved, model, batch_per_rank, steps_per_epoch, self.flops_per_image, model_source
+            )
         if saved is None:
             self.writer.record_initial_kernels(model)
         if saved:

@@ -26,6 +26,8 @@ CHECKPOINT_FILE = "checkpoint.pt"
 ENVIRONMENT_FILE = "env.json"
 # the fitted state of an input filter that needs fitting (whiten): small, committed with the weights, unlike checkpoint.pt
 FILTER_STATE_FILE = "filter_state.safetensors"
+# a copy of a `py:FILE.py:callable` model factory, so the folder alone rebuilds the model
+MODEL_FACTORY_DIR = "model_factory"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class RunPaths:
     @property
     def filter_state(self) -> Path:
         return self.root / FILTER_STATE_FILE
+
+    @property
+    def model_factory_dir(self) -> Path:
+        return self.root / MODEL_FACTORY_DIR
 
     def run_files(self) -> list[Path]:
         return [

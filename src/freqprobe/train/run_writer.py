@@ -155,12 +155,15 @@ class RunWriter:
         batch_per_rank: int,
         steps_per_epoch: int,
         flops_per_image: int | None = None,
+        model_source: dict | None = None,
     ) -> None:
-        """``config.json`` (kept on a resume), ``filter_state.safetensors`` for a fitted filter (so analyses need no
+        """``config.json`` (kept on a resume; ``model_source`` is how the model was made, with a copy of a ``py:``
+        factory file beside it), ``filter_state.safetensors`` for a fitted filter (so analyses need no
         ``checkpoint.pt``), ``env.json`` (earlier sessions kept in it) and, on a resume, the logs cut back to the
         checkpoint's epoch. Rank 0 only."""
         resumed = saved is not None
         if not resumed or not self.paths.config.exists():
+            model_source = self._with_factory_copy(dict(model_source or {}))
             atomic_write_json(
                 self.paths.config,
                 {
@@ -173,6 +176,7 @@ class RunWriter:
                         "fitted_on": "train split" if data.input_filter.requires_fit else "nothing (no statistics)",
                     },
                     "data": data.summary(),
+                    "model_source": model_source,
                     "params": count_parameters(model),
                     "flops_per_image": flops_per_image,
                     "flops_definition": FLOPS_DEFINITION,
@@ -197,6 +201,19 @@ class RunWriter:
                 self._truncate_log(self.paths.kernel_log, saved.epoch)
             if self.feature_tracker is not None:
                 self._truncate_log(self.paths.feature_log, saved.epoch)
+
+    def _with_factory_copy(self, model_source: dict) -> dict:
+        """A ``py:FILE.py`` factory is copied into the run folder (``model_source["file_copy"]``, relative), so the
+        folder alone rebuilds the model even when the original file moves or changes."""
+        from freqprobe.io import atomic_write_bytes
+
+        if "file" in model_source:
+            original = Path(model_source["file"])
+            copy = self.paths.model_factory_dir / original.name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(copy, original.read_bytes())
+            model_source["file_copy"] = copy.relative_to(self.out_dir).as_posix()
+        return model_source
 
     @staticmethod
     def _truncate_log(path: Path, epoch: int) -> None:

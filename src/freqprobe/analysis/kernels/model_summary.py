@@ -81,6 +81,7 @@ def analyze_kernels(
         "source": source.description,
         "model": source.model_name or type(source.model).__name__,
         "dataset": source.dataset,
+        "model_source": source.record,
         "in_channels": source.in_channels,
         "input_size": input_size or source.input_size,
         "grid": grid,
