@@ -83,7 +83,7 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
 
 def test_registry_lists_the_named_datasets():
     assert DATASETS.names() == ["cifar10", "fashion-mnist"]
-    assert dataset_names() == ["cifar10", "fashion-mnist", "folder:PATH"]
+    assert dataset_names() == ["cifar10", "fashion-mnist", "folder:PATH", "imagefolder:PATH"]
     assert DATASETS.get("fashion-mnist").classes[0] == "T-shirt/top"
 
 

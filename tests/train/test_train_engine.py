@@ -258,7 +258,7 @@ def test_a_nan_loss_stops_with_the_epoch_step_and_kept_checkpoint(shared_data, t
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--model", "resnet7", "unknown model 'resnet7'; valid: resnet18, resnet20"),
+        ("--model", "resnet7", "unknown model 'resnet7'; valid: allcnn_c, convnext_atto, densenet_bc_100"),
         ("--filter", "sharpen:2", "unknown filter 'sharpen'"),
         ("--dataset", "mnist", "unknown dataset 'mnist'"),
     ],

@@ -114,7 +114,12 @@ def comparison_from_dict(data: dict) -> Comparison:
         sweeps=data.get("sweeps", []),
         options=data.get("options", []),
         variants=variants,
-        correlations_by_dataset=data.get("correlations_by_dataset", {}),
+        # compare.json files written before the statistics over seeds named the per-group correlations by dataset
+        correlations_by_group=data.get("correlations_by_group", data.get("correlations_by_dataset", {})),
+        partial_correlations=data.get("partial_correlations", []),
+        baseline=data.get("baseline"),
+        paired_differences=data.get("paired_differences", []),
+        captions=data.get("captions", {}),
     )
 
 
