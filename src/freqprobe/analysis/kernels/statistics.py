@@ -35,7 +35,10 @@ import torch
 from freqprobe.analysis.aliasing import alias_mask, aliasing_share_of_power, as_stride_pair
 from freqprobe.analysis.kernels.responses import (
     DEFAULT_GRID,
+    check_dilation,
     check_weight,
+    dilated_lags,
+    dilated_size,
     grid_pair,
     kernel_autocorrelation,
     lag_coefficients,
@@ -109,17 +112,21 @@ def kernel_statistics(
     grid: int | tuple[int, int] = DEFAULT_GRID,
     cutoff: float = DEFAULT_CUTOFF,
     stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
 ) -> KernelStatistics:
     """The per-kernel statistics of one layer in closed form: weight (O, I, kh, kw) -> :class:`KernelStatistics`.
 
-    Equal (to rounding) to ``statistics_of_power(kernel_power_spectra(weight, grid), cutoff, stride)`` without
-    forming any (G, G) grid: each statistic is sum_d r(d) c_g(d) / (G_h G_w r(0)) over the kernel's autocorrelation
-    lags (see :func:`kernel_autocorrelation`). Computed in the weight's floating dtype (float32 for trained nets:
-    every numerator but the orientation's is a sum of non-negative powers, so nothing cancels).
+    Equal (to rounding) to ``statistics_of_power(kernel_power_spectra(weight, grid, dilation=dilation), cutoff,
+    stride)`` without forming any (G, G) grid: each statistic is sum_d r(d) c_g(d) / (G_h G_w r(0)) over the
+    kernel's autocorrelation lags (see :func:`kernel_autocorrelation`; a dilated kernel's lags are scaled by the
+    dilation). Computed in the weight's floating dtype (float32 for trained nets: every numerator but the
+    orientation's is a sum of non-negative powers, so nothing cancels).
     """
     check_weight(weight)
-    grid_pair(grid, tuple(weight.shape[-2:]))
-    return statistics_from_autocorrelation(*kernel_autocorrelation(weight), grid, cutoff, stride)
+    pair = check_dilation(dilation)
+    grid_pair(grid, dilated_size(tuple(weight.shape[-2:]), pair))
+    lags, correlation = kernel_autocorrelation(weight)
+    return statistics_from_autocorrelation(dilated_lags(lags, pair), correlation, grid, cutoff, stride)
 
 
 def statistics_from_autocorrelation(
