@@ -137,6 +137,8 @@ def statistics_from_autocorrelation(
     stride: int | tuple[int, int] = 1,
 ) -> KernelStatistics:
     """:func:`kernel_statistics` from the output of :func:`kernel_autocorrelation` (lags, r (n, L))."""
+    if len(lags) == 1 and correlation.shape[0] > 1:
+        return _flat_statistics(lags, correlation, grid, cutoff, stride)
     cutoff = check_cutoff(cutoff)
     grid_h, grid_w = (grid, grid) if isinstance(grid, int) else grid
     stride_pair = as_stride_pair(stride)
@@ -162,6 +164,33 @@ def statistics_from_autocorrelation(
         orientation=orientation_,
         orientation_coherence=coherence,
         aliasing_share=None if aliased is None else torch.where(nonzero, aliased / safe_total, nan),
+    )
+
+
+def _flat_statistics(
+    lags: list[tuple[int, int]],
+    correlation: torch.Tensor,
+    grid: int | tuple[int, int],
+    cutoff: float,
+    stride: int | tuple[int, int],
+) -> KernelStatistics:
+    """1x1 kernels (one lag): every non-zero kernel has the same flat normalized power, so each statistic is that of
+    one unit kernel, broadcast -- ResNet-50's 12 M pointwise kernels then cost a few tensor copies."""
+    unit = statistics_from_autocorrelation(lags, torch.ones(1, 1, dtype=correlation.dtype), grid, cutoff, stride)
+    squared_norm = correlation[:, 0].to(torch.float64)
+    nonzero = squared_norm > 0
+    nan = torch.tensor(float("nan"), dtype=torch.float64)
+
+    def spread(value: torch.Tensor | None) -> torch.Tensor | None:
+        return None if value is None else torch.where(nonzero, value.to(torch.float64), nan)
+
+    return KernelStatistics(
+        squared_norm=squared_norm,
+        spectral_centroid=spread(unit.spectral_centroid),
+        high_frequency_ratio=spread(unit.high_frequency_ratio),
+        orientation=spread(unit.orientation),
+        orientation_coherence=spread(unit.orientation_coherence),
+        aliasing_share=spread(unit.aliasing_share),
     )
 
 
