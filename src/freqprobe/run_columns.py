@@ -10,7 +10,7 @@ from __future__ import annotations
 METRIC_COLUMNS = {
     "input_centroid": "mean spectral centroid (cycles/pixel) of the filtered training images (subset, see header)",
     "kernel_centroid_first": "mean spectral centroid (cycles/pixel) of the first convolution's kernels",
-    "kernel_centroid_mean": "mean over all convolutions of each layer's mean kernel spectral centroid",
+    "kernel_centroid_mean": "mean over all convolutions but 1x1 ones of each layer's mean kernel spectral centroid",
     "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",
     "spectral_norm_first": "first convolution: largest singular value as an operator on its input size",
     "clean_accuracy": "test accuracy of metrics.json (fraction)",

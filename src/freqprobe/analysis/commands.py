@@ -52,11 +52,11 @@ def add_commands(subparsers) -> None:
     )
     parser.add_argument(
         "--input-size",
-        type=int,
         default=None,
-        metavar="N",
-        help="side of the dummy input that traces each layer's input size (default: the run's image size; 224 for "
-        "tv:/timm:/py: models, 32 with --small-input or for registered models)",
+        metavar="N|HxW",
+        help="size of the dummy input that traces each layer's input size, a side N or HxW such as 224x160 "
+        "(default: the run's image size; 224 for tv:/timm:/py: models, 32 with --small-input or for registered "
+        "models)",
     )
     parser.add_argument(
         "--compare", metavar="SOURCE2", default=None, help="a second model: per-layer distances of kernel distributions"
@@ -73,15 +73,13 @@ def add_commands(subparsers) -> None:
 def run_filters(args: argparse.Namespace) -> int:
     from freqprobe.analysis.kernels import analyze_kernels
     from freqprobe.analysis.model_source import conv_layers, load_model_source
-    from freqprobe.errors import ConfigError
     from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
     from freqprobe.plots.kernel_history import FIGURE_FILE as KERNEL_HISTORY_FIGURE
     from freqprobe.plots.kernel_history import plot_kernel_history, read_kernel_history
     from freqprobe.plots.kernels import FIGURE_FILES, write_kernel_figures
 
     out_dir = prepare_output_dir(args.out, "--out")  # before the analysis: a bad --out costs no minutes
-    if args.input_size is not None and args.input_size < 1:
-        raise ConfigError(f"--input-size {args.input_size} must be a positive number of pixels, e.g. 32")
+    input_size = None if args.input_size is None else _input_size(args.input_size)
     options = dict(
         weights=args.weights,
         model_args=args.model_args,
@@ -96,7 +94,7 @@ def run_filters(args: argparse.Namespace) -> int:
         source,
         grid=args.grid,
         cutoff=args.cutoff,
-        input_size=args.input_size,
+        input_size=input_size,
         compare=compare,
         singular_values=not args.no_singular_values,
     )
@@ -106,8 +104,8 @@ def run_filters(args: argparse.Namespace) -> int:
     fmt = args.figure_format
     owned = [figure_file(name, fmt) for name in (*FIGURE_FILES.values(), KERNEL_HISTORY_FIGURE)]
     with output_set(out_dir, FILTERS_FILE, owns=owned) as staging:
-        first_weight = conv_layers(source.model)[0][1].weight
-        figures = write_kernel_figures(result, first_weight, staging, fmt)
+        first = dict(conv_layers(source.model))[result["layers"][0]["name"]]
+        figures = write_kernel_figures(result, first.weight, staging, fmt)
         history = read_kernel_history(args.source) if Path(args.source).is_dir() else []
         if history:
             figures["kernel_history"] = staging / figure_file(KERNEL_HISTORY_FIGURE, fmt)
@@ -143,12 +141,54 @@ def _print_summary(result: dict) -> None:
     print(f"{result['model']} from {result['source']}: {result['totals']['conv_layers']} conv layers, "
           f"{result['totals']['kernels']} kernels, grid {result['grid']}, cutoff {result['cutoff']:g}, "
           f"{result['seconds']['total']:.2f} s")
-    print(f"{'layer':<28} {'centroid':>9} {'hf ratio':>9} {'spec.norm':>9} {'aliasing':>9}")
+    print("centroid: cycles/pixel; hf ratio: energy share above the cutoff; spec.norm: largest singular value; "
+          "aliasing: energy share above the output's Nyquist limit")
+    print(f"{'layer':<28} {'kernel':>10} {'centroid':>9} {'hf ratio':>9} {'spec.norm':>9} {'aliasing':>9}  flags")
     for layer in result["layers"]:
         print(
-            f"{layer['name']:<28} {_cell(layer['spectral_centroid_mean'])} {_cell(layer['high_frequency_ratio'])} "
-            f"{_cell(layer['spectral_norm'])} {_cell(layer['aliasing_share'])}"
+            f"{layer['name']:<28} {_geometry(layer):>10} {_cell(layer['spectral_centroid_mean'])} "
+            f"{_cell(layer['high_frequency_ratio'])} {_cell(layer['spectral_norm'])} {_cell(layer['aliasing_share'])}"
+            f"  {_flags(layer)}"
         )
+    for entry in result.get("skipped_layers", []):
+        print(f"skipped {entry['name']} ({entry['type']}): {entry['reason']}")
+
+
+def _geometry(layer: dict) -> str:
+    """Kernel size, then /stride and :dilation where not 1, e.g. 3x3/2 or 3x3:2."""
+    text = "x".join(str(size) for size in layer["kernel_size"])
+    stride, dilation = layer.get("stride", [1, 1]), layer.get("dilation", [1, 1])
+    if stride != [1, 1]:
+        text += "/" + ("x".join(map(str, stride)) if stride[0] != stride[1] else str(stride[0]))
+    if dilation != [1, 1]:
+        text += ":" + ("x".join(map(str, dilation)) if dilation[0] != dilation[1] else str(dilation[0]))
+    return text
+
+
+def _flags(layer: dict) -> str:
+    flags = []
+    if layer.get("depthwise"):
+        flags.append("depthwise")
+    elif layer.get("groups", 1) > 1:
+        flags.append(f"groups={layer['groups']}")
+    if layer.get("spatially_flat"):
+        flags.append("spatially flat")
+    if layer.get("singular_values") is None and layer.get("notes"):
+        flags.append("no singular values (see notes)")
+    return ", ".join(flags)
+
+
+def _input_size(text: str) -> int | tuple[int, int]:
+    """N or HxW, positive pixel counts; ConfigError otherwise (one line, as every user error)."""
+    from freqprobe.errors import ConfigError
+
+    try:
+        sizes = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) < 1:
+        raise ConfigError(f"--input-size {text} is not a positive size; write N (e.g. 224) or HxW (e.g. 224x160)")
+    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
 
 
 def _print_comparison(comparison: dict) -> None:

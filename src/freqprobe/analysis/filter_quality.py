@@ -22,7 +22,10 @@ kernels are flattened to the rows of X (n, kh*kw):
       orthogonality = 1 - sum_{o != o'} |u_o . u_o'| / (O (O - 1))    in [0, 1]
 
   1 for mutually orthogonal filters, 0 for filters that are all the same up to sign. Zero filters count as
-  orthogonal to everything. NaN for a layer with one filter.
+  orthogonal to everything. NaN for a layer with one filter. In a grouped convolution filters of different groups
+  read disjoint input channels (as operators they are orthogonal whatever their taps), so the statistic is taken
+  within each group (:func:`orthogonality_by_group`) and the layer's value is the mean over the groups with at
+  least two filters; a depthwise convolution (one filter per group) has none: NaN.
 
 Distances between two models' layers (:func:`wasserstein_1d`): the 1-Wasserstein (earth mover's) distance between
 the empirical distributions of a per-kernel statistic, W1 = integral |F_a(x) - F_b(x)| dx -- in the statistic's
@@ -71,29 +74,46 @@ def variance_entropy(weight: torch.Tensor) -> tuple[float, float]:
     return entropy, entropy / math.log10(k)
 
 
-def orthogonality(weight: torch.Tensor) -> float:
-    """1 - mean |cosine| between distinct filters (flattened over input channels and taps), see the module docstring."""
+def orthogonality(weight: torch.Tensor, groups: int = 1) -> float:
+    """1 - mean |cosine| between distinct filters (flattened over input channels and taps) of the same group, see
+    the module docstring; NaN when no group has two filters."""
+    per_group = orthogonality_by_group(weight, groups)
+    finite = per_group[torch.isfinite(per_group)]
+    return float(finite.mean()) if finite.numel() else float("nan")
+
+
+def orthogonality_by_group(weight: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """The orthogonality of each group's O/groups filters: float64 (groups,), NaN for groups of one filter.
+
+    Raises:
+        ConfigError: ``groups`` does not divide the output channels.
+    """
+    if not isinstance(groups, int) or groups < 1 or weight.shape[0] % groups:
+        raise ConfigError(f"groups={groups!r} does not divide the {weight.shape[0]} output channels of the weight")
     # float32 cosines are exact to ~1e-7, far below any difference that matters; float64 weights stay float64.
     dtype = torch.float64 if weight.dtype == torch.float64 else torch.float32
-    filters = weight.detach().reshape(weight.shape[0], -1).to("cpu", dtype)
-    count = filters.shape[0]
+    filters = weight.detach().reshape(groups, weight.shape[0] // groups, -1).to("cpu", dtype)
+    count = filters.shape[1]
     if count < 2:
-        return float("nan")
-    norms = filters.norm(dim=1, keepdim=True)
+        return torch.full((groups,), float("nan"), dtype=torch.float64)
+    norms = filters.norm(dim=2, keepdim=True)
     unit = filters / torch.where(norms > 0, norms, torch.ones_like(norms))
-    cosines = (unit @ unit.T).abs()
-    off_diagonal = cosines.sum(dtype=torch.float64) - cosines.diagonal().sum(dtype=torch.float64)
-    return float(1.0 - off_diagonal / (count * (count - 1)))
+    cosines = (unit @ unit.mT).abs()
+    off_diagonal = cosines.sum(dim=(1, 2), dtype=torch.float64) - cosines.diagonal(dim1=1, dim2=2).sum(
+        dim=1, dtype=torch.float64
+    )
+    return 1.0 - off_diagonal / (count * (count - 1))
 
 
-def filter_quality(weight: torch.Tensor, eps: float = SPARSITY_EPS) -> dict[str, float]:
-    """All CNN-Filter-DB statistics of one layer: sparsity, variance_entropy(_normalized), orthogonality."""
+def filter_quality(weight: torch.Tensor, eps: float = SPARSITY_EPS, groups: int = 1) -> dict[str, float]:
+    """All CNN-Filter-DB statistics of one layer: sparsity, variance_entropy(_normalized), orthogonality (within
+    groups for a grouped convolution)."""
     entropy, normalized = variance_entropy(weight)
     return {
         "sparsity": sparsity(weight, eps),
         "variance_entropy": entropy,
         "variance_entropy_normalized": normalized,
-        "orthogonality": orthogonality(weight),
+        "orthogonality": orthogonality(weight, groups),
     }
 
 

@@ -108,6 +108,26 @@ def conv_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return found
 
 
+def skipped_convolutions(model: nn.Module) -> list[dict[str, str]]:
+    """Convolutions :func:`conv_layers` leaves out, each ``{"name", "type", "reason"}`` in definition order:
+    transposed, 1-D and 3-D convolutions, quantized ones and lazy ones never run (no weight yet).
+
+    Example:
+        >>> from torch import nn
+        >>> [entry["name"] for entry in skipped_convolutions(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Conv1d(2, 2, 3)))]
+        ['1']
+    """
+    analysed = [name for name, _ in conv_layers(model)]
+    skipped = []
+    for name, module in model.named_modules():
+        if name in analysed or any(name.startswith(f"{parent}.") for parent in analysed):
+            continue
+        reason = _unanalysable_reason(module)
+        if reason is not None:
+            skipped.append({"name": name, "type": type(module).__name__, "reason": reason})
+    return skipped
+
+
 def trace_conv_input_sizes(
     model: nn.Module, in_channels: int, input_size: int | tuple[int, int], description: str = "the model"
 ) -> dict[str, tuple[int, int]]:
@@ -215,11 +235,24 @@ def _classifier_rows(weights: Path) -> int | None:
     return None
 
 
+def _unanalysable_reason(module: nn.Module) -> str | None:
+    """Why a convolution-like module is not analysed, or None for any other module."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return "transposed convolution (the adjoint of a convolution); freqprobe analyses forward 2-D convolutions"
+    if isinstance(module, nn.modules.conv._ConvNd):
+        if isinstance(module.weight, nn.parameter.UninitializedParameter):
+            return "lazy convolution whose weight is not initialized yet; run one forward pass before the analysis"
+        return f"{module.weight.ndim - 2}-D convolution; freqprobe analyses 2-D kernels only"
+    if "conv" in type(module).__name__.lower() and callable(getattr(module, "weight", None)):
+        return "quantized convolution (its weight is packed); analyse the float model before quantization"
+    return None
+
+
 def _is_conv2d(module: nn.Module) -> bool:
-    if isinstance(module, nn.Conv2d):
-        return True
     if isinstance(module, nn.modules.conv._ConvTransposeNd):
         return False
+    if isinstance(module, nn.Conv2d):
+        return not isinstance(module.weight, nn.parameter.UninitializedParameter)
     weight = getattr(module, "weight", None)
     has_geometry = all(hasattr(module, attribute) for attribute in ("stride", "dilation", "groups"))
     return isinstance(weight, torch.Tensor) and weight.ndim == 4 and has_geometry

@@ -30,7 +30,7 @@ def add_commands(subparsers) -> None:
             "Writes DIR/sensitivity.json (merged with an earlier file of the same run) and PNG figures."
         ),
     )
-    parser.add_argument("run", metavar="RUN", help="run folder written by freqprobe train")
+    parser.add_argument("run", metavar="RUN", nargs="?", help="run folder written by freqprobe train (not with --merge)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     modes = parser.add_argument_group("analyses (one or more)")
     modes.add_argument("--bands", action="store_true", help="accuracy of low-/high-passed test images over the radius")
@@ -61,6 +61,25 @@ def add_commands(subparsers) -> None:
     heat.add_argument(
         "--heatmap-max-radius", type=_non_negative_number, default=None, metavar="R",
         help="evaluate only frequencies with |f| <= R cycles/pixel (default: the whole grid)",
+    )
+    heat.add_argument(
+        "--heatmap-stride", type=_positive_int, default=1, metavar="K",
+        help="evaluate only frequencies whose signed indices (ky, kx) are both multiples of K: a sub-grid with DC "
+        "(default: 1, every frequency)",
+    )
+    heat.add_argument(
+        "--heatmap-sample", type=_positive_int, default=None, metavar="N",
+        help="evaluate N conjugate pairs drawn at random (seeded by --seed) from the selection, and estimate the "
+        "mean error of the whole selection with a 95%% confidence interval",
+    )
+    heat.add_argument(
+        "--shard", default=None, metavar="i/n",
+        help="evaluate only shard i of n (0-based) of the selected frequencies, for one machine or array task each; "
+        "join the shard folders with --merge (heat map only)",
+    )
+    heat.add_argument(
+        "--merge", nargs="+", default=None, metavar="DIR",
+        help="merge the heat-map shards in these folders (each written with --shard i/n) into --out; no RUN",
     )
     attack = parser.add_argument_group("attack")
     attack.add_argument("--eps", type=_written_budget, default=None, metavar="E",
@@ -112,6 +131,16 @@ def run_command(args: argparse.Namespace) -> int:
     from freqprobe.analysis.sensitivity.runner import RESULTS_FILE, SensitivityOptions, run_sensitivity
     from freqprobe.errors import ConfigError
 
+    if args.merge is not None:
+        return _merge_command(args)
+    if args.run is None:
+        raise ConfigError("sensitivity needs a RUN folder (or --merge DIR... to join heat-map shards)")
+    shard = (0, 1)
+    if args.shard is not None:
+        from freqprobe.sweeps.grid import parse_shard
+
+        shard = parse_shard(args.shard)
+
     attack = None
     if args.attack is not None:
         if args.eps is None:
@@ -140,6 +169,9 @@ def run_command(args: argparse.Namespace) -> int:
         band_radii=args.band_radii,
         heatmap_eps=heatmap_eps,
         heatmap_max_radius=args.heatmap_max_radius,
+        heatmap_stride=args.heatmap_stride,
+        heatmap_sample=args.heatmap_sample,
+        shard=shard,
         max_shift=args.max_shift,
         prefilter_sigma=args.prefilter_sigma or None,
         subset=args.subset,
@@ -166,6 +198,23 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge_command(args: argparse.Namespace) -> int:
+    from freqprobe.analysis.sensitivity.heatmap_merge import merge_heatmap_shards
+    from freqprobe.analysis.sensitivity.runner import RESULTS_FILE
+    from freqprobe.errors import ConfigError
+
+    chosen = [flag for flag, on in (("RUN", args.run), ("--bands", args.bands), ("--heatmap", args.heatmap),
+                                    ("--gradient-spectrum", args.gradient_spectrum), ("--shift", args.shift),
+                                    ("--attack", args.attack), ("--all", args.all), ("--shard", args.shard)) if on]
+    if chosen:
+        raise ConfigError(f"--merge joins finished heat-map shards; leave out {', '.join(chosen)}")
+    document = merge_heatmap_shards(args.merge, args.out)
+    if not args.quiet:
+        print(_summary(document))
+        print(f"wrote {args.out}/{RESULTS_FILE}")
+    return 0
+
+
 def _summary(document: dict) -> str:
     """What the analyses found, fractions of images in percent as every command prints them."""
     from freqprobe.tables import format_accuracy as pct
@@ -175,8 +224,21 @@ def _summary(document: dict) -> str:
         lines.append(f"  bands: clean accuracy {pct(document['bands']['clean_accuracy'])}")
     if "heatmap" in document:
         heat = document["heatmap"]
-        lines.append(f"  heat map: mean error {pct(heat['mean_error'])} (clean {pct(heat['clean_error'])}), "
-                     f"{heat['evaluated_pairs']} frequency pairs in {heat['seconds']:.1f} s")
+        lines.append(f"  heat map: mean error {pct(heat['mean_error'])} over the evaluated cells (clean "
+                     f"{pct(heat['clean_error'])}), {heat['evaluated_pairs']} frequency pairs in {heat['seconds']:.1f} s")
+        cost = heat.get("cost") or {}
+        if cost.get("seconds_per_basis_image") is not None:
+            lines.append(f"  heat map cost: {cost['seconds_per_basis_image']:.3f} s per basis image on "
+                         f"{heat['n_images']} images; the full grid ({heat['selection']['grid_pairs']} pairs) would "
+                         f"take about {cost['estimated_full_grid_seconds']:.0f} s here")
+        estimate = heat.get("mean_error_estimate")
+        if estimate:
+            lines.append(f"  heat map estimate: mean error {pct(estimate['mean_error'])}, 95% CI "
+                         f"[{pct(estimate['ci_low'])}, {pct(estimate['ci_high'])}] from {estimate['sampled_pairs']} of "
+                         f"{estimate['population_pairs']} pairs")
+        shard = heat.get("shard") or {}
+        if shard.get("index") is not None and shard.get("count", 1) > 1:
+            lines.append(f"  heat map shard {shard['index']}/{shard['count']}: merge all shards with --merge")
     if "gradient_spectrum" in document:
         rho = document["gradient_spectrum"].get("rank_correlation_with_heatmap")
         lines.append("  gradient spectrum" + (f": Spearman rho with heat map {rho:.3f}" if rho is not None else ""))

@@ -66,7 +66,8 @@ def write_kernel_figures(
         ),
         "radial_profiles": lambda path: plot_radial_profiles(result, title, path),
         "first_layer": lambda path: plot_first_layer(
-            first_weight, result["grid"], result["layers"][0]["name"], title, path
+            first_weight, result["grid"], result["layers"][0]["name"], title, path,
+            dilation=tuple(result["layers"][0].get("dilation", (1, 1))),
         ),
         "singular_values": lambda path: plot_singular_values(result, title, path),
     }
@@ -148,16 +149,17 @@ def plot_first_layer(
     title: str,
     path: str | os.PathLike,
     max_filters: int = FIRST_LAYER_FILTERS,
+    dilation: tuple[int, int] = (1, 1),
 ) -> None:
     """The first filters of a layer, each as taps beside its normalized power spectrum averaged over input channels
-    (fftshifted, DC at centre). Taps: RGB for 3 input channels (each channel on one shared scale, 0 = mid-grey),
+    (fftshifted, DC at centre; of the dilated kernel for a dilated layer). Taps: RGB for 3 input channels (each channel on one shared scale, 0 = mid-grey),
     else the sum over input channels on a signed colour map; both scales are shared by all filters and stated by
     colour bars (RGB: in the title)."""
     from freqprobe.analysis.kernels import kernel_power_spectra
 
     weight = weight.detach().to("cpu", torch.float64)
     shown = weight[:max_filters]
-    spectra = np.fft.fftshift(kernel_power_spectra(shown, grid).mean(dim=1).numpy(), axes=(-2, -1))
+    spectra = np.fft.fftshift(kernel_power_spectra(shown, grid, dilation=dilation).mean(dim=1).numpy(), axes=(-2, -1))
     rgb = shown.shape[1] == 3
     taps = shown if rgb else shown.sum(dim=1, keepdim=True)
     limit = float(taps.abs().max()) or 1.0
@@ -234,6 +236,9 @@ def _draw_taps(ax, kernel: torch.Tensor, limit: float):
 def _histogram_panel_title(layer: dict, key: str) -> str:
     shape = "x".join(str(size) for size in layer["kernel_size"])
     stride = "" if layer["stride"] == [1, 1] else f" /{layer['stride'][0]}"
+    stride += "" if layer.get("dilation", [1, 1]) == [1, 1] else f" d{layer['dilation'][0]}"
+    stride += " dw" if layer.get("depthwise") else (f" g{layer['groups']}" if layer.get("groups", 1) > 1 else "")
+    stride += " flat" if layer.get("spatially_flat") else ""
     if key == "spectral_centroid" and layer["spectral_centroid_mean"] is not None:
         detail = f"{layer['spectral_centroid_mean']:.3f} ± {layer['spectral_centroid_std']:.3f}"
     elif key == "high_frequency_ratio" and layer["high_frequency_ratio"] is not None:

@@ -85,8 +85,26 @@ def plot_heat_map(result, title: str, path: str | os.PathLike) -> None:
         )
         _frequency_axes(ax)
         fig.colorbar(shown, ax=ax, label=f"error rate (clean {data['clean_error']:.3f})")
-        ax.set_title(f"Fourier heat map, L2 norm {data['eps']:g} per channel\n{wrap_title(title, 4.6)}")
+        subset = _heat_map_subset(data)
+        ax.set_title(f"Fourier heat map, L2 norm {data['eps']:g} per channel{subset}\n{wrap_title(title, 4.6)}")
         save_figure(fig, path)
+
+
+def _heat_map_subset(data: dict) -> str:
+    """'' for a whole map; else which part of the grid it shows (stride, sample with its estimate, shard)."""
+    selection = data.get("selection") or {}
+    shard = data.get("shard") or {}
+    parts = []
+    if (selection.get("stride") or 1) > 1:
+        parts.append(f"every {selection['stride']}th frequency")
+    estimate = data.get("mean_error_estimate")
+    if selection.get("sample"):
+        parts.append(f"{selection['sample']} random pairs")
+        if estimate:
+            parts.append(f"mean {estimate['mean_error']:.3f} [{estimate['ci_low']:.3f}, {estimate['ci_high']:.3f}]")
+    if (shard.get("count") or 1) > 1 and shard.get("index") is not None:
+        parts.append(f"shard {shard['index']}/{shard['count']}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def plot_gradient_spectrum(gradient, heat_map, title: str, path: str | os.PathLike, correlation: float | None = None) -> None:

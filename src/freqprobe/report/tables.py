@@ -187,6 +187,8 @@ LAYER_COLUMNS = (
     ("name", "layer"),
     ("shape", "shape"),
     ("stride", "stride"),
+    ("dilation", "dilation"),
+    ("groups", "groups"),
     ("spectral_centroid_mean", "centroid mean"),
     ("spectral_centroid_std", "centroid std"),
     ("high_frequency_ratio", "high-freq. ratio"),
@@ -209,7 +211,15 @@ def filters_tables(filters: dict) -> list[Table]:
     columns = [(key, label) for key, label in LAYER_COLUMNS if any(key in layer for layer in layers)]
     rows = [[format_value(layer.get(key)) for key, _ in columns] for layer in layers]
     note = "centroid and cutoff in cycles/pixel; ratios are shares of kernel power"
-    return [meta.as_table(), Table("Per convolution", [label for _, label in columns], rows, note)]
+    flat = [str(layer.get("name")) for layer in layers if layer.get("spatially_flat")]
+    if flat:
+        note += f"; 1x1, spatially flat (the same response at every frequency): {', '.join(flat)}"
+    tables = [meta.as_table(), Table("Per convolution", [label for _, label in columns], rows, note)]
+    skipped = [entry for entry in filters.get("skipped_layers") or [] if isinstance(entry, dict)]
+    if skipped:
+        rows = [[format_value(entry.get(key)) for key in ("name", "type", "reason")] for entry in skipped]
+        tables.append(Table("Convolutions not analysed", ["layer", "type", "reason"], rows, ""))
+    return tables
 
 
 def sensitivity_tables(sensitivity: dict) -> list[Table]:

@@ -68,7 +68,12 @@ def test_analyze_kernels_summarizes_every_conv_of_a_module():
     assert strided["aliasing_share"] is not None and first["aliasing_share"] is None
     # parameters of each conv module: weight + bias (4 + 6 + 5)
     weights_and_biases = (108 + 4) + (216 + 6) + (30 + 5)
-    assert result["totals"] == {"conv_layers": 3, "kernels": 12 + 24 + 30, "conv_parameters": weights_and_biases}
+    assert result["totals"] == {
+        "conv_layers": 3, "kernels": 12 + 24 + 30, "conv_parameters": weights_and_biases, "grouped_layers": 0,
+        "spatially_flat_layers": 1, "skipped_layers": 0,
+    }
+    assert [layer["spatially_flat"] for layer in result["layers"]] == [False, False, True]
+    assert result["skipped_layers"] == []
     assert (result["grid"], result["cutoff"], result["input_size"], result["in_channels"]) == (16, 0.2, 12, 3)
     assert set(result["definitions"]) >= {"spectral_centroid", "high_frequency_ratio", "aliasing_share", "sparsity"}
 

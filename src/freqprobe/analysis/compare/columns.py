@@ -102,11 +102,14 @@ def kernel_layers(run: RunRecord) -> tuple[list[dict], str]:
 
 
 def kernel_columns(layers: Sequence[dict]) -> dict[str, float | None]:
-    """First-layer and all-layer summaries plus one ``kernel_centroid:<layer>`` column per convolution."""
+    """First-layer and all-layer summaries plus one ``kernel_centroid:<layer>`` column per convolution.
+
+    The all-layer mean leaves out spatially flat (1x1) layers: their centroid is the grid's, not the training's."""
     centroids = {
         str(layer.get("name")): number_or_none(layer.get("spectral_centroid_mean")) for layer in layers
     }
-    found = [value for value in centroids.values() if value is not None]
+    shaped = [layer for layer in layers if not layer.get("spatially_flat")]
+    found = [value for layer in shaped if (value := number_or_none(layer.get("spectral_centroid_mean"))) is not None]
     first = layers[0] if layers else {}
     columns = {
         "kernel_centroid_first": number_or_none(first.get("spectral_centroid_mean")),

@@ -1,5 +1,10 @@
 """One convolution's JSON summary (a ``layers`` entry of filters.json): geometry, spectral statistics with their
-histograms and radial profile, singular values, filter quality and aliasing."""
+histograms and radial profile, singular values, filter quality and aliasing.
+
+Any 2-D convolution is summarized: grouped and depthwise ones (per-group statistics in ``per_group``; singular values
+of the block-diagonal operator), dilated ones (the response of the kernel with zeros between its taps), 1x1 ones
+(flagged ``spatially_flat``: the same response at every frequency), any kernel size and stride. Whatever part of a
+summary cannot be computed is null with the reason in ``notes``."""
 
 from __future__ import annotations
 
@@ -9,21 +14,28 @@ import time
 import torch
 
 from freqprobe.analysis.aliasing import as_stride_pair
-from freqprobe.analysis.filter_quality import filter_quality
+from freqprobe.analysis.filter_quality import filter_quality, orthogonality_by_group
 from freqprobe.analysis.kernels.responses import (
     DEFAULT_GRID,
+    check_dilation,
+    dilated_lags,
+    dilated_size,
     grid_pair,
     kernel_autocorrelation,
     mean_power_from_autocorrelation,
 )
 from freqprobe.analysis.kernels.statistics import DEFAULT_CUTOFF, KernelStatistics, statistics_from_autocorrelation
-from freqprobe.analysis.singular import conv_singular_values
+from freqprobe.analysis.singular import grouped_singular_values
 from freqprobe.fourier import radial_frequency
 from freqprobe.spectra import radial_profile
 
 HISTOGRAM_BINS = 40
 ORIENTATION_BINS = 36  # 5 degrees each
 SINGULAR_VALUE_PROFILE_POINTS = 101
+FLAT_NOTE = (
+    "1x1 kernel: spatially flat (the same response at every frequency), so its spectral statistics are those of a "
+    "flat spectrum on the grid; left out of the all-layer kernel means"
+)
 
 
 def summarize_layer(
@@ -36,24 +48,40 @@ def summarize_layer(
     timings: dict[str, float] | None = None,
 ) -> dict:
     """One convolution's JSON summary: geometry, kernel counts, spectral statistics (means, stds, histograms, radial
-    profile), singular values on ``input_size`` (None without an input size, i.e. the layer was not reached, or with
-    ``singular_values=False``), filter quality, aliasing.
+    profile) of the (dilated) kernels, singular values on ``input_size`` (None without an input size, i.e. the layer
+    was not reached, with ``singular_values=False``, or an input not divisible by the stride; ``notes`` says which),
+    filter quality, aliasing, and for ``groups > 1`` the per-group statistics.
 
     ``timings``, if given, accumulates seconds per part ("kernel_statistics", "singular_values", "filter_quality").
+
+    Raises:
+        ConfigError: the grid is smaller than the dilated kernel (the caller lists such a layer as skipped).
     """
     timings = timings if timings is not None else {}
     weight = analysis_weight(module)
     stride = as_stride_pair(module.stride)
-    grid_pair(grid, tuple(weight.shape[-2:]))
+    dilation = check_dilation(module.dilation)
+    groups = int(module.groups)
+    grid_pair(grid, dilated_size(tuple(weight.shape[-2:]), dilation))
+    notes: list[str] = []
     clock = time.perf_counter()
     lags, correlation = kernel_autocorrelation(weight)
+    lags = dilated_lags(lags, dilation)
     stats = statistics_from_autocorrelation(lags, correlation, grid, cutoff, stride)
     radii, profile = radial_profile(mean_power_from_autocorrelation(lags, correlation, grid))
     clock = add_time(timings, "kernel_statistics", clock)
-    singular = _singular_value_summary(module, weight, input_size, stride) if singular_values else None
+    by_group = None
+    if singular_values and input_size is not None and _divisible(input_size, stride):
+        by_group = grouped_singular_values(weight, input_size, stride, dilation, groups)
+    elif singular_values:
+        notes.append(_no_singular_values_reason(input_size, stride))
+    singular = _singular_value_summary(by_group, input_size, stride) if by_group is not None else None
     clock = add_time(timings, "singular_values", clock)
-    quality = filter_quality(weight)
+    quality = filter_quality(weight, groups=groups)
     add_time(timings, "filter_quality", clock)
+    flat = tuple(weight.shape[-2:]) == (1, 1)
+    if flat:
+        notes.append(FLAT_NOTE)
     nonzero = stats.nonzero
     centroid, high = stats.spectral_centroid[nonzero], stats.high_frequency_ratio[nonzero]
     return {
@@ -62,8 +90,11 @@ def summarize_layer(
         "shape": list(weight.shape),
         "kernel_size": list(weight.shape[-2:]),
         "stride": list(stride),
-        "dilation": list(as_stride_pair(module.dilation)),
-        "groups": int(module.groups),
+        "dilation": list(dilation),
+        "groups": groups,
+        "depthwise": groups > 1 and weight.shape[1] == 1,
+        "spatially_flat": flat,
+        "bias": getattr(module, "bias", None) is not None,
         "input_size": list(input_size) if input_size else None,
         # the module's own parameters: a band-pass conv generates its weight from far fewer (bias counted too)
         "parameters": sum(int(parameter.numel()) for parameter in module.parameters()),
@@ -78,29 +109,68 @@ def summarize_layer(
         "singular_values": singular,
         **{key: _number(value) for key, value in quality.items()},
         **_aliasing_summary(stats),
+        "per_group": _per_group_summary(stats, weight, groups, by_group) if groups > 1 else None,
         "radial_profile": {"radii": radii.tolist(), "power": profile.tolist()},
         "histograms": kernel_histograms(stats, grid),
+        "notes": notes,
     }
 
 
-def _singular_value_summary(
-    module: torch.nn.Module, weight: torch.Tensor, input_size: tuple[int, int] | None, stride: tuple[int, int]
-) -> dict | None:
+def _divisible(size: tuple[int, int], stride: tuple[int, int]) -> bool:
+    return size[0] % stride[0] == 0 and size[1] % stride[1] == 0
+
+
+def _no_singular_values_reason(size: tuple[int, int] | None, stride: tuple[int, int]) -> str:
+    if size is None:
+        return "singular values: the layer was not reached by the forward pass of the dummy input (no input size)"
+    return (
+        f"singular values: input {size[0]}x{size[1]} is not divisible by stride {stride[0]}x{stride[1]}, so the "
+        f"subsampled operator has no block-diagonal Fourier form; choose an --input-size that is"
+    )
+
+
+def _singular_value_summary(by_group: torch.Tensor, size: tuple[int, int], stride: tuple[int, int]) -> dict:
     """Count, max, min, median and a profile at evenly spaced ranks (largest first) of the layer's singular values."""
-    if input_size is None:
-        return None
-    exact_stride = stride if input_size[0] % stride[0] == 0 and input_size[1] % stride[1] == 0 else (1, 1)
-    values = conv_singular_values(weight, input_size, exact_stride, module.dilation, int(module.groups))
+    values = by_group.flatten().sort(descending=True).values
     ranks = torch.linspace(0, values.numel() - 1, SINGULAR_VALUE_PROFILE_POINTS).round().long()
+    grouped = f", block-diagonal over {by_group.shape[0]} groups" if by_group.shape[0] > 1 else ""
     return {
-        "operator": f"circular convolution on {input_size[0]}x{input_size[1]} inputs, stride "
-        f"{exact_stride[0]}x{exact_stride[1]}" + ("" if exact_stride == stride else " (input not divisible by stride)"),
+        "operator": f"circular convolution on {size[0]}x{size[1]} inputs, stride {stride[0]}x{stride[1]}{grouped}",
         "count": int(values.numel()),
         "max": float(values[0]),
         "min": float(values[-1]),
         "median": float(values.median()),
         "profile": values[ranks].tolist(),
     }
+
+
+def _per_group_summary(
+    stats: KernelStatistics, weight: torch.Tensor, groups: int, by_group: torch.Tensor | None
+) -> dict:
+    """Statistics of each group's kernels, lists of length ``groups`` (group g: output channels g O/G .. and input
+    channels g I/G ..): mean centroid and high-frequency ratio of its non-zero kernels, its operator's spectral
+    norm, its filters' orthogonality and its energy-weighted aliasing share."""
+    def per_group(values: torch.Tensor) -> torch.Tensor:
+        return values.reshape(groups, -1)  # kernel (o, i) sits at o * I/G + i, so a group's kernels are contiguous
+
+    energy = per_group(stats.squared_norm)
+    aliasing = None
+    if stats.aliasing_share is not None:
+        shares = torch.nan_to_num(per_group(stats.aliasing_share))
+        aliasing = _numbers((shares * energy).sum(dim=1) / energy.sum(dim=1))
+    return {
+        "groups": groups,
+        "kernels_per_group": int(energy.shape[1]),
+        "spectral_centroid_mean": _numbers(per_group(stats.spectral_centroid).nanmean(dim=1)),
+        "high_frequency_ratio": _numbers(per_group(stats.high_frequency_ratio).nanmean(dim=1)),
+        "spectral_norm": _numbers(by_group[:, 0]) if by_group is not None else None,
+        "orthogonality": _numbers(orthogonality_by_group(weight, groups)),
+        "aliasing_share": aliasing,
+    }
+
+
+def _numbers(values: torch.Tensor) -> list[float | None]:
+    return [_number(value) for value in values.tolist()]
 
 
 def analysis_weight(module: torch.nn.Module) -> torch.Tensor:

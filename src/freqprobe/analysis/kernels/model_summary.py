@@ -22,6 +22,7 @@ from freqprobe.analysis.model_source import (
     SourceLike,
     conv_layers,
     load_model_source,
+    skipped_convolutions,
     trace_conv_input_sizes,
 )
 from freqprobe.errors import ConfigError
@@ -46,6 +47,16 @@ DEFINITIONS = {
     "aliasing_share": "strided layers: energy of all kernels at frequencies above the new Nyquist limit "
     "(|f_y| > 0.5/s_y or |f_x| > 0.5/s_x) / their total energy, i.e. the share that folds back for a white input",
     "comparison": "per layer, 1-Wasserstein distance between the two models' per-kernel distributions",
+    "dilation": "a dilated kernel is analysed as the kernel with dilation - 1 zeros between its taps (its response is "
+    "K(dilation * f)); the grid must hold its extent dilation * (k - 1) + 1",
+    "per_group": "grouped convolutions: per group (output channels g O/G.., input channels g I/G..) the mean centroid "
+    "and high-frequency ratio of its kernels, its operator's spectral norm, its filters' orthogonality and its "
+    "aliasing share; the layer's singular values are those of the block-diagonal operator (union over groups) and "
+    "its orthogonality the mean over groups with two or more filters",
+    "spatially_flat": "1x1 kernels: the same response at every frequency; reported, but left out of all-layer kernel "
+    "means (compare's kernel_centroid_mean)",
+    "notes": "per layer, why a value is null or how to read it",
+    "skipped_layers": "convolutions freqprobe did not analyse, each with the reason",
 }
 
 
@@ -53,7 +64,7 @@ def analyze_kernels(
     model_or_source: SourceLike,
     grid: int = DEFAULT_GRID,
     cutoff: float = DEFAULT_CUTOFF,
-    input_size: int | None = None,
+    input_size: int | tuple[int, int] | None = None,
     *,
     model_name: str | None = None,
     in_channels: int | None = None,
@@ -64,8 +75,10 @@ def analyze_kernels(
     """Kernel frequency responses of every convolution of a model: the content of ``filters.json``.
 
     ``model_or_source``: an nn.Module, a run folder, a weights file (with ``model_name`` and ``in_channels``) or a
-    :class:`~freqprobe.analysis.model_source.ModelSource`. ``input_size`` is the side of the square dummy input whose
-    forward pass gives each layer's input size for the singular values (default: 28 for fashion-mnist runs, else 32).
+    :class:`~freqprobe.analysis.model_source.ModelSource`. ``input_size`` is the side (or (H, W)) of the dummy input
+    whose forward pass gives each layer's input size for the singular values (default: 28 for fashion-mnist runs,
+    else 32). Convolutions that cannot be analysed (transposed, 1-D/3-D, quantized, a dilated kernel wider than the
+    grid) are listed in ``skipped_layers`` with the reason.
     ``compare``: a second model (same kinds, same options) whose per-layer kernel distributions are compared.
     ``singular_values=False`` skips the exact singular values (``spectral_norm`` is then None): for ResNet-18 they
     cost several times more than everything else together (see :mod:`freqprobe.analysis.singular`).
@@ -76,14 +89,15 @@ def analyze_kernels(
     cutoff = check_cutoff(cutoff)
     started = time.perf_counter()
     source = load_model_source(model_or_source, model_name, in_channels, num_classes)
-    layers, timings = _analyze_model(source, grid, cutoff, input_size, singular_values)
+    size = input_size or source.input_size
+    layers, skipped, timings = _analyze_model(source, grid, cutoff, size, singular_values)
     result = {
         "source": source.description,
         "model": source.model_name or type(source.model).__name__,
         "dataset": source.dataset,
         "model_source": source.record,
         "in_channels": source.in_channels,
-        "input_size": input_size or source.input_size,
+        "input_size": size if isinstance(size, int) else list(size),
         "grid": grid,
         "cutoff": cutoff,
         "definitions": dict(DEFINITIONS),
@@ -91,9 +105,13 @@ def analyze_kernels(
             "conv_layers": len(layers),
             "kernels": sum(layer["kernels"] for layer in layers),
             "conv_parameters": sum(layer["parameters"] for layer in layers),
+            "grouped_layers": sum(layer["groups"] > 1 for layer in layers),
+            "spatially_flat_layers": sum(layer["spatially_flat"] for layer in layers),
+            "skipped_layers": len(skipped),
         },
         "seconds": {**timings, "total": time.perf_counter() - started},
         "layers": layers,
+        "skipped_layers": skipped,
     }
     if compare is not None:
         other = load_model_source(compare, model_name, in_channels, num_classes)
@@ -106,11 +124,17 @@ def analyze_kernels(
 def kernel_statistics_by_layer(
     model: torch.nn.Module, grid: int = DEFAULT_GRID, cutoff: float = DEFAULT_CUTOFF
 ) -> dict[str, KernelStatistics]:
-    """{layer name: :class:`KernelStatistics`} for every convolution of ``model``."""
-    return {
-        name: kernel_statistics(analysis_weight(module), grid, cutoff, as_stride_pair(module.stride))
-        for name, module in conv_layers(model)
-    }
+    """{layer name: :class:`KernelStatistics`} for every convolution of ``model`` whose (dilated) kernel fits the
+    grid."""
+    found = {}
+    for name, module in conv_layers(model):
+        try:
+            found[name] = kernel_statistics(
+                analysis_weight(module), grid, cutoff, as_stride_pair(module.stride), module.dilation
+            )
+        except ConfigError:
+            continue  # listed among the unmatched layers of the comparison
+    return found
 
 
 def compare_kernels(
@@ -144,18 +168,25 @@ def compare_kernels(
 
 
 def _analyze_model(
-    source: ModelSource, grid: int, cutoff: float, input_size: int | None, singular_values: bool
-) -> tuple[list[dict], dict[str, float]]:
+    source: ModelSource, grid: int, cutoff: float, size: int | tuple[int, int], singular_values: bool
+) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """(layer summaries, skipped layers {name, type, reason}, seconds per part)."""
     layers = conv_layers(source.model)
+    skipped = skipped_convolutions(source.model)
     if not layers:
-        raise ConfigError(f"{source.description} has no Conv2d layer; nothing to analyse")
+        reasons = "; ".join(f"{entry['name']}: {entry['reason']}" for entry in skipped)
+        raise ConfigError(f"{source.description} has no 2-D convolution to analyse" + (f" ({reasons})" if reasons else ""))
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    size = input_size or source.input_size
     sizes = trace_conv_input_sizes(source.model, source.in_channels, size, source.description)
     add_time(timings, "trace", clock)
-    summaries = [
-        summarize_layer(name, module, grid, cutoff, sizes.get(name), singular_values, timings)
-        for name, module in layers
-    ]
-    return summaries, timings
+    summaries = []
+    for name, module in layers:
+        try:
+            summaries.append(summarize_layer(name, module, grid, cutoff, sizes.get(name), singular_values, timings))
+        except ConfigError as error:  # a dilated kernel wider than the grid: listed, never dropped silently
+            skipped.append({"name": name, "type": type(module).__name__, "reason": str(error)})
+    if not summaries:
+        reasons = "; ".join(f"{entry['name']}: {entry['reason']}" for entry in skipped)
+        raise ConfigError(f"{source.description}: no convolution could be analysed ({reasons})")
+    return summaries, skipped, timings

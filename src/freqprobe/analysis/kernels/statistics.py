@@ -35,7 +35,10 @@ import torch
 from freqprobe.analysis.aliasing import alias_mask, aliasing_share_of_power, as_stride_pair
 from freqprobe.analysis.kernels.responses import (
     DEFAULT_GRID,
+    check_dilation,
     check_weight,
+    dilated_lags,
+    dilated_size,
     grid_pair,
     kernel_autocorrelation,
     lag_coefficients,
@@ -109,17 +112,21 @@ def kernel_statistics(
     grid: int | tuple[int, int] = DEFAULT_GRID,
     cutoff: float = DEFAULT_CUTOFF,
     stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
 ) -> KernelStatistics:
     """The per-kernel statistics of one layer in closed form: weight (O, I, kh, kw) -> :class:`KernelStatistics`.
 
-    Equal (to rounding) to ``statistics_of_power(kernel_power_spectra(weight, grid), cutoff, stride)`` without
-    forming any (G, G) grid: each statistic is sum_d r(d) c_g(d) / (G_h G_w r(0)) over the kernel's autocorrelation
-    lags (see :func:`kernel_autocorrelation`). Computed in the weight's floating dtype (float32 for trained nets:
-    every numerator but the orientation's is a sum of non-negative powers, so nothing cancels).
+    Equal (to rounding) to ``statistics_of_power(kernel_power_spectra(weight, grid, dilation=dilation), cutoff,
+    stride)`` without forming any (G, G) grid: each statistic is sum_d r(d) c_g(d) / (G_h G_w r(0)) over the
+    kernel's autocorrelation lags (see :func:`kernel_autocorrelation`; a dilated kernel's lags are scaled by the
+    dilation). Computed in the weight's floating dtype (float32 for trained nets: every numerator but the
+    orientation's is a sum of non-negative powers, so nothing cancels).
     """
     check_weight(weight)
-    grid_pair(grid, tuple(weight.shape[-2:]))
-    return statistics_from_autocorrelation(*kernel_autocorrelation(weight), grid, cutoff, stride)
+    pair = check_dilation(dilation)
+    grid_pair(grid, dilated_size(tuple(weight.shape[-2:]), pair))
+    lags, correlation = kernel_autocorrelation(weight)
+    return statistics_from_autocorrelation(dilated_lags(lags, pair), correlation, grid, cutoff, stride)
 
 
 def statistics_from_autocorrelation(
@@ -130,6 +137,8 @@ def statistics_from_autocorrelation(
     stride: int | tuple[int, int] = 1,
 ) -> KernelStatistics:
     """:func:`kernel_statistics` from the output of :func:`kernel_autocorrelation` (lags, r (n, L))."""
+    if len(lags) == 1 and correlation.shape[0] > 1:
+        return _flat_statistics(lags, correlation, grid, cutoff, stride)
     cutoff = check_cutoff(cutoff)
     grid_h, grid_w = (grid, grid) if isinstance(grid, int) else grid
     stride_pair = as_stride_pair(stride)
@@ -155,6 +164,33 @@ def statistics_from_autocorrelation(
         orientation=orientation_,
         orientation_coherence=coherence,
         aliasing_share=None if aliased is None else torch.where(nonzero, aliased / safe_total, nan),
+    )
+
+
+def _flat_statistics(
+    lags: list[tuple[int, int]],
+    correlation: torch.Tensor,
+    grid: int | tuple[int, int],
+    cutoff: float,
+    stride: int | tuple[int, int],
+) -> KernelStatistics:
+    """1x1 kernels (one lag): every non-zero kernel has the same flat normalized power, so each statistic is that of
+    one unit kernel, broadcast -- ResNet-50's 12 M pointwise kernels then cost a few tensor copies."""
+    unit = statistics_from_autocorrelation(lags, torch.ones(1, 1, dtype=correlation.dtype), grid, cutoff, stride)
+    squared_norm = correlation[:, 0].to(torch.float64)
+    nonzero = squared_norm > 0
+    nan = torch.tensor(float("nan"), dtype=torch.float64)
+
+    def spread(value: torch.Tensor | None) -> torch.Tensor | None:
+        return None if value is None else torch.where(nonzero, value.to(torch.float64), nan)
+
+    return KernelStatistics(
+        squared_norm=squared_norm,
+        spectral_centroid=spread(unit.spectral_centroid),
+        high_frequency_ratio=spread(unit.high_frequency_ratio),
+        orientation=spread(unit.orientation),
+        orientation_coherence=spread(unit.orientation_coherence),
+        aliasing_share=spread(unit.aliasing_share),
     )
 
 

@@ -10,6 +10,7 @@ from freqprobe.analysis.kernels.layer_summary import summarize_layer
 from freqprobe.analysis.kernels.responses import DEFAULT_GRID
 from freqprobe.analysis.kernels.statistics import DEFAULT_CUTOFF, check_cutoff
 from freqprobe.analysis.model_source import conv_layers, load_model_source, trace_conv_input_sizes
+from freqprobe.errors import ConfigError
 from freqprobe.io import append_jsonl
 
 class KernelStatsCallback:
@@ -44,15 +45,21 @@ class KernelStatsCallback:
         if self.singular_values:
             source = load_model_source(model)
             sizes = trace_conv_input_sizes(model, source.in_channels, self.input_size, source.description)
-        layers = []
+        layers, skipped = [], []
         for name, module in conv_layers(model):
-            summary = summarize_layer(name, module, self.grid, self.cutoff, sizes.get(name), self.singular_values)
+            try:
+                summary = summarize_layer(name, module, self.grid, self.cutoff, sizes.get(name), self.singular_values)
+            except ConfigError as error:  # a dilated kernel wider than the grid: recorded, never dropped silently
+                skipped.append({"name": name, "reason": str(error)})
+                continue
             layers.append({key: value for key, value in summary.items() if key not in _BULKY_FIELDS})
         record = {"epoch": int(epoch), "layers": layers}
+        if skipped:
+            record["skipped_layers"] = skipped
         self.history.append(record)
         if self.path is not None:
             append_jsonl(self.path, record)
         return record
 
 
-_BULKY_FIELDS = ("histograms", "radial_profile", "singular_values")
+_BULKY_FIELDS = ("histograms", "radial_profile", "singular_values", "per_group")

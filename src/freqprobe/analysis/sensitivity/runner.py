@@ -24,7 +24,8 @@ import torch
 from freqprobe.analysis.sensitivity.attacks import DEFAULT_PREFILTER_SIGMA, AttackSpec, attack_analysis
 from freqprobe.analysis.sensitivity.bands import band_ablation
 from freqprobe.analysis.sensitivity.gradient_spectrum import gradient_spectrum, rank_correlation
-from freqprobe.analysis.sensitivity.heatmap import DEFAULT_EPS, canonical_frequencies, fourier_heat_map
+from freqprobe.analysis.sensitivity.heatmap import DEFAULT_EPS, fourier_heat_map
+from freqprobe.analysis.sensitivity.heatmap_plan import HeatMapPlan, sampled_mean_estimate
 from freqprobe.analysis.sensitivity.pipeline import PIPELINE_ORDER, InferenceSettings
 from freqprobe.analysis.sensitivity.run_folder import LoadedRun, load_run, load_test_images, read_json_object
 from freqprobe.analysis.sensitivity.shift import shift_consistency
@@ -44,6 +45,9 @@ class SensitivityOptions:
     band_radii: list[float] | None = None
     heatmap_eps: float = DEFAULT_EPS
     heatmap_max_radius: float | None = None
+    heatmap_stride: int = 1
+    heatmap_sample: int | None = None
+    shard: tuple[int, int] = (0, 1)
     max_shift: int | None = None
     prefilter_sigma: float | None = DEFAULT_PREFILTER_SIGMA
     subset: int | None = None
@@ -87,11 +91,14 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
             "--corruptions"
         )
     settings = InferenceSettings(options.batch_size, options.precision, options.device)  # fail before loading
+    plan = heatmap_plan(options)  # a bad stride, sample or shard fails before loading too
+    if plan.shard[1] > 1 and options.modes() != ["heatmap"]:
+        raise ConfigError("--shard splits the heat map only; run it with --heatmap alone, other modes in one call")
     out_dir = prepare_output_dir(out_dir, "--out")  # before the analyses: a bad --out costs no minutes
     results_path = out_dir / RESULTS_FILE
     # the run as seen from the results file, so committed outputs carry no machine paths
     run_name = relative_name(run_dir, out_dir)
-    document = _existing_results(results_path, run_name)
+    document = existing_results(results_path, run_name)
     if options.corruptions:
         from freqprobe.analysis.sensitivity.corruption_step import check_corruption_inputs
 
@@ -123,7 +130,7 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
 
         # after the heat map: Yin's prediction reads the heat map this call may just have measured
         steps.append(("corruptions", lambda to: corruption_step(
-            document, run, images, labels, test, settings, options, title, to, _add_figure, _say)))
+            document, run, images, labels, test, settings, options, title, to, add_figure, _say)))
     for name, step in steps:
         started = time.perf_counter()
         # Figures of earlier modes (and filters' files in a shared folder) stay: the set owns nothing else.
@@ -131,8 +138,8 @@ def run_sensitivity(run_dir: str | os.PathLike, out_dir: str | os.PathLike, opti
             step(staging)
             _say(options, f"sensitivity: {name} done in {time.perf_counter() - started:.1f} s")
             if name in ("heatmap", "gradient_spectrum"):
-                _link_gradient_and_heatmap(document, title_for, staging, options.figure("gradient_spectrum"))
-            atomic_write_json(staging / RESULTS_FILE, _json_safe(document))
+                link_gradient_and_heatmap(document, title_for, staging, options.figure("gradient_spectrum"))
+            atomic_write_json(staging / RESULTS_FILE, json_safe(document))
     return document
 
 
@@ -147,7 +154,7 @@ def _bands(document, run: LoadedRun, images, labels, settings, options: Sensitiv
     ).to_dict()
     document["bands"] = result
     plot_band_ablation(result, title, out_dir / options.figure("bands"))
-    _add_figure(
+    add_figure(
         document, "bands", options.figure("bands"),
         f"Test accuracy of {title} when the test images keep only |f| < r (low-pass) or |f| >= r (high-pass), "
         f"ideal radial masks, r in cycles/pixel, before the input filter; dashed line: clean accuracy.",
@@ -155,25 +162,66 @@ def _bands(document, run: LoadedRun, images, labels, settings, options: Sensitiv
 
 
 def _heatmap(document, run: LoadedRun, images, labels, settings, options: SensitivityOptions, title, out_dir) -> None:
-    from freqprobe.plots.sensitivity import plot_heat_map
-
     height, width = images.shape[-2:]
-    frequencies = canonical_frequencies(height, width, options.heatmap_max_radius)
+    plan = heatmap_plan(options)
+    frequencies = plan.shard_pairs(height, width)
     if not frequencies:
-        raise ConfigError(f"--heatmap-max-radius {options.heatmap_max_radius} leaves no frequency; use a value >= 0")
+        raise ConfigError(f"--shard {plan.shard[0]}/{plan.shard[1]} has no frequency pair: the selection has only "
+                          f"{len(plan.selected(height, width))}; use fewer shards")
     with _progress_bar(options, len(frequencies), "heat map") as update:
         result = fourier_heat_map(
             run.model, images, labels, run.input_filter, eps=options.heatmap_eps, frequencies=frequencies,
             seed=options.seed, settings=settings, progress=update,
         ).to_dict()
     result["max_radius"] = options.heatmap_max_radius
+    result.update(plan.describe(height, width))
+    complete_heatmap(result, plan)
     document["heatmap"] = result
-    plot_heat_map(result, title, out_dir / options.figure("heatmap"))
-    _add_figure(
-        document, "heatmap", options.figure("heatmap"),
+    draw_heatmap(document, title, out_dir, options.figure("heatmap"))
+
+
+def heatmap_plan(options: SensitivityOptions) -> HeatMapPlan:
+    """The heat map's frequency selection from the options (the sample is drawn with ``options.seed``)."""
+    return HeatMapPlan(
+        options.heatmap_max_radius, options.heatmap_stride, options.heatmap_sample, options.seed, options.shard
+    )
+
+
+def complete_heatmap(result: dict, plan: HeatMapPlan) -> None:
+    """Fields of a heat-map section that hold only for the whole selection: the sampled estimate with its interval
+    and the projected cost of the full grid; ``complete`` says whether the section holds every selected pair."""
+    from freqprobe.analysis.sensitivity.heatmap import basis_image_cost
+
+    complete = plan.shard[1] == 1
+    result["complete"] = complete
+    cost = result["cost"] = basis_image_cost(result["cost"]["pair_seconds"] or math.nan, result["evaluated_pairs"],
+                                             result["n_images"])
+    per_pair = cost["seconds_per_basis_image"]
+    grid_pairs = result["selection"]["grid_pairs"]
+    cost["estimated_full_grid_seconds"] = per_pair * grid_pairs if per_pair is not None else None
+    estimate = None
+    if complete:
+        estimate = sampled_mean_estimate(_map_tensor(result["error"]), plan)
+    result["mean_error_estimate"] = estimate
+
+
+def draw_heatmap(document: dict, title: str, out_dir: Path, filename: str | None = None) -> None:
+    """The heat-map figure of ``document['heatmap']`` (``filename``, default fourier_heatmap.png) and its caption for
+    the report."""
+    from freqprobe.plots.sensitivity import FIGURES, plot_heat_map
+
+    filename = filename or FIGURES["heatmap"]
+    result = document["heatmap"]
+    plot_heat_map(result, title, out_dir / filename)
+    shard = result.get("shard") or {}
+    part = ""
+    if (shard.get("count") or 1) > 1 and shard.get("index") is not None:
+        part = f" Shard {shard['index']} of {shard['count']} (0-based) only: merge the shards for the whole map."
+    add_figure(
+        document, "heatmap", filename,
         f"Fourier heat map of {title}: error rate when a Fourier basis image of L2 norm {result['eps']:g} per "
         f"channel (random sign per image and channel) is added to every test image, clamped to [0, 1], before the "
-        f"input filter; DC at the centre, axes in cycles/pixel, grey cells not evaluated.",
+        f"input filter; DC at the centre, axes in cycles/pixel, grey cells not evaluated.{part}",
     )
 
 
@@ -181,7 +229,7 @@ def _gradient(document, run: LoadedRun, images, labels, options: SensitivityOpti
     result = gradient_spectrum(
         run.model, images, labels, run.input_filter, batch_size=min(options.batch_size, 256), device=options.device
     ).to_dict()
-    document["gradient_spectrum"] = result  # its figure is drawn by _link_gradient_and_heatmap
+    document["gradient_spectrum"] = result  # its figure is drawn by link_gradient_and_heatmap
 
 
 def _shift(document, run: LoadedRun, images, labels, settings, options: SensitivityOptions, title, out_dir) -> None:
@@ -193,7 +241,7 @@ def _shift(document, run: LoadedRun, images, labels, settings, options: Sensitiv
     result["antialias"] = bool(run.config.get("antialias", False))
     document["shift"] = result
     plot_shift_consistency(result, title, out_dir / options.figure("shift"))
-    _add_figure(
+    add_figure(
         document, "shift", options.figure("shift"),
         f"Shift consistency of {title}: share of test images whose predicted class is the same under two random "
         f"circular shifts of up to {result['max_shift'][0]} px (y) and {result['max_shift'][1]} px (x), beside "
@@ -219,7 +267,7 @@ def _attack(document, run: LoadedRun, images, labels, options: SensitivityOption
         f"same (transferred) perturbations and against an adaptive PGD through it"
         if result["prefilter_defence"] else ""
     )
-    _add_figure(
+    add_figure(
         document, f"attack:{attack.key}", result["figure"],
         f"{attack.method.upper()} ({attack.norm}, eps {attack.budget} in pixel units) on {title}: mean power "
         f"spectra (log10, DC at the centre) of the clean test images and of the adversarial perturbations, and "
@@ -238,15 +286,16 @@ def _forget_same_attack(document: dict, result: dict) -> None:
         document.get("captions", {}).pop(old.get("figure"), None)
 
 
-def _link_gradient_and_heatmap(
-    document: dict, title_for: Callable[[int], str], out_dir: Path, filename: str
+def link_gradient_and_heatmap(
+    document: dict, title_for: Callable[[int], str], out_dir: Path, filename: str | None = None
 ) -> None:
     """Spearman rho of the two maps when both exist; the gradient figure shows the heat map beside it then."""
     gradient = document.get("gradient_spectrum")
     if gradient is None:
         return
-    from freqprobe.plots.sensitivity import GRADIENT_SCALE_NOTE, plot_gradient_spectrum
+    from freqprobe.plots.sensitivity import FIGURES, GRADIENT_SCALE_NOTE, plot_gradient_spectrum
 
+    filename = filename or FIGURES["gradient_spectrum"]
     heat_map = document.get("heatmap")
     correlation = None
     if heat_map is not None:
@@ -262,14 +311,14 @@ def _link_gradient_and_heatmap(
         "; right: the Fourier heat map, with Spearman's rank correlation of the two maps in the title"
         if heat_map is not None else ""
     )
-    _add_figure(
+    add_figure(
         document, "gradient_spectrum", filename,
         f"Mean power spectrum (log10, DC at the centre) of the gradient of the cross-entropy with respect to the "
         f"input pixels of {title}{beside}. {GRADIENT_SCALE_NOTE}",
     )
 
 
-def _add_figure(document: dict, name: str, filename: str, caption: str) -> None:
+def add_figure(document: dict, name: str, filename: str, caption: str) -> None:
     """Record a figure for ``freqprobe report``: ``figures`` {name: file} in order, ``captions`` {file: text}."""
     document.setdefault("figures", {})[name] = filename
     document.setdefault("captions", {})[filename] = caption
@@ -278,7 +327,7 @@ def _add_figure(document: dict, name: str, filename: str, caption: str) -> None:
 # --------------------------------------------------------------------------------------------------- results
 
 
-def _existing_results(path: Path, run_name: str) -> dict[str, Any]:
+def existing_results(path: Path, run_name: str) -> dict[str, Any]:
     if not path.exists():
         return {}
     document = read_json_object(path, "cannot merge into the results file")
@@ -314,14 +363,14 @@ def _map_tensor(rows: list[list[float | None]]) -> torch.Tensor:
     return torch.tensor([[math.nan if v is None else v for v in row] for row in rows], dtype=torch.float64)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become null (JSON has neither); tensors become lists."""
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     if isinstance(value, torch.Tensor):
-        return _json_safe(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
