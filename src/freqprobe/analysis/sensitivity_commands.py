@@ -219,7 +219,10 @@ def _summary(document: dict) -> str:
     """What the analyses found, fractions of images in percent as every command prints them."""
     from freqprobe.tables import format_accuracy as pct
 
-    lines = [f"{document.get('model')} on {document.get('dataset')} ({document.get('test_images')} test images)"]
+    from freqprobe.data.labels import dataset_label
+
+    shown = dataset_label(str(document.get("dataset")), document.get("data_source"))
+    lines = [f"{document.get('model')} on {shown} ({document.get('test_images')} test images)"]
     if "bands" in document:
         lines.append(f"  bands: clean accuracy {pct(document['bands']['clean_accuracy'])}")
     if "heatmap" in document:
