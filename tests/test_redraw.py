@@ -18,12 +18,31 @@ def without(mapping: dict, *keys: str) -> dict:
     return {key: value for key, value in mapping.items() if key not in keys}
 
 
+def as_written_before_budgets(document: dict) -> dict:
+    """``sensitivity.json`` as freqprobe wrote it before attack budgets were kept as typed (key and figure named by
+    the rounded decimal, no ``budget``) and before corruptions existed: the committed file, turned back."""
+    old_key, old_figure = "pgd-linf-eps0.03137", "attack_pgd-linf-eps0.03137.png"
+    (key, attack), = document["attacks"].items()
+    assert key == "pgd-linf-eps8/255"
+    new_figure = attack["figure"]
+    document["attacks"] = {old_key: {**without(attack, "budget"), "figure": old_figure}}
+    figures = without(document["figures"], f"attack:{key}", "corruptions", "corruptions_prediction")
+    document["figures"] = {**figures, f"attack:{old_key}": old_figure}
+    captions = without(document["captions"], new_figure, "corruption_errors.png", "corruption_prediction.png")
+    captions[old_figure] = document["captions"][new_figure].replace("eps 8/255", "eps 0.03137")
+    document["captions"] = captions
+    document.pop("corruptions", None)
+    return document
+
+
 def test_redraw_a_committed_run_from_its_json_alone(tmp_path):
     run = tmp_path / RUN.name
     shutil.copytree(RUN, run, ignore=shutil.ignore_patterns("*.png", "*.html"))
     shutil.copytree(SPECTRA, tmp_path / "spectra", ignore=shutil.ignore_patterns("*.png"))
-    before = json.loads((run / "analysis" / "sensitivity.json").read_text())
-    assert list(before["attacks"]) == ["pgd-linf-eps0.03137"]  # written before budgets were kept as typed
+    results = run / "analysis" / "sensitivity.json"
+    results.write_text(json.dumps(as_written_before_budgets(json.loads(results.read_text()))))
+    before = json.loads(results.read_text())
+    assert list(before["attacks"]) == ["pgd-linf-eps0.03137"]  # as written before budgets were kept as typed
 
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "redraw_results.py"), str(tmp_path), "--check-layout"],
