@@ -2,7 +2,7 @@
 # The main job on a fresh machine: install freqprobe into .venv, then
 #   1. the dataset spectra of Fashion-MNIST and of the CIFAR-10 JPEG q75 copy,
 #   2. a preview of the study's filters,
-#   3. a Fashion-MNIST ResNet-20 trained with the `fast` preset (9-14 minutes of training on the 2-core project
+#   3. a Fashion-MNIST ResNet-20 trained with the `fast` preset (7-14 minutes of training on the 2-core project
 #      hosts: 9 min 8 s and 13 min 47 s measured; host speed varies about 2x from day to day, see BENCHMARKS.md and
 #      benchmarks/bare_step.py),
 #   4. the frequency responses of its kernels and its band-ablation curves, and one HTML report of it all.
