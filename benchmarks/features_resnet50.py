@@ -35,7 +35,8 @@ def main() -> None:
     start = time.perf_counter()
     with torch.no_grad():
         for first in range(0, args.images, args.batch_size):
-            model(images[first:first + args.batch_size].float().div_(255))
+            batch = images[first:first + args.batch_size].float().div_(255)
+            model(batch.contiguous(memory_format=torch.channels_last))  # as feature_spectra feeds it
     forward = time.perf_counter() - start
     result = feature_spectra(model, images, batch_size=args.batch_size)
     print(json.dumps({

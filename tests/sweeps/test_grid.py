@@ -107,6 +107,19 @@ def test_per_dataset_tables_set_fields_for_one_dataset_only():
     assert (fmnist.name, cifar.name) == ("fashion-mnist__resnet20__none__seed0", "cifar10__resnet20__none__seed0")
 
 
+def test_per_model_tables_set_fields_for_one_model_only_over_per_dataset():
+    spec = spec_from_dict({
+        "base": {"epochs": 1, "width_multiplier": 1.0},
+        "grid": {"datasets": ["fashion-mnist"], "models": ["resnet20", "vgg11_bn"], "seeds": [0]},
+        "per_dataset": {"fashion-mnist": {"epochs": 2}},
+        "per_model": {"vgg11_bn": {"width_multiplier": 0.5, "epochs": 3}},
+    })  # fmt: skip
+    resnet, vgg = expand_grid(spec)
+    assert (resnet.config["width_multiplier"], vgg.config["width_multiplier"]) == (1.0, 0.5)
+    assert (resnet.config["epochs"], vgg.config["epochs"]) == (2, 3)  # [per_model] over [per_dataset]
+    assert vgg.name == "fashion-mnist__vgg11-bn__none__seed0"
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 12, 13])
 def test_shards_partition_the_grid_exactly(count):
     runs = expand_grid(make_spec())

@@ -21,6 +21,9 @@ GOOD_SPEC = "[base]\nepochs = 1\n[grid]\ndatasets = ['fashion-mnist']\nseeds = [
     (GOOD_SPEC + '[per_dataset."fashion-mnist"]\nseed = 2\n', ["bad.toml:7", "'seed' is set in both", "[grid]"]),
     (GOOD_SPEC + '[per_dataset."fashion-mnist"]\ndataset = "cifar10"\n', ["unknown field 'dataset'"]),
     ("per_dataset = 3\n" + GOOD_SPEC, ["bad.toml:1", "per_dataset must hold one table per dataset"]),
+    (GOOD_SPEC + "[per_model.vgg11_bn]\nwidth_multiplier = 0.5\n",
+     ["bad.toml:6", "[per_model.\"vgg11_bn\"] names a model this sweep does not train", "its models: resnet20"]),
+    (GOOD_SPEC + '[per_model."resnet20"]\nmodel = "vgg11_bn"\n', ["unknown field 'model'"]),
 ])  # fmt: skip
 def test_bad_per_dataset_tables_fail_in_one_line(tmp_path, text, fragments):
     path = write_spec(tmp_path / "bad.toml", text)

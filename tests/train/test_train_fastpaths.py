@@ -41,3 +41,24 @@ def test_impossible_requests_fail_with_one_line():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="device 'cuda' requested but CUDA is not available"):
             choose(device="cuda")
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="the per-model table applies where bf16 is native")
+def test_auto_takes_the_measured_choice_of_a_model_that_bf16_does_not_speed_up():
+    from freqprobe.train.fastpaths import CPU_CHOICES_BY_MODEL
+
+    assert CPU_CHOICES_BY_MODEL["shufflenet_v2"][:2] == ("fp32", False)
+    paths = choose(model="shufflenet_v2")
+    assert (paths.precision, paths.channels_last) == ("fp32", False)
+    assert any("measured fastest for shufflenet_v2" in reason for reason in paths.reasons)
+    assert (choose(model="resnet20").precision, choose(model="resnet20").channels_last) == ("bf16", True)
+    forced = choose(model="shufflenet_v2", precision="bf16", channels_last=True)
+    assert (forced.precision, forced.channels_last) == ("bf16", True)
+
+
+def test_without_native_bf16_every_model_gets_fp32(monkeypatch):
+    from freqprobe.train import fastpaths
+
+    monkeypatch.setattr(fastpaths, "cpu_has_native_bf16", lambda: False)
+    for model in ("shufflenet_v2", "resnet20"):
+        assert choose(model=model).precision == "fp32"

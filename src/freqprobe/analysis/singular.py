@@ -31,13 +31,12 @@ convolution needs one eigen-decomposition of the (smaller) float64 Gram matrix o
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import torch
 
 from freqprobe.analysis.aliasing import as_stride_pair
 from freqprobe.errors import ConfigError
+from freqprobe.parallel import map_single_threaded, single_threaded_torch
 
 BLOCK_BYTES = 64 * 2**20  # memory held by one chunk of operator blocks
 
@@ -165,23 +164,7 @@ def _blockwise_singular_values(
         values = values.repeat_interleave(multiplicity, dim=0)
         return values.transpose(0, 1).reshape(groups, -1)
 
-    if workers == 1 or len(chunks) == 1:
-        per_chunk = [decompose(chunk) for chunk in chunks]
-    else:
-        with _single_threaded_torch(), ThreadPoolExecutor(workers) as pool:
-            per_chunk = list(pool.map(decompose, chunks))
-    return torch.cat(per_chunk, dim=1).to(torch.float64)
-
-
-@contextmanager
-def _single_threaded_torch():
-    """torch (and its LAPACK) on one thread inside, the caller's thread count restored after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    return torch.cat(map_single_threaded(decompose, chunks), dim=1).to(torch.float64)
 
 
 def _dft_matrix(frequencies: torch.Tensor, taps: int, dilation: int, size: int) -> torch.Tensor:
@@ -201,7 +184,7 @@ def _pointwise_singular_values(weight: torch.Tensor, groups: int, n_frequencies:
     out_channels, in_per_group = weight.shape[:2]
     out_per_group = out_channels // groups
     per_group = weight.detach().reshape(groups, out_per_group, in_per_group).to(torch.float64)
-    with _single_threaded_torch():  # one small eigenproblem: LAPACK threads would only spin
+    with single_threaded_torch():  # one small eigenproblem: LAPACK threads would only spin
         gram = per_group @ per_group.mT if out_per_group <= in_per_group else per_group.mT @ per_group
         values = torch.linalg.eigvalsh(gram).clamp_min(0.0).sqrt().flip(-1)  # (groups, min(O/g, I/g))
     zeros = min(out_per_group, in_per_group * aliases) - values.shape[1]

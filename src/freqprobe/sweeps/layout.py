@@ -112,6 +112,8 @@ def record_sweep(out_dir: Path, spec: SweepSpec, runs: list[SweepRun]) -> None:
     document = {"spec": spec.source, "base": spec.base, "grid": spec.grid, "runs": recorded}
     if spec.per_dataset:
         document["per_dataset"] = spec.per_dataset
+    if spec.per_model:
+        document["per_model"] = spec.per_model
     atomic_write_json(path, document)
 
 

@@ -15,8 +15,11 @@ A spec has two tables and an optional third::
     [per_dataset.cifar10]         # optional: fields for the runs of one dataset only (over [base])
     epochs = 20
 
-A run trains with: defaults < its dataset's preset recipe < [base] < [per_dataset."<its dataset>"] < its grid values
-(see :mod:`freqprobe.sweeps.grid`). Every error is one line naming the file, and the line where known.
+    [per_model.vgg11_bn]          # optional: fields for the runs of one model only, e.g. widths matched in FLOPs
+    width_multiplier = 0.5
+
+A run trains with: defaults < its dataset's preset recipe < [base] < [per_dataset."<its dataset>"] <
+[per_model."<its model>"] < its grid values (see :mod:`freqprobe.sweeps.grid`). Every error is one line naming the file, and the line where known.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 GRID_ALIASES = {"datasets": "dataset", "models": "model", "filters": "filter", "seeds": "seed"}
 # The fields spelled out in every run name, in that order; other swept fields go into the name's hash.
 NAMED_FIELDS = ("dataset", "model", "filter", "seed")
-SPEC_TABLES = ("base", "grid", "per_dataset")
+SPEC_TABLES = ("base", "grid", "per_dataset", "per_model")
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,14 @@ class SweepSpec:
     grid: dict[str, list]  # TrainConfig field names in canonical order: dataset, model, filter, others, seed
     source: str = "sweep spec"  # names the spec in error messages and in results.md
     per_dataset: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> fields of its runs only
+    per_model: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> fields of its runs only
 
     def settings_for(self, swept: dict[str, Any]) -> dict[str, Any]:
-        """What one grid point sets: [base] < its dataset's [per_dataset] table < its grid values."""
+        """What one grid point sets: [base] < its dataset's [per_dataset] table < its model's [per_model] table <
+        its grid values."""
         dataset = swept.get("dataset", self.base.get("dataset"))
-        return {**self.base, **self.per_dataset.get(dataset, {}), **swept}
+        model = swept.get("model", self.base.get("model"))
+        return {**self.base, **self.per_dataset.get(dataset, {}), **self.per_model.get(model, {}), **swept}
 
 
 def load_spec(path: str | os.PathLike) -> SweepSpec:
@@ -87,7 +93,7 @@ def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: s
         if key not in SPEC_TABLES:
             raise ConfigError(
                 f"{where(None, key)}: unknown table or key {key!r}; a sweep spec has only [base], [grid] and "
-                "[per_dataset.NAME] tables"
+                "[per_dataset.NAME] and [per_model.NAME] tables"
             )
     base = document.get("base", {})
     grid = document.get("grid")
@@ -105,26 +111,30 @@ def spec_from_dict(document: dict[str, Any], source: str = "sweep spec", text: s
     if "dataset" not in base and "dataset" not in grid:
         raise ConfigError(f"{source} names no dataset; add datasets = [\"fashion-mnist\"] to [grid]")
     datasets = grid.get("dataset", [base.get("dataset")])
-    per_dataset = _validated_per_dataset(document.get("per_dataset", {}), datasets, grid, fields, where)
-    return SweepSpec(base=dict(base), grid=grid, source=source, per_dataset=per_dataset)
+    per_dataset = _validated_per_value("dataset", document.get("per_dataset", {}), datasets, grid, fields, where)
+    models = grid.get("model", [base.get("model", "resnet20")])
+    per_model = _validated_per_value("model", document.get("per_model", {}), models, grid, fields, where)
+    return SweepSpec(base=dict(base), grid=grid, source=source, per_dataset=per_dataset, per_model=per_model)
 
 
-def _validated_per_dataset(
-    tables: Any, datasets: list, grid: dict[str, list], fields: list[str], where: "_Locator"
+def _validated_per_value(
+    kind: str, tables: Any, values: list, grid: dict[str, list], fields: list[str], where: "_Locator"
 ) -> dict[str, dict[str, Any]]:
-    """``[per_dataset."NAME"]`` tables: each names a dataset of the sweep and sets fields not swept by the grid."""
+    """``[per_<kind>."NAME"]`` tables (kind: dataset or model): each names a dataset (model) of the sweep and sets
+    fields not swept by the grid."""
+    table_name = f"per_{kind}"
     if not isinstance(tables, dict) or not all(isinstance(table, dict) for table in tables.values()):
         raise ConfigError(
-            f"{where(None, 'per_dataset')}: per_dataset must hold one table per dataset: write "
-            '[per_dataset."NAME"], then field = value lines'
+            f"{where(None, table_name)}: {table_name} must hold one table per {kind}: write "
+            f'[{table_name}."NAME"], then field = value lines'
         )
-    settable = [field_name for field_name in fields if field_name != "dataset"]
+    settable = [field_name for field_name in fields if field_name not in ("dataset", kind)]
     for name, table in tables.items():
-        header = f'per_dataset."{name}"'
-        if name not in datasets:
+        header = f'{table_name}."{name}"'
+        if name not in values:
             raise ConfigError(
-                f"{where(None, header)}: [{header}] names a dataset this sweep does not train; its datasets: "
-                f"{', '.join(map(str, datasets))}"
+                f"{where(None, header)}: [{header}] names a {kind} this sweep does not train; its {kind}s: "
+                f"{', '.join(map(str, values))}"
             )
         for key in table:
             if key not in settable:

@@ -7,6 +7,12 @@ channels_last + ``torch.compile`` 742 (after 46 s of compiling). So ``auto`` pic
 native bf16 (AVX512-BF16 or AMX; emulated bf16 is slower than fp32) and channels_last on every CPU;
 ``torch.compile`` is opt-in. On CUDA: bf16 autocast where supported (fp16 with a GradScaler otherwise),
 channels_last, data resident on the GPU, cudnn.benchmark.
+
+Not every architecture gains from them: networks built of depthwise and small grouped convolutions run their many
+small kernels no faster in bf16, and a LayerNorm network pays for channels_last. ``CPU_CHOICES_BY_MODEL`` holds
+the registered models whose best CPU setting differs from the default, as ``benchmarks/train_architectures.py
+--variants`` measured it (BENCHMARKS.md); ``auto`` takes them from there. Models from ``tv:``, ``timm:`` and
+``py:`` get the default: run that benchmark on them and pass ``--precision``/``--channels-last`` if it says so.
 """
 
 from __future__ import annotations
@@ -21,6 +27,13 @@ from freqprobe.errors import ConfigError
 from freqprobe.train.config import TrainConfig
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+# registered model -> (precision, channels_last, what was measured) on a CPU with native bf16, training images/s of
+# the engine at 3x32x32, batch 256, 2 threads (2-core Xeon with AMX, 2026-12-02; BENCHMARKS.md)
+CPU_CHOICES_BY_MODEL: dict[str, tuple[str, bool, str]] = {
+    "shufflenet_v2": ("fp32", False, "fp32 237 images/s against bf16 + channels_last 192"),
+    "convnext_atto": ("fp32", False, "fp32 contiguous 415 images/s against bf16 + channels_last 364"),
+}
 
 
 @dataclass
@@ -99,7 +112,7 @@ def choose_fast_paths(config: TrainConfig, local_rank: int = 0, local_world_size
     if device.startswith("cuda"):
         precision, channels_last = _cuda_choices(config, device, reasons)
     else:
-        precision, channels_last = _cpu_choices(config, reasons)
+        precision, channels_last = _cpu_choices(config, reasons, CPU_CHOICES_BY_MODEL.get(config.model))
     threads = max(1, available_cores() // max(1, local_world_size))
     reasons.append(f"threads: {threads} (cores available / processes on this machine)")
     on_cuda = device.startswith("cuda")
@@ -116,10 +129,25 @@ def choose_fast_paths(config: TrainConfig, local_rank: int = 0, local_world_size
     )
 
 
-def _cpu_choices(config: TrainConfig, reasons: list[str]) -> tuple[str, bool]:
+def _cpu_choices(
+    config: TrainConfig, reasons: list[str], measured: tuple[str, bool, str] | None = None
+) -> tuple[str, bool]:
     native_bf16 = cpu_has_native_bf16()
     if config.precision == "fp16":
         raise ConfigError("precision fp16 is for CUDA only; on CPU use bf16, fp32 or auto")
+    if measured is not None and native_bf16:
+        best_precision, best_channels_last, why = measured
+        if config.precision == "auto":
+            reasons.append(f"precision: {best_precision} (measured fastest for {config.model} on CPU: {why})")
+        if config.channels_last == "auto":
+            reasons.append(f"channels_last: {best_channels_last} (measured fastest for {config.model} on CPU)")
+        precision = best_precision if config.precision == "auto" else config.precision
+        channels_last = best_channels_last if config.channels_last == "auto" else bool(config.channels_last)
+        if config.precision != "auto":
+            reasons.append(f"precision: {precision} (requested)")
+        if config.channels_last != "auto":
+            reasons.append(f"channels_last: {channels_last} (requested)")
+        return precision, channels_last
     if config.precision == "auto":
         precision = "bf16" if native_bf16 else "fp32"
         reasons.append(

@@ -154,3 +154,52 @@ def test_half_grid_sums_equal_the_full_grid_definitions(size):
     aliasing.add(maps)
     expected = aliasing_share_of_power(power_spectrum(maps.double()).sum(dim=(0, 1)), (2, 3))
     assert aliasing.summary()["aliasing_share"] == pytest.approx(float(expected), rel=1e-6)
+
+
+def _flat(entry):
+    return [value for row in entry["mean_log_amplitude"] for value in row]
+
+
+def _entries(net, images, layers):
+    result = feature_spectra(net, images, layers=layers, batch_size=3)
+    return {entry["name"]: entry for entry in result.to_dict()["layers"]}
+
+
+def test_an_in_place_relu_after_a_measured_layer_is_transformed_again():
+    """Spectra are shared between sites that see the same tensor, but an in-place op in between makes it another
+    tensor version: the ReLU's entry must be that of the rectified maps, the conv's that of the raw ones."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(1, 4, 3, padding=1)
+    images = torch.rand(7, 1, 12, 12)
+    in_place = _entries(nn.Sequential(conv, nn.ReLU(inplace=True)), images, "0,1")
+    copied = _entries(nn.Sequential(conv, nn.ReLU(inplace=False)), images, "0,1")
+    for name in ("0", "1"):
+        assert in_place[name]["spectral_centroid"] == pytest.approx(copied[name]["spectral_centroid"], rel=1e-6)
+        assert _flat(in_place[name]) == pytest.approx(_flat(copied[name]), rel=1e-6)
+    assert in_place["0"]["spectral_centroid"] != pytest.approx(in_place["1"]["spectral_centroid"], rel=1e-3)
+
+
+def test_a_stage_and_its_last_block_share_one_spectrum_and_chunking_changes_nothing(monkeypatch):
+    from freqprobe.analysis.features import spectra
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1)))
+    images = torch.rand(5, 3, 16, 16)
+    whole = _entries(net, images, "0,0.1")
+    assert whole["0"]["mean_log_amplitude"] == whole["0.1"]["mean_log_amplitude"]
+    monkeypatch.setattr(spectra, "CHUNK_BYTES", 1)  # one image per transform
+    chunked = _entries(net, images, "0,0.1")
+    assert chunked["0.1"]["spectral_centroid"] == pytest.approx(whole["0.1"]["spectral_centroid"], rel=1e-6)
+    assert _flat(chunked["0.1"]) == pytest.approx(_flat(whole["0.1"]), rel=1e-5)
+
+
+def test_channels_last_maps_give_the_spectra_of_their_contiguous_copy():
+    from freqprobe.analysis.features.spectra import batch_spectrum
+
+    torch.manual_seed(0)
+    maps = torch.randn(3, 5, 6, 8)
+    plain = batch_spectrum(maps)
+    last = batch_spectrum(maps.contiguous(memory_format=torch.channels_last))
+    assert torch.equal(plain.log_amplitude_sum, last.log_amplitude_sum)
+    assert torch.equal(plain.power_sum, last.power_sum)
+    assert last.centroid_sum == plain.centroid_sum and last.maps == 15

@@ -28,10 +28,85 @@ import torch
 
 from freqprobe.analysis.aliasing import alias_mask
 from freqprobe.fourier import radial_frequency
+from freqprobe.parallel import map_single_threaded
 from freqprobe.spectra.radial import radial_profile
 
 LOG_EPS = 1e-6
 NYQUIST = 0.5
+
+
+CHUNK_BYTES = 4 * 2**20  # float32 maps per FFT chunk: the chunk's transforms stay in cache (measured ~2.5x faster
+# than one transform of a whole batch of large maps, whose elementwise passes are memory-bound)
+
+
+@dataclass
+class BatchSpectrum:
+    """What one batch of maps (B, C, H, W) contributes to the sums, computed once however many sites read it."""
+
+    shape: tuple[int, int, int]
+    maps: int
+    log_amplitude_sum: torch.Tensor  # (H, W // 2 + 1) float64: sum over maps of log(|FFT2| + LOG_EPS)
+    power_sum: torch.Tensor | None  # (H, W // 2 + 1) float64: sum over maps of |FFT2|^2, if asked for
+    centroid_sum: float
+    zero_maps: int
+
+
+@torch.no_grad()
+def batch_spectrum(maps: torch.Tensor, power: bool = True) -> BatchSpectrum:
+    """Sums of the half-grid spectra of ``maps`` (B, C, H, W), transformed a few images at a time, the chunks
+    spread over torch's threads (:func:`freqprobe.parallel.map_single_threaded`: measured ~15% faster than
+    torch's own threading of each transform on 2 cores). ``power=False`` leaves out ``power_sum`` (one pass less;
+    only subsampling sites read it)."""
+    height, width = maps.shape[-2:]
+    step = max(1, CHUNK_BYTES // max(1, maps[0].numel() * 4))
+    maps = maps.detach().float()
+    weights = _half_grid_weights(height, width, maps.device)
+    starts = range(0, maps.shape[0], step)
+    workers = max(1, min(torch.get_num_threads(), len(starts)))
+    shares = [starts[worker::workers] for worker in range(workers)]  # each worker's chunks, summed in its thread
+    parts = map_single_threaded(lambda share: _chunk_sums(maps, share, step, weights, power), shares)
+    return BatchSpectrum(
+        shape=tuple(int(size) for size in maps.shape[1:]),
+        maps=int(maps.shape[0] * maps.shape[1]),
+        log_amplitude_sum=sum(part[0] for part in parts).cpu(),
+        power_sum=sum(part[1] for part in parts).cpu() if power else None,
+        centroid_sum=sum(part[2] for part in parts),
+        zero_maps=sum(part[3] for part in parts),
+    )
+
+
+def _chunk_sums(maps: torch.Tensor, starts, step: int, weights: torch.Tensor, with_power: bool):
+    """(log-amplitude sum, power sum, centroid sum, zero maps) of the chunks of ``step`` images at ``starts``."""
+    log_sum = power_sum = 0.0
+    centroid_sum, zero_maps = 0.0, 0
+    for first in starts:
+        chunk = _contiguous_images(maps[first:first + step])
+        # Real maps have Hermitian spectra: the rfft2 half grid holds every amplitude, at half the cost of fft2.
+        transform = torch.fft.rfft2(chunk)
+        power = transform.real.square().add_(transform.imag.square())  # |F|^2, (b, C, H, W // 2 + 1)
+        sums = power.flatten(-2) @ weights  # (b, C, 2): sum |f| P and sum P over the full grid (P = |F|^2 / HW)
+        weighted, total = sums[..., 0], sums[..., 1]
+        centroids = torch.where(total > 0, weighted / torch.where(total > 0, total, torch.ones_like(total)), 0.0)
+        zero_maps += int((total == 0).sum())
+        centroid_sum += float(centroids.sum(dtype=torch.float64))
+        if with_power:
+            power_sum = power_sum + power.sum(dim=(0, 1)).double()
+        log_sum = log_sum + power.sqrt_().add_(LOG_EPS).log_().sum(dim=(0, 1)).double()
+    return log_sum, power_sum, centroid_sum, zero_maps
+
+
+def _contiguous_images(maps: torch.Tensor) -> torch.Tensor:
+    """``maps`` (b, C, H, W) in contiguous layout. A channels_last batch is copied image by image as a 2-D
+    (H W, C) -> (C, H W) transpose into a preallocated tensor, which torch does cache-blocked: measured ~3.5x faster
+    than ``.contiguous()`` on (256, 56, 56) maps."""
+    if maps.is_contiguous() or not maps.is_contiguous(memory_format=torch.channels_last):
+        return maps.contiguous()
+    batch, channels, height, width = maps.shape
+    out = torch.empty((batch, channels, height * width), dtype=maps.dtype, device=maps.device)
+    pixels_by_channel = maps.permute(0, 2, 3, 1).reshape(batch, height * width, channels)  # a view: no copy
+    for index in range(batch):
+        out[index].copy_(pixels_by_channel[index].t())
+    return out.reshape(batch, channels, height, width)
 
 
 @dataclass
@@ -46,32 +121,26 @@ class LayerSums:
     centroid_sum: float = 0.0
     zero_maps: int = 0
 
-    @torch.no_grad()
     def add(self, maps: torch.Tensor) -> None:
         """Add a batch of maps (B, C, H, W); a batch of another (C, H, W) than the first raises ConfigError."""
+        self.add_spectrum(batch_spectrum(maps, power=False))
+
+    def add_spectrum(self, batch: BatchSpectrum) -> None:
+        """Add a batch's :func:`batch_spectrum` (shared by the sites that see the same tensor)."""
         from freqprobe.errors import ConfigError
 
-        shape = tuple(int(size) for size in maps.shape[1:])
         if self.shape is None:
-            self.shape = shape
-        elif shape != self.shape:
+            self.shape = batch.shape
+        elif batch.shape != self.shape:
             raise ConfigError(
-                f"layer {self.name} gave maps of shape {shape} after {self.shape}; feature spectra need images of "
-                f"one size"
+                f"layer {self.name} gave maps of shape {batch.shape} after {self.shape}; feature spectra need images "
+                f"of one size"
             )
-        height, width = shape[-2:]
-        # Real maps have Hermitian spectra: the rfft2 half grid holds every amplitude, at half the cost of fft2.
-        amplitude = torch.fft.rfft2(maps.detach().float()).abs()
-        power = amplitude.square().div_(height * width)
-        weights = _half_grid_weights(height, width, power.device)
-        sums = power.flatten(-2) @ weights  # (B, C, 2): sum |f| P and sum P over the full grid
-        weighted, total = sums[..., 0], sums[..., 1]
-        centroids = torch.where(total > 0, weighted / torch.where(total > 0, total, torch.ones_like(total)), 0.0)
-        self.zero_maps += int((total == 0).sum())
-        self.centroid_sum += float(centroids.sum(dtype=torch.float64))
-        log_sum = amplitude.add_(LOG_EPS).log_().sum(dim=(0, 1), dtype=torch.float64).cpu()
-        self.log_amplitude_sum = log_sum if self.log_amplitude_sum is None else self.log_amplitude_sum + log_sum
-        self.maps += maps.shape[0] * maps.shape[1]
+        self.zero_maps += batch.zero_maps
+        self.centroid_sum += batch.centroid_sum
+        log_sum = batch.log_amplitude_sum
+        self.log_amplitude_sum = log_sum.clone() if self.log_amplitude_sum is None else self.log_amplitude_sum + log_sum
+        self.maps += batch.maps
 
     def summary(self, depth: int, grids: bool = True) -> dict:
         """The layer's entry of ``features.json`` (see the module docstring); ``grids=False`` leaves out the (H, W)
@@ -133,16 +202,18 @@ class AliasingSums:
     shape: tuple[int, int, int] | None = None
     _mask: torch.Tensor | None = field(default=None, repr=False)
 
-    @torch.no_grad()
     def add(self, maps: torch.Tensor) -> None:
-        height, width = maps.shape[-2:]
-        self.shape = tuple(int(size) for size in maps.shape[1:])
-        if self._mask is None or self._mask.device != maps.device or self._mask.shape != (height, width // 2 + 1):
-            weights = _half_grid_weights(height, width, maps.device)[:, 1].reshape(height, width // 2 + 1)
-            aliased = alias_mask(height, width, self.stride)[:, : width // 2 + 1].to(maps.device)
-            self._mask = torch.stack([weights, weights * aliased])  # (2, H, W // 2 + 1): all, aliased
-        power = torch.fft.rfft2(maps.detach().float()).abs().square_().sum(dim=(0, 1))
-        sums = (self._mask * power).sum(dim=(-2, -1), dtype=torch.float64)
+        self.add_spectrum(batch_spectrum(maps))
+
+    def add_spectrum(self, batch: BatchSpectrum) -> None:
+        """Add the energy of a batch's :func:`batch_spectrum` of the maps entering the subsampling."""
+        height, width = batch.shape[-2:]
+        self.shape = batch.shape
+        if self._mask is None or self._mask.shape != (height, width // 2 + 1):
+            weights = _half_grid_weights(height, width, "cpu")[:, 1].reshape(height, width // 2 + 1)
+            aliased = alias_mask(height, width, self.stride)[:, : width // 2 + 1]
+            self._mask = torch.stack([weights, weights * aliased]).double()  # (2, H, W // 2 + 1): all, aliased
+        sums = (self._mask * batch.power_sum).sum(dim=(-2, -1))
         self.total += float(sums[0])
         self.aliased += float(sums[1])
 
