@@ -136,31 +136,27 @@ def _cpu_choices(
     if config.precision == "fp16":
         raise ConfigError("precision fp16 is for CUDA only; on CPU use bf16, fp32 or auto")
     if measured is not None and native_bf16:
-        best_precision, best_channels_last, why = measured
-        if config.precision == "auto":
-            reasons.append(f"precision: {best_precision} (measured fastest for {config.model} on CPU: {why})")
-        if config.channels_last == "auto":
-            reasons.append(f"channels_last: {best_channels_last} (measured fastest for {config.model} on CPU)")
-        precision = best_precision if config.precision == "auto" else config.precision
-        channels_last = best_channels_last if config.channels_last == "auto" else bool(config.channels_last)
-        if config.precision != "auto":
-            reasons.append(f"precision: {precision} (requested)")
-        if config.channels_last != "auto":
-            reasons.append(f"channels_last: {channels_last} (requested)")
-        return precision, channels_last
-    if config.precision == "auto":
-        precision = "bf16" if native_bf16 else "fp32"
-        reasons.append(
-            "precision: bf16 autocast (the CPU has native bf16)"
+        auto_precision, auto_channels_last, why = measured
+        precision_why = f"{auto_precision} (measured fastest for {config.model} on CPU: {why})"
+        channels_last_why = f"{auto_channels_last} (measured fastest for {config.model} on CPU)"
+    else:
+        auto_precision = "bf16" if native_bf16 else "fp32"
+        precision_why = (
+            "bf16 autocast (the CPU has native bf16)"
             if native_bf16
-            else "precision: fp32 (no native bf16 on this CPU; emulated bf16 is slower)"
+            else "fp32 (no native bf16 on this CPU; emulated bf16 is slower)"
         )
+        auto_channels_last = True  # measured faster with oneDNN in both fp32 and bf16
+        channels_last_why = "True (faster with oneDNN on CPU)"
+    if config.precision == "auto":
+        precision = auto_precision
+        reasons.append(f"precision: {precision_why}")
     else:
         precision = config.precision
         reasons.append(f"precision: {precision} (requested)")
     if config.channels_last == "auto":
-        channels_last = True  # measured faster with oneDNN in both fp32 and bf16
-        reasons.append("channels_last: True (faster with oneDNN on CPU)")
+        channels_last = auto_channels_last
+        reasons.append(f"channels_last: {channels_last_why}")
     else:
         channels_last = bool(config.channels_last)
         reasons.append(f"channels_last: {channels_last} (requested)")
