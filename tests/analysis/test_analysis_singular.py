@@ -73,6 +73,9 @@ def test_single_channel_singular_values_are_the_dft_magnitudes():
         (3, 2, 1, 6, 2, 1, 1),
         (2, 2, 5, 4, 1, 1, 1),  # kernel wider than the input: taps wrap around
         (2, 3, 3, 9, 3, 1, 1),
+        (4, 4, 3, 8, 2, 1, 2),  # strided and grouped: each group's blocks gather their own aliases
+        (6, 6, 3, 8, 2, 2, 3),
+        (3, 2, 4, 8, 4, 1, 1),  # patchify: kernel = stride
     ],
 )
 def test_multichannel_singular_values_equal_the_dense_matrix_svd(
@@ -85,6 +88,21 @@ def test_multichannel_singular_values_equal_the_dense_matrix_svd(
     values = conv_singular_values(torch.as_tensor(weight), size, stride, dilation, groups).numpy()
     assert values.shape == (min(dense.shape),)
     np.testing.assert_allclose(values, expected, atol=1e-10)
+
+
+def test_values_do_not_depend_on_how_the_frequencies_are_chunked(monkeypatch):
+    import freqprobe.analysis.singular as singular
+
+    weight = torch.randn(6, 4, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    whole = conv_singular_values(weight, (10, 12), stride=2)
+    monkeypatch.setattr(singular, "BLOCK_BYTES", 1)  # one frequency a chunk
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        chunked = conv_singular_values(weight, (10, 12), stride=2)
+    finally:
+        torch.set_num_threads(previous)
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-12)
 
 
 def test_spectral_norm_is_the_largest_singular_value_and_the_operator_norm():

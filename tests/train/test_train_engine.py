@@ -340,3 +340,13 @@ def test_a_fitted_filter_is_kept_beside_the_weights_so_analyses_need_no_checkpoi
     (out / "checkpoint.pt").unlink()  # what a committed run folder looks like
     loaded = RunFolder(out).load_input_filter()
     torch.testing.assert_close(loaded.mean_amplitude, fit_input_filter(config).mean_amplitude, rtol=0, atol=0)
+
+
+def test_a_run_with_fp32_depthwise_convolutions_saves_plain_weights(shared_data, tmp_path):
+    settings = {**tiny_settings(shared_data), "epochs": 1, "model": "shufflenet_v2", "width_multiplier": 0.5,
+                "precision": "bf16", "depthwise_fp32": "true"}  # fmt: skip
+    metrics = run_training(config_from_dict(settings), tmp_path / "run", progress=False)
+    assert metrics["depthwise_fp32"] is True and metrics["precision"] == "bf16"
+    model = create_model("shufflenet_v2", in_channels=1, width_multiplier=0.5)
+    load_weights(model, tmp_path / "run" / "model.safetensors")  # the same keys as a model never swapped
+    assert all(type(module).__name__ != "Fp32DepthwiseConv2d" for module in model.modules())

@@ -44,16 +44,46 @@ def test_impossible_requests_fail_with_one_line():
 
 
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="the per-model table applies where bf16 is native")
-def test_auto_takes_the_measured_choice_of_a_model_that_bf16_does_not_speed_up():
+def test_auto_takes_the_measured_choice_of_a_model_that_prefers_other_settings():
     from freqprobe.train.fastpaths import CPU_CHOICES_BY_MODEL
 
-    assert CPU_CHOICES_BY_MODEL["shufflenet_v2"][:2] == ("fp32", False)
+    assert CPU_CHOICES_BY_MODEL["shufflenet_v2"][:3] == ("bf16", False, True)
     paths = choose(model="shufflenet_v2")
-    assert (paths.precision, paths.channels_last) == ("fp32", False)
+    assert (paths.precision, paths.channels_last, paths.depthwise_fp32) == ("bf16", False, True)
     assert any("measured fastest for shufflenet_v2" in reason for reason in paths.reasons)
-    assert (choose(model="resnet20").precision, choose(model="resnet20").channels_last) == ("bf16", True)
-    forced = choose(model="shufflenet_v2", precision="bf16", channels_last=True)
-    assert (forced.precision, forced.channels_last) == ("bf16", True)
+    assert "depthwise convolutions fp32" in paths.describe()
+    resnet = choose(model="resnet20")
+    assert (resnet.precision, resnet.channels_last, resnet.depthwise_fp32) == ("bf16", True, False)
+    forced = choose(model="shufflenet_v2", precision="bf16", channels_last=True, depthwise_fp32=False)
+    assert (forced.precision, forced.channels_last, forced.depthwise_fp32) == ("bf16", True, False)
+
+
+def test_depthwise_fp32_is_moot_in_fp32_and_follows_a_request_under_autocast():
+    assert choose(model="shufflenet_v2", precision="fp32", depthwise_fp32=True).depthwise_fp32 is False
+    assert choose(model="resnet20", precision="bf16", depthwise_fp32="true").depthwise_fp32 is True
+    with pytest.raises(ConfigError, match="depthwise_fp32"):
+        choose(depthwise_fp32="sometimes")
+
+
+def test_depthwise_convolutions_run_in_fp32_under_autocast_with_unchanged_weights_and_keys():
+    from torch import nn
+
+    from freqprobe.train.fastpaths import Fp32DepthwiseConv2d, keep_depthwise_in_fp32
+
+    torch.manual_seed(0)
+    depthwise, grouped, dense = nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(4, 4, 3, groups=2), nn.Conv2d(4, 8, 1)
+    model = nn.Sequential(depthwise, grouped, dense)
+    keys = list(model.state_dict())
+    assert keep_depthwise_in_fp32(model) == 1
+    assert type(depthwise) is Fp32DepthwiseConv2d and type(grouped) is nn.Conv2d and type(dense) is nn.Conv2d
+    assert list(model.state_dict()) == keys
+    torch.manual_seed(0)
+    x = torch.rand(2, 4, 8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = depthwise(x.bfloat16())
+        assert out.dtype == torch.float32
+        assert model(x).dtype == torch.bfloat16  # the dense layers still run in bf16
+    torch.testing.assert_close(out, nn.functional.conv2d(x.bfloat16().float(), depthwise.weight, depthwise.bias, groups=4))
 
 
 def test_without_native_bf16_every_model_gets_fp32(monkeypatch):

@@ -19,9 +19,9 @@ The circular operator is the one analysed: the network's zero padding differs fr
 Real kernels give K(-f) = conj K(f), whose singular values are equal, so only one frequency of each pair {g, -g} is
 decomposed and its values counted twice.
 
-Cost: the blocks are formed for that half of the output frequencies only, by two small DFT-matrix products over the
-kernel taps (no (O, I, H, W) transform of the whole grid), a bounded number of frequency rows at a time
-(``BLOCK_BYTES``), and each chunk goes to one batched ``torch.linalg.svdvals``. The chunks run on a pool of
+Cost: the blocks are formed for that half of the output frequencies only, transposed, by one matrix product of
+DFT factors with the kernel taps (no (O, I, H, W) transform of the whole grid), a bounded number of frequencies at
+a time (``BLOCK_BYTES``), and each chunk goes to one batched ``torch.linalg.svdvals``. The chunks run on a pool of
 ``torch.get_num_threads()`` workers, each with single-threaded LAPACK: the blocks are small (at most a few hundred
 rows), where LAPACK's own threading gains little and, on a loaded machine, spins (measured: a batch of 512x512 complex
 SVDs 10x to 70x slower in CPU time with 2 threads than with 1 on a 2-core host running other jobs). A 1x1
@@ -38,7 +38,8 @@ from freqprobe.analysis.aliasing import as_stride_pair
 from freqprobe.errors import ConfigError
 from freqprobe.parallel import map_single_threaded, single_threaded_torch
 
-BLOCK_BYTES = 64 * 2**20  # memory held by one chunk of operator blocks
+BLOCK_BYTES = 64 * 2**20  # memory held by the chunks of operator blocks being decomposed at one time
+CHUNKS_PER_WORKER = 4  # measured: with one or two chunks a worker, a ResNet-50's layers left a core idle ~30% of the time
 
 
 def conv_singular_values(
@@ -112,32 +113,76 @@ def operator_blocks(
     stride: tuple[int, int] = (1, 1),
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
-    rows: torch.Tensor | None = None,
+    frequencies: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """The operator's diagonal blocks in the unitary Fourier bases: complex (R * W' * groups, O/g, I/g * s_y s_x).
+    """The operator's diagonal blocks in the unitary Fourier bases: complex (F * groups, O/g, s_y s_x * I/g).
 
-    One block per output frequency (g_y, g_x, group), row-major over g_y in ``rows`` (default: all H' = H/s_y rows),
-    g_x in 0..W'-1 (W' = W/s_x), then group. A block's columns are input channel, then alias a_y, a_x of the input
-    frequencies f = g + a (H', W') that fold onto g. Float32 kernels give complex64 blocks; float64 give complex128.
+    One block per output frequency (g_y[f], g_x[f]) of ``frequencies`` (default: every frequency of the
+    (H/s_y, W/s_x) output grid, row-major), then group. A block's columns are alias (a_y, a_x) of the input
+    frequencies k = g + a (H/s_y, W/s_x) that fold onto g, then input channel. A view of :func:`transposed_blocks`.
+    Float32 kernels give complex64 blocks; float64 give complex128.
+    """
+    return transposed_blocks(weight, input_size, stride, dilation, groups, frequencies).mT
+
+
+def transposed_blocks(
+    weight: torch.Tensor,
+    input_size: tuple[int, int],
+    stride: tuple[int, int] = (1, 1),
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+    frequencies: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """The transposes of :func:`operator_blocks`, contiguous: (F * groups, s_y s_x * I/g, O/g).
+
+    Block f, read as B^T, is sum over taps t of E[f, a, t] W[o, i, t]: one matrix product of the (F s_y s_x, taps)
+    DFT factors with the (taps, I/g O/g) weights, whose result is already laid out block by block (the transpose has
+    the block's singular values). Forming the blocks this way writes each entry once, where a per-axis DFT and a
+    permutation of the (F, O, I) result took several passes over the blocks (measured: block formation was 40% of the
+    thread time of a ResNet-50's singular values).
     """
     _check_groups(weight, groups)
     height, width = input_size
     stride_y, stride_x = stride
-    dy, dx = as_stride_pair(dilation)
     out_h, out_w = height // stride_y, width // stride_x
-    rows = torch.arange(out_h) if rows is None else rows
+    if frequencies is None:
+        grid_y, grid_x = torch.meshgrid(torch.arange(out_h), torch.arange(out_w), indexing="ij")
+        frequencies = (grid_y.flatten(), grid_x.flatten())
+    gy, gx = frequencies
     out_channels, in_per_group, kh, kw = weight.shape
+    out_per_group = out_channels // groups
     complex_dtype = torch.complex128 if weight.dtype == torch.float64 else torch.complex64
-    # Input frequency indices: k_y = g_y + a_y H' for the chosen rows, k_x = g_x + a_x W' for all columns.
-    ky = rows.reshape(-1, 1) + torch.arange(stride_y).reshape(1, -1) * out_h  # (R, s_y)
-    kx = torch.arange(out_w).reshape(1, -1) + torch.arange(stride_x).reshape(-1, 1) * out_w  # (s_x, W')
-    dft_y = _dft_matrix(ky, kh, dy, height).to(complex_dtype)  # (R, s_y, kh)
-    dft_x = _dft_matrix(kx, kw, dx, width).to(complex_dtype)  # (s_x, W', kw)
-    taps = weight.detach().to(complex_dtype)
-    along_x = torch.einsum("oiuv,axv->oiuax", taps, dft_x)  # (O, I/g, kh, s_x, W')
-    response = torch.einsum("oiuax,rbu->rxoiba", along_x, dft_y)  # (R, W', O, I/g, s_y, s_x)
-    blocks = response.reshape(len(rows) * out_w * groups, out_channels // groups, in_per_group * stride_y * stride_x)
-    return blocks / math.sqrt(stride_y * stride_x)
+    factors = _alias_tap_factors(gy, gx, input_size, stride, (kh, kw), as_stride_pair(dilation))
+    aliases, taps = factors.shape[1:]
+    # (taps, groups, I/g, O/g): column (g, i, o) of the product is entry (i, o) of group g's transposed block
+    weights = weight.detach().reshape(groups, out_per_group, in_per_group, taps).permute(3, 0, 2, 1)
+    weights = weights.reshape(taps, -1).to(complex_dtype)
+    product = (factors.reshape(-1, taps).to(complex_dtype) @ weights).reshape(
+        len(gy), aliases, groups, in_per_group, out_per_group
+    )
+    if groups > 1 and aliases > 1:
+        product = product.transpose(1, 2)  # (F, groups, aliases, I/g, O/g): a copy, for strided grouped layers only
+    return product.reshape(len(gy) * groups, aliases * in_per_group, out_per_group)
+
+
+def _alias_tap_factors(
+    gy: torch.Tensor,
+    gx: torch.Tensor,
+    size: tuple[int, int],
+    stride: tuple[int, int],
+    kernel: tuple[int, int],
+    dilation: tuple[int, int],
+) -> torch.Tensor:
+    """complex128 (F, s_y s_x, kh kw): exp(-2 pi i (k_y d_y u / H + k_x d_x v / W)) / sqrt(s_y s_x) for the input
+    frequencies k = g + a (H/s_y, W/s_x) aliasing onto each output frequency g, tap (u, v); the factor makes the
+    DFTs unitary."""
+    (height, width), (stride_y, stride_x) = size, stride
+    ky = gy.reshape(-1, 1) + torch.arange(stride_y) * (height // stride_y)  # (F, s_y)
+    kx = gx.reshape(-1, 1) + torch.arange(stride_x) * (width // stride_x)  # (F, s_x)
+    along_y = _dft_matrix(ky, kernel[0], dilation[0], height)  # (F, s_y, kh)
+    along_x = _dft_matrix(kx, kernel[1], dilation[1], width)  # (F, s_x, kw)
+    factors = along_y[:, :, None, :, None] * along_x[:, None, :, None, :]  # (F, s_y, s_x, kh, kw)
+    return factors.reshape(len(gy), stride_y * stride_x, -1) / math.sqrt(stride_y * stride_x)
 
 
 def _blockwise_singular_values(
@@ -148,20 +193,21 @@ def _blockwise_singular_values(
     groups: int,
 ) -> torch.Tensor:
     """(groups, H' W' min(O/g, I/g s_y s_x)) from the blocks of one member of each conjugate pair, in chunks of
-    output-frequency rows decomposed in parallel."""
+    frequencies decomposed in parallel (each chunk at most ``BLOCK_BYTES`` / workers)."""
     out_h, out_w = size[0] // stride[0], size[1] // stride[1]
-    out_channels, in_per_group = weight.shape[:2]
+    gy, gx, multiplicity = _conjugate_half(out_h, out_w)
     workers = max(1, torch.get_num_threads())
-    block_bytes = out_channels * in_per_group * stride[0] * stride[1] * 16
-    rows_per_chunk = max(1, BLOCK_BYTES // workers // max(1, block_bytes * out_w))
-    chunks = torch.arange(out_h // 2 + 1).split(rows_per_chunk)
+    block_bytes = weight.shape[0] * weight.shape[1] * stride[0] * stride[1] * 16
+    # at least CHUNKS_PER_WORKER chunks a worker, taken as workers free up, so unequal chunks still end together
+    chunks_wanted = max(CHUNKS_PER_WORKER * workers, -(-len(gy) * block_bytes // max(1, BLOCK_BYTES // workers)))
+    per_chunk = max(1, -(-len(gy) // chunks_wanted))
+    chunks = list(zip(gy.split(per_chunk), gx.split(per_chunk), multiplicity.split(per_chunk)))
 
-    def decompose(chunk: torch.Tensor) -> torch.Tensor:
-        blocks = operator_blocks(weight, size, stride, dilation, groups, rows=chunk)
-        keep, multiplicity = _conjugate_half(chunk, out_h, out_w)
-        blocks = blocks.reshape(len(chunk) * out_w, groups, *blocks.shape[1:])[keep]
-        values = torch.linalg.svdvals(blocks)  # (n_kept, groups, min(rows, cols))
-        values = values.repeat_interleave(multiplicity, dim=0)
+    def decompose(chunk) -> torch.Tensor:
+        chunk_y, chunk_x, counts = chunk
+        blocks = transposed_blocks(weight, size, stride, dilation, groups, (chunk_y, chunk_x))
+        values = torch.linalg.svdvals(blocks)  # (F * groups, min(rows, cols)): a block's transpose, same values
+        values = values.reshape(len(chunk_y), groups, -1).repeat_interleave(counts, dim=0)
         return values.transpose(0, 1).reshape(groups, -1)
 
     return torch.cat(map_single_threaded(decompose, chunks), dim=1).to(torch.float64)
@@ -192,22 +238,22 @@ def _pointwise_singular_values(weight: torch.Tensor, groups: int, n_frequencies:
     return values.repeat(1, n_frequencies)
 
 
-def _conjugate_half(rows: torch.Tensor, out_h: int, out_w: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Which blocks of ``rows`` (g_y <= H'/2) x all g_x stand for a conjugate pair {g, -g}, and how often their
-    values occur.
+def _conjugate_half(out_h: int, out_w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(g_y, g_x, multiplicity) of one frequency of each conjugate pair {g, -g} of the (H', W') output grid.
 
     Blocks at g and -g (mod the output grid) are complex conjugates up to a unitary permutation of their columns,
-    so they share singular values. Rows 0 < g_y < H'/2 have their mirrors in rows not computed (multiplicity 2);
-    in the rows equal to their own mirror (0 and H'/2) only g_x <= -g_x mod W' is kept, with multiplicity 2, or 1
-    for the frequencies equal to their own mirror (DC and the Nyquist ones).
+    so they share singular values. Rows 0 < g_y < H'/2 have their mirrors in rows not kept (multiplicity 2); in the
+    rows equal to their own mirror (0 and H'/2) only g_x <= -g_x mod W' is kept, with multiplicity 2, or 1 for the
+    frequencies equal to their own mirror (DC and the Nyquist ones).
     """
-    gy = rows.reshape(-1, 1)
+    gy = torch.arange(out_h // 2 + 1).reshape(-1, 1)
     gx = torch.arange(out_w).reshape(1, -1)
     mirror_row = (-gy) % out_h == gy
     mirror_x = (-gx) % out_w
     keep = ~mirror_row | (gx <= mirror_x)
-    multiplicity = torch.where(mirror_row & (gx == mirror_x), 1, 2).expand_as(keep)
-    return keep.flatten(), multiplicity[keep].flatten()
+    multiplicity = torch.where(mirror_row & (gx == mirror_x), 1, 2)
+    gy, gx = torch.broadcast_tensors(gy, gx)
+    return gy[keep], gx[keep], multiplicity.expand_as(keep)[keep]
 
 
 def _check_groups(weight: torch.Tensor, groups: int) -> None:

@@ -11,7 +11,7 @@ from freqprobe.errors import ConfigError
 from freqprobe.train.checkpoint import TrainingState
 from freqprobe.train.config import TrainConfig
 from freqprobe.train.distributed import DistributedContext
-from freqprobe.train.fastpaths import FastPaths
+from freqprobe.train.fastpaths import FastPaths, keep_depthwise_in_fp32
 from freqprobe.train.optimizer import build_optimizer
 from freqprobe.train.prepare import PreparedData
 from freqprobe.train.rng import derive_seed
@@ -86,6 +86,8 @@ def build_model(
     model = model.to(fast.torch_device)
     if fast.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    if fast.depthwise_fp32:
+        keep_depthwise_in_fp32(model)
     if saved is not None:
         model.load_state_dict(saved.model)
     return model, built.record

@@ -165,6 +165,10 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--device", metavar="DEV", help="auto (default), cpu, cuda, cuda:N")
     speed.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="autocast precision (auto)")
     speed.add_argument("--channels-last", choices=("auto", "true", "false"), help="channels_last layout (auto)")
+    speed.add_argument(
+        "--depthwise-fp32", choices=("auto", "true", "false"),
+        help="run depthwise convolutions in fp32 under bf16 autocast (auto: where measured faster for the model)",
+    )
     speed.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
 
 

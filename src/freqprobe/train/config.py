@@ -73,6 +73,7 @@ class TrainConfig:
     spectral_reg: str | None = None  # --spectral-reg spec (freqprobe.train.regularizers), canonical; None: off
     precision: str = "auto"
     channels_last: str | bool = "auto"
+    depthwise_fp32: str | bool = "auto"  # depthwise convolutions in fp32 under bf16/fp16 autocast (train.fastpaths)
     compile: bool = False
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
     image_size: int | None = None  # folder datasets: short side resized to N, centre crop NxN; None: stored size
@@ -239,7 +240,8 @@ def _validate(config: TrainConfig) -> None:
     config.spectral_reg = _canonical_spectral_reg(config.spectral_reg)
     _check_model_source(config)
     _check_choice(config, "precision", PRECISIONS)
-    config.channels_last = _normalized_channels_last(config.channels_last)
+    config.channels_last = _normalized_auto_bool("channels_last", config.channels_last)
+    config.depthwise_fp32 = _normalized_auto_bool("depthwise_fp32", config.depthwise_fp32)
     _check_type(config, "compile", bool)
     _check_device(config.device)
     _check_optional_int(config, "image_size", minimum=1)
@@ -314,14 +316,15 @@ def _check_choice(config: TrainConfig, name: str, choices: tuple[str, ...]) -> N
         _fail(name, value, f"one of {', '.join(choices)}")
 
 
-def _normalized_channels_last(value: Any) -> str | bool:
+def _normalized_auto_bool(name: str, value: Any) -> str | bool:
+    """``auto``, or the bool of true/on/false/off."""
     if isinstance(value, bool) or value == "auto":
         return value
     if value in ("on", "true"):
         return True
     if value in ("off", "false"):
         return False
-    _fail("channels_last", value, "auto, true or false")
+    _fail(name, value, "auto, true or false")
     return value  # unreachable
 
 

@@ -8,11 +8,13 @@ native bf16 (AVX512-BF16 or AMX; emulated bf16 is slower than fp32) and channels
 ``torch.compile`` is opt-in. On CUDA: bf16 autocast where supported (fp16 with a GradScaler otherwise),
 channels_last, data resident on the GPU, cudnn.benchmark.
 
-Not every architecture gains from them: networks built of depthwise and small grouped convolutions run their many
-small kernels no faster in bf16, and a LayerNorm network pays for channels_last. ``CPU_CHOICES_BY_MODEL`` holds
-the registered models whose best CPU setting differs from the default, as ``benchmarks/train_architectures.py
---variants`` measured it (BENCHMARKS.md); ``auto`` takes them from there. Models from ``tv:``, ``timm:`` and
-``py:`` get the default: run that benchmark on them and pass ``--precision``/``--channels-last`` if it says so.
+Not every architecture gains from them: depthwise convolutions run slower in bf16 on this CPU than in fp32, while
+the dense (1x1) convolutions and linear layers around them gain, so some networks train fastest in bf16 with their
+depthwise convolutions kept in fp32 (``depthwise_fp32``, :func:`keep_depthwise_in_fp32`). ``CPU_CHOICES_BY_MODEL``
+holds the registered models whose best CPU setting differs from the default, as ``benchmarks/train_architectures.py
+--variants`` and step timings measured it (BENCHMARKS.md); ``auto`` takes them from there. Models
+from ``tv:``, ``timm:`` and ``py:`` get the default: run that benchmark on them and pass ``--precision``,
+``--channels-last`` or ``--depthwise-fp32`` if it says so.
 """
 
 from __future__ import annotations
@@ -22,17 +24,23 @@ import os
 from dataclasses import asdict, dataclass, field
 
 import torch
+from torch import nn
 
 from freqprobe.errors import ConfigError
 from freqprobe.train.config import TrainConfig
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
-# registered model -> (precision, channels_last, what was measured) on a CPU with native bf16, training images/s of
-# the engine at 3x32x32, batch 256, 2 threads (2-core Xeon with AMX, 2026-12-02; BENCHMARKS.md)
-CPU_CHOICES_BY_MODEL: dict[str, tuple[str, bool, str]] = {
-    "shufflenet_v2": ("fp32", False, "fp32 237 images/s against bf16 + channels_last 192"),
-    "convnext_atto": ("fp32", False, "fp32 contiguous 415 images/s against bf16 + channels_last 364"),
+# registered model -> (precision, channels_last, depthwise_fp32, what was measured) on a CPU with native bf16, training
+# images/s at 3x32x32, batch 256, 2 threads (2-core Xeons with AMX, 2026-12-02; BENCHMARKS.md)
+CPU_CHOICES_BY_MODEL: dict[str, tuple[str, bool, bool, str]] = {
+    "shufflenet_v2": (
+        "bf16", False, True, "bf16 with fp32 depthwise 299 images/s against fp32 233, bf16 229, bf16 + channels_last 203"
+    ),
+    "convnext_atto": (
+        "bf16", True, True,
+        "bf16 + channels_last with fp32 depthwise 569 images/s against fp32 422, fp32 + channels_last 469, bf16 415",
+    ),
 }
 
 
@@ -48,6 +56,7 @@ class FastPaths:
     cudnn_benchmark: bool
     data_on_device: bool
     grad_scaler: bool
+    depthwise_fp32: bool = False  # depthwise convolutions in fp32 under autocast (keep_depthwise_in_fp32)
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -70,8 +79,9 @@ class FastPaths:
     def describe(self) -> str:
         """One line for the start of a run."""
         return (
-            f"device {self.device}, precision {self.precision}, channels_last {self.channels_last}, "
-            f"compile {self.compile}, threads {self.threads}"
+            f"device {self.device}, precision {self.precision}"
+            + (" (depthwise convolutions fp32)" if self.depthwise_fp32 else "")
+            + f", channels_last {self.channels_last}, compile {self.compile}, threads {self.threads}"
             + (f", cudnn.benchmark, data on GPU" if self.device_type == "cuda" else "")
         )
 
@@ -109,10 +119,12 @@ def choose_fast_paths(config: TrainConfig, local_rank: int = 0, local_world_size
     """Resolve every ``auto`` in ``config`` for this machine and process."""
     device = resolve_device(config.device, local_rank)
     reasons: list[str] = []
+    measured = None if device.startswith("cuda") or not cpu_has_native_bf16() else CPU_CHOICES_BY_MODEL.get(config.model)
     if device.startswith("cuda"):
         precision, channels_last = _cuda_choices(config, device, reasons)
     else:
-        precision, channels_last = _cpu_choices(config, reasons, CPU_CHOICES_BY_MODEL.get(config.model))
+        precision, channels_last = _cpu_choices(config, reasons, measured)
+    depthwise_fp32 = _depthwise_choice(config, precision, measured, reasons)
     threads = max(1, available_cores() // max(1, local_world_size))
     reasons.append(f"threads: {threads} (cores available / processes on this machine)")
     on_cuda = device.startswith("cuda")
@@ -125,18 +137,19 @@ def choose_fast_paths(config: TrainConfig, local_rank: int = 0, local_world_size
         cudnn_benchmark=on_cuda,
         data_on_device=on_cuda,
         grad_scaler=precision == "fp16",
+        depthwise_fp32=depthwise_fp32,
         reasons=reasons,
     )
 
 
 def _cpu_choices(
-    config: TrainConfig, reasons: list[str], measured: tuple[str, bool, str] | None = None
+    config: TrainConfig, reasons: list[str], measured: tuple[str, bool, bool, str] | None = None
 ) -> tuple[str, bool]:
     native_bf16 = cpu_has_native_bf16()
     if config.precision == "fp16":
         raise ConfigError("precision fp16 is for CUDA only; on CPU use bf16, fp32 or auto")
-    if measured is not None and native_bf16:
-        auto_precision, auto_channels_last, why = measured
+    if measured is not None:
+        auto_precision, auto_channels_last, _, why = measured
         precision_why = f"{auto_precision} (measured fastest for {config.model} on CPU: {why})"
         channels_last_why = f"{auto_channels_last} (measured fastest for {config.model} on CPU)"
     else:
@@ -161,6 +174,49 @@ def _cpu_choices(
         channels_last = bool(config.channels_last)
         reasons.append(f"channels_last: {channels_last} (requested)")
     return precision, channels_last
+
+
+def _depthwise_choice(
+    config: TrainConfig, precision: str, measured: tuple[str, bool, bool, str] | None, reasons: list[str]
+) -> bool:
+    if precision == "fp32":
+        if config.depthwise_fp32 is True:
+            reasons.append("depthwise_fp32: moot (the whole model runs in fp32)")
+        return False
+    if config.depthwise_fp32 != "auto":
+        reasons.append(f"depthwise_fp32: {config.depthwise_fp32} (requested)")
+        return bool(config.depthwise_fp32)
+    chosen = measured is not None and measured[2]
+    reasons.append(
+        f"depthwise_fp32: {chosen} ({'measured fastest for ' + config.model if measured else 'default'})"
+    )
+    return chosen
+
+
+def keep_depthwise_in_fp32(model: nn.Module) -> int:
+    """Make every depthwise ``nn.Conv2d`` of ``model`` (groups == in_channels > 1) run in fp32 under autocast, in
+    place; returns how many. Their class becomes :class:`Fp32DepthwiseConv2d`: parameters, buffers and state-dict
+    keys are unchanged. Subclasses of ``nn.Conv2d`` (e.g. padding-aware variants) are left as they are.
+
+    Example:
+        >>> conv = nn.Conv2d(4, 4, 3, groups=4)
+        >>> keep_depthwise_in_fp32(nn.Sequential(conv)), type(conv).__name__
+        (1, 'Fp32DepthwiseConv2d')
+    """
+    count = 0
+    for module in model.modules():
+        if type(module) is nn.Conv2d and module.groups > 1 and module.groups == module.in_channels:
+            module.__class__ = Fp32DepthwiseConv2d
+            count += 1
+    return count
+
+
+class Fp32DepthwiseConv2d(nn.Conv2d):
+    """A depthwise ``nn.Conv2d`` that leaves autocast for its own computation: fp32 input, fp32 output."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(input.device.type, enabled=False):
+            return super().forward(input.float())
 
 
 def _cuda_choices(config: TrainConfig, device: str, reasons: list[str]) -> tuple[str, bool]:

@@ -60,6 +60,7 @@ def final_metrics(
         "device": fast.device,
         "precision": fast.precision,
         "channels_last": fast.channels_last,
+        "depthwise_fp32": fast.depthwise_fp32,
         "compile": fast.compile,
         "threads": fast.threads,
         "world_size": world_size,
