@@ -34,6 +34,13 @@ METRIC_COLUMNS = {
     "cycles/pixel",
     "corruption_accuracy_mid": "mean accuracy over the benchmark corruptions with perturbation centroid in [1/8, 1/4)",
     "corruption_accuracy_high": "mean accuracy over the benchmark corruptions with perturbation centroid >= 1/4",
+    "feature_delta_log_mean": "feature maps (features.json): mean over the convolutions' outputs of ΔLog-amplitude "
+    "(Nyquist bin minus DC, natural log)",
+    "feature_delta_log_last": "feature maps: ΔLog-amplitude of the deepest convolution's output",
+    "feature_centroid_mean": "feature maps: mean over the convolutions' outputs of the maps' spectral centroid "
+    "(cycles/pixel)",
+    "feature_aliasing_mean": "feature maps: mean over the subsampling sites of the share of the entering maps' energy "
+    "above the new Nyquist frequency",
 }
 
 
@@ -41,15 +48,17 @@ METRIC_COLUMNS = {
 PERCENT_COLUMNS = frozenset(
     {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "heatmap_error_low",
      "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy",
-     "corruption_accuracy", "corruption_accuracy_low", "corruption_accuracy_mid", "corruption_accuracy_high"}
+     "corruption_accuracy", "corruption_accuracy_low", "corruption_accuracy_mid", "corruption_accuracy_high",
+     "feature_aliasing_mean"}
 )
 
 
 # Partial correlations (compare): what the input and the kernels look like, against how the network fails, given its
 # clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
-FILTER_STATISTIC_COLUMNS = ("input_centroid", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first")
-ROBUSTNESS_COLUMNS = ("robust_accuracy", "heatmap_mean_error", "heatmap_centroid", "lowpass_r50", "highpass_r50",
-                      "shift_consistency")
+FILTER_STATISTIC_COLUMNS = ("input_centroid", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first",
+                            "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
+ROBUSTNESS_COLUMNS = ("robust_accuracy", "corruption_accuracy", "heatmap_mean_error", "heatmap_centroid",
+                      "lowpass_r50", "highpass_r50", "shift_consistency")
 PARTIAL_CONTROL = "clean_accuracy"
 
 
@@ -63,7 +72,7 @@ COST_COLUMNS = {
 }
 
 
-SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source")
+SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source", "features_source")
 
 
 LAYER_PREFIX = "kernel_centroid:"

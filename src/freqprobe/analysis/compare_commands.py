@@ -62,6 +62,11 @@ def add_commands(subparsers) -> None:
         help="filter spec of the baseline variant (e.g. none, blur:2): every other variant of the same dataset, model "
         "and options minus it, seed by seed, with 95%% intervals (default: none, when some run is unfiltered)",
     )
+    parser.add_argument(
+        "--features", action="append", default=[], metavar="FILE",
+        help="a features.json of freqprobe features to take the runs' feature-map columns from (repeatable; each "
+        "run's own analysis/features.json is read without it)",
+    )
     add_format_argument(parser)
     parser.set_defaults(handler=run_compare)
 
@@ -79,6 +84,7 @@ def run_compare(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         band_matrices=not args.no_band_matrix,
         baseline=args.baseline,
+        features=args.features,
     )
     written = write_comparison(comparison, out_dir, args.figure_format)
     print(f"compared {len(comparison.rows)} runs from {comparison.sweep_dir}; summary in {out_dir / COMPARE_MD}")

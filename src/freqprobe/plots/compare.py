@@ -68,6 +68,11 @@ LABELS = {
     "heatmap_centroid": "heat map: error centroid (cycles/pixel)",
     "shift_consistency": "shift consistency (%)",
     "robust_accuracy": "robust accuracy (%)",
+    "corruption_accuracy": "mean corruption accuracy (%)",
+    "feature_delta_log_mean": "feature maps: mean ΔLog-amplitude",
+    "feature_delta_log_last": "feature maps: ΔLog-amplitude, last conv",
+    "feature_centroid_mean": "feature maps: mean centroid (cycles/pixel)",
+    "feature_aliasing_mean": "feature maps: energy above new Nyquist (%)",
 }
 
 
@@ -100,6 +105,11 @@ def write_compare_figures(
         for name, plot in (("variant_band_curves", plot_variant_band_curves), ("variant_summary", plot_variant_summary)):
             if plot(comparison.variants, subtitle, file(name)):
                 written[name] = file(name)
+    from freqprobe.plots.depth_profiles import plot_depth_profiles
+
+    if plot_depth_profiles(comparison.variants, comparison.rows, getattr(comparison, "depth_profiles", {}), subtitle,
+                           file("depth_profiles")):
+        written["depth_profiles"] = file("depth_profiles")
     for matrix in comparison.band_matrices:
         suffix = "" if len(comparison.band_matrices) == 1 else f"_{_slug(matrix.dataset)}_{_slug(matrix.model)}"
         name = f"band_matrix{suffix}"

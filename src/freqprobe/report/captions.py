@@ -82,6 +82,8 @@ FIGURE_DESCRIPTIONS = {
     "n and method in compare.md)",
     "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
     "band (columns)",
+    "depth_profiles.png": "Kernel centroid and feature-map ΔLog-amplitude of each convolution against relative "
+    "depth, per variant: mean over seeds with its 95% Student-t interval as a band (none for one seed)",
 }
 KERNEL_FIGURES = frozenset(
     name for name in FIGURE_DESCRIPTIONS if name.startswith(("kernel_", "first_layer_", "singular_"))

@@ -10,6 +10,13 @@ import statistics
 from typing import Any, Callable, Sequence
 
 from freqprobe.analysis.compare.data import InputCentroids, RunData
+from freqprobe.analysis.compare.features import (
+    FEATURES_JSON,
+    FeatureSpectra,
+    depth_profile,
+    feature_columns,
+    kernel_depth_profile,
+)
 from freqprobe.analysis.compare.runs import RunRecord, find_analysis, read_json
 from freqprobe.analysis.compare.summaries import BANDS_KEYS, band_ablation_summary, find_section, sensitivity_columns
 from freqprobe.errors import FreqprobeError
@@ -35,9 +42,13 @@ def run_row(
     notes: list[str],
     log: Log,
     curves: dict[str, dict[str, Any]] | None = None,
+    features: FeatureSpectra | None = None,
+    depth_profiles: dict[str, dict[str, list[tuple[float, float]]]] | None = None,
 ) -> dict[str, Any]:
     """One table row: identity, swept options, and every column source that works for this run. The run's band
-    ablation curve, when it has one, goes into ``curves[run.name]``."""
+    ablation curve, when it has one, goes into ``curves[run.name]``; its kernel centroids and feature maps'
+    ΔLog-amplitude against relative depth into ``depth_profiles[run.name]`` ("kernel", "features")."""
+    profiles = {} if depth_profiles is None else depth_profiles.setdefault(run.name, {})
     row: dict[str, Any] = {
         "run": run.name,
         "dataset": run.dataset,
@@ -54,6 +65,7 @@ def run_row(
     if found is not None:
         layers, row["kernel_source"] = found
         row.update(kernel_columns(layers))
+        profiles["kernel"] = kernel_depth_profile(layers)
     sensitivity_path = find_analysis(run, SENSITIVITY_JSON)
     sensitivity = read_json(sensitivity_path) if sensitivity_path else None
     row["sensitivity_source"] = str(sensitivity_path) if sensitivity is not None else None
@@ -67,6 +79,11 @@ def run_row(
         bands = find_section(sensitivity, BANDS_KEYS)
         if curves is not None and bands is not None and band_ablation_summary(bands):
             curves[run.name] = {key: bands[key] for key in BANDS_KEYS}
+    found_features = (features or FeatureSpectra()).of_run(run.folder, find_analysis(run, FEATURES_JSON))
+    row["features_source"] = str(found_features[1]) if found_features else None
+    if found_features:
+        row.update(feature_columns(found_features[0]))
+        profiles["features"] = depth_profile(found_features[0])
     return row
 
 

@@ -192,6 +192,9 @@ def figure_captions(comparison: Comparison) -> dict[str, str]:
         f"first-layer kernel centroid ({sizes}): {methods}; the bars are the means, the error bars the intervals",
         "variant_band_curves.png": f"Band ablation per variant ({sizes}): mean low-pass and high-pass test accuracy "
         "over the radius, with a band of one sample standard deviation over seeds",
+        "depth_profiles.png": f"Per variant ({sizes}), against relative depth (a convolution's rank in forward order "
+        "over the count minus one): each convolution's mean kernel spectral centroid and its feature maps' "
+        "ΔLog-amplitude (Nyquist minus DC); mean over seeds, band the 95% Student-t interval (none for one seed)",
     }
     return {name: text for name, text in captions.items() if name in set(comparison.figures.values())}
 

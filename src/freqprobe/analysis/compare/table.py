@@ -12,6 +12,7 @@ from freqprobe.analysis.compare.band_matrix import BandMatrix, band_groups, band
 from freqprobe.analysis.compare.baseline import check_baseline, paired_differences
 from freqprobe.analysis.compare.columns import Log, run_row
 from freqprobe.analysis.compare.data import InputCentroids, RunData
+from freqprobe.analysis.compare.features import FeatureSpectra
 from freqprobe.analysis.compare.runs import find_runs_in, swept_option_names
 from freqprobe.analysis.compare.statistics import (
     CORRELATION_METHOD,
@@ -55,6 +56,9 @@ class Comparison:
     baseline: str | None = None  # the filter of the variants the paired differences subtract
     paired_differences: list[dict] = field(default_factory=list)
     captions: dict[str, str] = field(default_factory=dict)  # figure file -> caption (n, interval method) for report
+    # run name -> {"kernel": [(relative depth, mean kernel centroid)], "features": [(relative depth, ΔLog-amplitude)]}
+    # of its convolutions (filters.json, features.json), for the depth-profile figure
+    depth_profiles: dict[str, dict[str, list]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -78,6 +82,7 @@ class Comparison:
             "notes": self.notes,
             "figures": self.figures,
             "captions": self.captions,
+            "depth_profiles": self.depth_profiles,
         }
 
 
@@ -120,6 +125,7 @@ def comparison_from_dict(data: dict) -> Comparison:
         baseline=data.get("baseline"),
         paired_differences=data.get("paired_differences", []),
         captions=data.get("captions", {}),
+        depth_profiles=data.get("depth_profiles", {}),
     )
 
 
@@ -131,9 +137,12 @@ def compare_sweep(
     band_matrices: bool = True,
     baseline: str | None = None,
     log: Log = lambda message: print(message, file=sys.stderr, flush=True),
+    features: Sequence[str | os.PathLike] = (),
 ) -> Comparison:
     """Gather the table of a sweep folder, or of several compared as one (see the module docstring); nothing is
     written. ``baseline``: the filter whose variants the paired differences subtract (None: ``none`` when present).
+    ``features``: ``features.json`` files of ``freqprobe features`` to take the runs' feature-map columns from
+    (besides each run's own ``analysis/features.json``).
 
     Raises:
         FreqprobeError: no such folder, no complete run, ``subset`` < 1, a ``baseline`` no run has.
@@ -145,14 +154,17 @@ def compare_sweep(
         raise ConfigError("compare needs at least one sweep folder")
     runs, notes = find_runs_in(sweep_dirs)
     baseline = check_baseline(baseline, [run.filter for run in runs])  # before the minutes of gathering
+    feature_spectra = FeatureSpectra(features)  # a bad file fails here, before the minutes too
     data = RunData(data_dir)
     centroids = InputCentroids(data, subset)
     options = swept_option_names(runs)
     rows: list[dict[str, Any]] = []
     curves: dict[str, dict[str, Any]] = {}
+    depth_profiles: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for run in runs:
         log(f"compare: {run.name}")
-        rows.append(run_row(run, options, centroids, data, subset, analyze, notes, log, curves))
+        rows.append(run_row(run, options, centroids, data, subset, analyze, notes, log, curves, feature_spectra,
+                            depth_profiles))
     matrices = []
     if band_matrices:
         for (dataset, model), members in band_groups(runs).items():
@@ -183,4 +195,5 @@ def compare_sweep(
         paired_differences=paired_differences(variants, baseline),
         band_matrices=matrices,
         notes=notes,
+        depth_profiles=depth_profiles,
     )

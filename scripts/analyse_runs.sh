@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Every analysis of freqprobe on each run of a sweep or reproduce folder: kernel spectra; band ablation, Fourier heat
+# map (every STRIDE-th frequency; 1 = the full grid), input-gradient spectrum and shift; PGD L-inf at 2/255 and 8/255;
+# corruptions; a report per run; then the feature-map spectra of all runs together, compare (paired against the
+# BASELINE filter when given) and one report. Each step is skipped where its output is already in the run's
+# analysis, so the script resumes, and completes runs analysed in part before.
+#
+#   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
+#   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
+set -euo pipefail
+folder=$1
+subset=${2:-500}
+stride=${3:-1}
+baseline=${4:-}
+
+# has FILE KEY [SUBKEY]: FILE is JSON holding KEY (and KEY holds SUBKEY)
+has() {
+  python - "$@" <<'PY'
+import json, sys
+try:
+    value = json.load(open(sys.argv[1]))
+    for key in sys.argv[2:]:
+        value = value[key]
+except (OSError, ValueError, KeyError, TypeError):
+    sys.exit(1)
+sys.exit(0 if value is not None else 1)
+PY
+}
+
+for run in "$folder"/runs/*/; do
+  run=${run%/}
+  out=$run/analysis
+  json=$out/sensitivity.json
+  [ -f "$out/filters.json" ] || freqprobe filters "$run" --out "$out" >/dev/null
+  has "$json" bands || freqprobe sensitivity "$run" --bands --subset "$subset" --out "$out" --quiet
+  has "$json" heatmap || freqprobe sensitivity "$run" --heatmap --heatmap-stride "$stride" --subset "$subset" --out "$out" --quiet
+  has "$json" gradient_spectrum || freqprobe sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" --quiet
+  has "$json" shift || freqprobe sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet
+  for eps in 2/255 8/255; do
+    has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" --subset "$subset" --out "$out" --quiet
+  done
+  has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet
+  freqprobe report "$run" >/dev/null
+  echo "analysed $run"
+done
+[ -f "$folder/features/features.json" ] || freqprobe features "$folder"/runs/*/ --subset "$subset" --out "$folder/features"
+freqprobe compare "$folder" --out "$folder/compare" --features "$folder/features/features.json" ${baseline:+--baseline "$baseline"}
+freqprobe report "$folder" >/dev/null
+echo "done: $folder/report.html"
