@@ -107,24 +107,6 @@ def spectral_norm(
     return float(grouped_singular_values(weight, input_size, stride, dilation, groups)[:, 0].max())
 
 
-def operator_blocks(
-    weight: torch.Tensor,
-    input_size: tuple[int, int],
-    stride: tuple[int, int] = (1, 1),
-    dilation: int | tuple[int, int] = 1,
-    groups: int = 1,
-    frequencies: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """The operator's diagonal blocks in the unitary Fourier bases: complex (F * groups, O/g, s_y s_x * I/g).
-
-    One block per output frequency (g_y[f], g_x[f]) of ``frequencies`` (default: every frequency of the
-    (H/s_y, W/s_x) output grid, row-major), then group. A block's columns are alias (a_y, a_x) of the input
-    frequencies k = g + a (H/s_y, W/s_x) that fold onto g, then input channel. A view of :func:`transposed_blocks`.
-    Float32 kernels give complex64 blocks; float64 give complex128.
-    """
-    return transposed_blocks(weight, input_size, stride, dilation, groups, frequencies).mT
-
-
 def transposed_blocks(
     weight: torch.Tensor,
     input_size: tuple[int, int],
@@ -133,7 +115,11 @@ def transposed_blocks(
     groups: int = 1,
     frequencies: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """The transposes of :func:`operator_blocks`, contiguous: (F * groups, s_y s_x * I/g, O/g).
+    """The operator's diagonal blocks in the unitary Fourier bases, transposed and contiguous: complex
+    (F * groups, s_y s_x * I/g, O/g), one per output frequency (g_y[f], g_x[f]) of ``frequencies`` (default: every
+    frequency of the (H/s_y, W/s_x) output grid, row-major), then group. Block B (O/g, s_y s_x * I/g) has a column
+    per alias (a_y, a_x) of the input frequencies k = g + a (H/s_y, W/s_x) that fold onto g, then input channel.
+    Float32 kernels give complex64 blocks; float64 give complex128.
 
     Block f, read as B^T, is sum over taps t of E[f, a, t] W[o, i, t]: one matrix product of the (F s_y s_x, taps)
     DFT factors with the (taps, I/g O/g) weights, whose result is already laid out block by block (the transpose has
