@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from freqprobe.run_columns import PERCENT_COLUMNS
+from freqprobe.run_columns import FILTER_STATISTIC_COLUMNS, PARTIAL_CONTROL, PERCENT_COLUMNS, ROBUSTNESS_COLUMNS
 from freqprobe.tables import is_number, natural_sorted, unique
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (
@@ -105,6 +105,8 @@ def write_compare_figures(
         for name, plot in (("variant_band_curves", plot_variant_band_curves), ("variant_summary", plot_variant_summary)):
             if plot(comparison.variants, subtitle, file(name)):
                 written[name] = file(name)
+    if plot_strongest_links(comparison, subtitle, file("scatter_strongest_link")):
+        written["scatter_strongest_link"] = file("scatter_strongest_link")
     from freqprobe.plots.depth_profiles import plot_depth_profiles
 
     if plot_depth_profiles(comparison.variants, comparison.rows, getattr(comparison, "depth_profiles", {}), subtitle,
@@ -162,6 +164,64 @@ def plot_scatter(
         fig.suptitle(f"{LABELS.get(x_column, x_column)} against run statistics\n{wrap_title(subtitle, width)}")
         save_figure(fig, path)
     return True
+
+
+def strongest_links(comparison: Any) -> dict[str, tuple[str, str, dict, int]]:
+    """Per dataset (/ model) group, or for all variants when there is one group: the (characteristic, outcome,
+    correlation, pairs examined) with the largest |rho| across the variants' means, characteristics being the input,
+    kernel and feature-map statistics and outcomes clean accuracy and the robustness columns."""
+    matrices = comparison.correlations_by_group or {"": comparison.correlations}
+    characteristics = [name for name in FILTER_STATISTIC_COLUMNS if name in comparison.metric_columns]
+    outcomes = [name for name in (PARTIAL_CONTROL, *ROBUSTNESS_COLUMNS) if name in comparison.metric_columns]
+    links = {}
+    for group, matrix in matrices.items():
+        found = [(x, y, matrix[x][y]) for x in characteristics for y in outcomes
+                 if x in matrix and y in matrix[x] and matrix[x][y]["rho"] is not None]
+        if found:
+            x, y, entry = max(found, key=lambda item: (abs(item[2]["rho"]), -(item[2].get("p_value") or 1.0)))
+            links[group] = (x, y, entry, len(found))
+    return links
+
+
+def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike) -> bool:
+    """One panel per group: its strongest link (:func:`strongest_links`) as a scatter of the variants' means with
+    their 95% intervals as error bars; the title gives rho, its interval, p and how many pairs the link was chosen
+    from (a maximum over many pairs: its p is not corrected for that). False (nothing written) when no link."""
+    links = strongest_links(comparison)
+    if not links:
+        return False
+    with paper_style():
+        width = PANEL_INCHES * len(links) + 2.6
+        fig = new_figure(width, PANEL_INCHES + 1.2)
+        axes = fig.subplots(1, len(links), squeeze=False).ravel()
+        for ax, (group, (x_column, y_column, entry, examined)) in zip(axes, links.items()):
+            members = [variant for variant in comparison.variants if _in_group(variant, group)]
+            colors = _filter_colors([variant.label for variant in members])  # one per variant: architectures share a filter
+            for variant in members:
+                xs, ys, x_errors, y_errors = _means([variant], x_column, y_column, str(variant.identity.get("filter")))
+                if xs:
+                    ax.errorbar(xs, ys, xerr=x_errors, yerr=y_errors, fmt="o", ms=4, color=colors[variant.label],
+                                label=variant.label, elinewidth=0.8, capsize=1.5)
+            ax.set_title(wrap_title(f"{_group_title(group)}{_rho_title(entry)}, strongest of {examined} pairs",
+                                    PANEL_INCHES * 1.3))
+            ax.set_xlabel(wrap_label(LABELS.get(x_column, x_column), LABEL_CHARS))
+            ax.set_ylabel(wrap_label(LABELS.get(y_column, y_column), LABEL_CHARS))
+            ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="x-small")
+        fig.suptitle(f"strongest link between a characteristic and an outcome\n{wrap_title(subtitle, width)}")
+        save_figure(fig, path)
+    return True
+
+
+def _group_title(group: str) -> str:
+    if not group:
+        return ""
+    dataset, _, model = group.partition(" / ")
+    return " / ".join([figure_dataset_label(dataset), *([model] if model else [])]) + ": "
+
+
+def _in_group(variant: Any, group: str) -> bool:
+    dataset, model = str(variant.identity.get("dataset")), str(variant.identity.get("model"))
+    return group in ("", dataset, f"{dataset} / {model}")
 
 
 def plot_correlation_matrix(comparison: Any, subtitle: str, path: str | os.PathLike) -> None:

@@ -82,6 +82,9 @@ FIGURE_DESCRIPTIONS = {
     "n and method in compare.md)",
     "band_matrix.png": "Accuracy of models trained on one frequency band (rows) on test images passed through each "
     "band (columns)",
+    "scatter_strongest_link.png": "The strongest rank correlation between a characteristic (input, kernel or "
+    "feature-map statistic) and an outcome (clean accuracy, robustness) across the variants' means, per group, with "
+    "each variant's 95% interval; the largest of many pairs, so its p-value is not corrected for the choice",
     "depth_profiles.png": "Kernel centroid and feature-map ΔLog-amplitude of each convolution against relative "
     "depth, per variant: mean over seeds with its 95% Student-t interval as a band (none for one seed)",
 }

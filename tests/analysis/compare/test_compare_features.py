@@ -134,3 +134,29 @@ def test_compare_takes_feature_columns_and_draws_depth_profiles(shared_data, tmp
     saved = json.loads((tmp_path / "compare" / "compare.json").read_text())
     assert saved["depth_profiles"][names[1]]["features"] == [[0.0, -3.0], [1.0, -1.0]]
     assert "depth_profiles.png" in saved["captions"] and not math.isnan(saved["rows"][0]["feature_centroid_mean"])
+
+
+def test_the_strongest_link_is_the_largest_absolute_rho_between_a_characteristic_and_an_outcome(tmp_path):
+    from types import SimpleNamespace
+
+    from freqprobe.plots.compare import plot_strongest_links, strongest_links
+
+    def rho(value, p=0.1):
+        return {"rho": value, "ci_low": None, "ci_high": None, "p_value": p, "n": 4}
+
+    columns = ["kernel_centroid_first", "feature_delta_log_mean", "clean_accuracy", "robust_accuracy",
+               "corruption_accuracy"]
+    matrix = {a: {b: rho(None) for b in columns} for a in columns}
+    matrix["kernel_centroid_first"]["robust_accuracy"] = rho(-0.6)
+    matrix["feature_delta_log_mean"]["corruption_accuracy"] = rho(0.8, 0.05)
+    matrix["feature_delta_log_mean"]["clean_accuracy"] = rho(-0.8, 0.2)  # as strong, larger p: not chosen
+    matrix["clean_accuracy"]["robust_accuracy"] = rho(-1.0)  # two outcomes: not a link
+    variants = [SimpleNamespace(label=f"v{k}", identity={"dataset": "fashion-mnist", "model": "resnet20",
+                                                         "filter": "none"},
+                                stats={name: {"mean": 0.1 * k + j, "ci_low": None, "ci_high": None}
+                                       for j, name in enumerate(columns)}) for k in range(4)]  # fmt: skip
+    comparison = SimpleNamespace(correlations=matrix, correlations_by_group={}, metric_columns=columns,
+                                 variants=variants, rows=[{"filter": "none", "dataset": "fashion-mnist"}])
+    link = strongest_links(comparison)[""]
+    assert link[:2] == ("feature_delta_log_mean", "corruption_accuracy") and link[3] == 3  # 2 x 3 pairs, 3 defined
+    assert plot_strongest_links(comparison, "test", tmp_path / "link.png") and (tmp_path / "link.png").is_file()

@@ -87,6 +87,10 @@ def test_variants_of_several_datasets_get_correlations_within_each_dataset():
     two_models = [{**row, "model": "resnet32" if row["seed"] == 0 else "resnet20"} for row in rows[:9]]
     assert set(correlations_by_group(summarize_variants(two_models, []), ["x", "y"])) == {
         "fashion-mnist / resnet20", "fashion-mnist / resnet32"}
+    # architectures compared (one variant per model): the models vary within each dataset, grouped by dataset only
+    architectures = [{**row, "model": f"net-{row['filter']}"} for row in rows]
+    by_dataset = correlations_by_group(summarize_variants(architectures, []), ["x", "y"])
+    assert set(by_dataset) == {"fashion-mnist", "cifar10"} and by_dataset["cifar10"]["x"]["y"]["n"] == 3
 
 
 def test_partial_correlations_per_group_then_pooled():

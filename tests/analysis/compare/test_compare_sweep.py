@@ -314,8 +314,8 @@ def test_output_files(compared, sweep):
     assert markdown.startswith(f"# Links across the runs of {root.name}\n") and str(root) not in markdown
     saved = json.loads((out / C.COMPARE_JSON).read_text())
     assert saved["band_matrices"][0]["accuracy"] == matrix.accuracy
-    expected_figures = {"depth_profiles", "scatter_input_centroid", "scatter_kernel_centroid", "correlations", "layer_correlations",
-                        "band_matrix", "variant_band_curves", "variant_summary"}
+    expected_figures = {"depth_profiles", "scatter_strongest_link", "scatter_input_centroid", "scatter_kernel_centroid",
+                        "correlations", "layer_correlations", "band_matrix", "variant_band_curves", "variant_summary"}
     assert set(saved["figures"]) == expected_figures
     assert "3 variants x 1-2 seeds" in saved["captions"]["variant_summary.png"]
     assert "Student-t" in saved["captions"]["variant_summary.png"]

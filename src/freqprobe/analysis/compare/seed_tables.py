@@ -192,6 +192,10 @@ def figure_captions(comparison: Comparison) -> dict[str, str]:
         f"first-layer kernel centroid ({sizes}): {methods}; the bars are the means, the error bars the intervals",
         "variant_band_curves.png": f"Band ablation per variant ({sizes}): mean low-pass and high-pass test accuracy "
         "over the radius, with a band of one sample standard deviation over seeds",
+        "scatter_strongest_link.png": f"Per group, the strongest Spearman correlation between a characteristic "
+        f"(input, kernel or feature-map statistic) and an outcome (clean accuracy, robustness) across the variants' "
+        f"means ({sizes}): each variant at its mean with its 95% interval; chosen as the largest |rho| of all the pairs "
+        "the title counts, so its p-value is not corrected for that choice",
         "depth_profiles.png": f"Per variant ({sizes}), against relative depth (a convolution's rank in forward order "
         "over the count minus one): each convolution's mean kernel spectral centroid and its feature maps' "
         "ΔLog-amplitude (Nyquist minus DC); mean over seeds, band the 95% Student-t interval (none for one seed)",

@@ -5,6 +5,8 @@ statistics with the robustness columns controlling for clean accuracy (:mod:`fre
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -70,13 +72,16 @@ def correlation_matrix(variants: Sequence[Any], columns: Sequence[str]) -> dict[
 
 
 def variant_groups(variants: Sequence[Any]) -> dict[str, list[Any]]:
-    """Variants by dataset, or by dataset and model when several models are compared; empty for a single group
-    (the pooled matrix is then that group's)."""
+    """Variants by dataset, or by dataset and model when several models each have several variants (a filter sweep
+    over models); with one variant per model (architectures compared) the models are what varies within a dataset.
+    Empty for a single group (the pooled matrix is then that group's)."""
     models = unique(variant.identity.get("model") for variant in variants)
+    per_model = Counter((variant.identity.get("dataset"), variant.identity.get("model")) for variant in variants)
+    by_model = len(models) > 1 and max(per_model.values()) > 1
     groups: dict[str, list[Any]] = {}
     for variant in variants:
         key = str(variant.identity.get("dataset"))
-        if len(models) > 1:
+        if by_model:
             key += f" / {variant.identity.get('model')}"
         groups.setdefault(key, []).append(variant)
     return groups if len(groups) > 1 else {}
