@@ -29,6 +29,7 @@ PY
 
 for run in "$folder"/runs/*/; do
   run=${run%/}
+  [ -f "$run/metrics.json" ] || { echo "skipped $run: not complete (no metrics.json)"; continue; }
   out=$run/analysis
   json=$out/sensitivity.json
   [ -f "$out/filters.json" ] || freqprobe filters "$run" --out "$out" >/dev/null
