@@ -191,8 +191,8 @@ def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike
     if not links:
         return False
     with paper_style():
-        width = PANEL_INCHES * len(links) + 2.6
-        fig = new_figure(width, PANEL_INCHES + 1.2)
+        width = (PANEL_INCHES + 2.2) * len(links)  # each panel has its own legend on its right
+        fig = new_figure(width, PANEL_INCHES + 1.6)
         axes = fig.subplots(1, len(links), squeeze=False).ravel()
         for ax, (group, (x_column, y_column, entry, examined)) in zip(axes, links.items()):
             members = [variant for variant in comparison.variants if _in_group(variant, group)]
@@ -202,8 +202,8 @@ def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike
                 if xs:
                     ax.errorbar(xs, ys, xerr=x_errors, yerr=y_errors, fmt="o", ms=4, color=colors[variant.label],
                                 label=variant.label, elinewidth=0.8, capsize=1.5)
-            ax.set_title(wrap_title(f"{_group_title(group)}{_rho_title(entry)}, strongest of {examined} pairs",
-                                    PANEL_INCHES * 1.3))
+            lines = [_group_title(group), _rho_title(entry), f"the strongest of {examined} pairs"]
+            ax.set_title("\n".join(line for line in lines if line), fontsize="small")
             ax.set_xlabel(wrap_label(LABELS.get(x_column, x_column), LABEL_CHARS))
             ax.set_ylabel(wrap_label(LABELS.get(y_column, y_column), LABEL_CHARS))
             ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="x-small")
@@ -216,7 +216,7 @@ def _group_title(group: str) -> str:
     if not group:
         return ""
     dataset, _, model = group.partition(" / ")
-    return " / ".join([figure_dataset_label(dataset), *([model] if model else [])]) + ": "
+    return " / ".join([figure_dataset_label(dataset), *([model] if model else [])])
 
 
 def _in_group(variant: Any, group: str) -> bool:

@@ -41,6 +41,17 @@ def test_swept_options_are_fields_that_differ_within_a_dataset(tmp_path):
     assert swept_option_names(runs) == ["conv"]
 
 
+def test_a_field_an_older_config_lacks_counts_as_its_default_not_as_a_variant(tmp_path):
+    write_run(tmp_path / "old" / "runs" / "seed0")  # trained before cutout, apr and depthwise_fp32 existed
+    write_run(tmp_path / "old" / "runs" / "seed1", seed=1, cutout=0, apr="none", depthwise_fp32="auto")
+    runs, _ = find_runs(tmp_path / "old")
+    assert swept_option_names(runs) == []
+    write_run(tmp_path / "new" / "runs" / "seed0")
+    write_run(tmp_path / "new" / "runs" / "seed1", seed=1, cutout=10)
+    runs, _ = find_runs(tmp_path / "new")
+    assert swept_option_names(runs) == ["cutout"]
+
+
 def test_a_fitted_filter_without_its_checkpoint_is_refused_not_refit(tmp_path):
     write_run(tmp_path / "runs" / "w", filter="whiten")
     (run,), _ = find_runs(tmp_path)

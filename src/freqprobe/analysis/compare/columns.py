@@ -17,7 +17,7 @@ from freqprobe.analysis.compare.features import (
     feature_columns,
     kernel_depth_profile,
 )
-from freqprobe.analysis.compare.runs import RunRecord, find_analysis, read_json
+from freqprobe.analysis.compare.runs import RunRecord, config_value, find_analysis, read_json
 from freqprobe.analysis.compare.summaries import BANDS_KEYS, band_ablation_summary, find_section, sensitivity_columns
 from freqprobe.errors import FreqprobeError
 from freqprobe.run_columns import COST_COLUMNS, LAYER_PREFIX
@@ -56,7 +56,7 @@ def run_row(
         "filter": run.filter,
         "seed": run.config.get("seed"),
     }
-    row.update({name: run.config.get(name) for name in options})
+    row.update({name: config_value(run, name) for name in options})
     row["clean_accuracy"] = number_or_none(run.metrics.get("test_accuracy"))
     row["val_accuracy"] = number_or_none(run.metrics.get("val_accuracy"))
     row.update({name: number_or_none(run.metrics.get(name)) for name in COST_COLUMNS})

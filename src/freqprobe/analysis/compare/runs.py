@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -149,10 +151,31 @@ def swept_option_names(runs: Sequence[RunRecord]) -> list[str]:
         name
         for name in names
         if any(
-            len({json.dumps(run.config.get(name), sort_keys=True, default=str) for run in members}) > 1
+            len({json.dumps(config_value(run, name), sort_keys=True, default=str) for run in members}) > 1
             for members in groups.values()
         )
     ]
+
+
+def config_value(run: RunRecord, name: str) -> Any:
+    """The run's value of a configuration field; for a field its config.json predates, the field's default (what
+    the run trained with): a run trained before ``cutout`` existed trained without it, so it is no variant of its own."""
+    if name in run.config:
+        return run.config[name]
+    return _config_defaults().get(name)
+
+
+@functools.cache
+def _config_defaults() -> dict[str, Any]:
+    from freqprobe.train.config import TrainConfig
+
+    defaults = {}
+    for field in dataclasses.fields(TrainConfig):
+        if field.default is not dataclasses.MISSING:
+            defaults[field.name] = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            defaults[field.name] = field.default_factory()
+    return defaults
 
 
 def find_analysis(run: RunRecord, filename: str) -> Path | None:
