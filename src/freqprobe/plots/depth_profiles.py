@@ -36,10 +36,7 @@ def depth_curves(
     curves: dict[str, dict[str, dict[str, dict]]] = {}
     for variant in variants:
         members = [row_of[name] for name in variant.runs if name in row_of]
-        per_run = {
-            kind: [[value for _, value in profiles.get(row["run"], {}).get(kind, [])] for row in members]
-            for kind, _ in PANELS
-        }
+        per_run = {kind: [profiles.get(row["run"], {}).get(kind, []) for row in members] for kind, _ in PANELS}
         found = {kind: _mean_curve(values) for kind, values in per_run.items()}
         found = {kind: curve for kind, curve in found.items() if curve is not None}
         if found:
@@ -83,18 +80,21 @@ def plot_depth_profiles(
     return True
 
 
-def _mean_curve(values_per_run: list[list[float]]) -> dict | None:
-    lengths = Counter(len(values) for values in values_per_run if values)
+def _mean_curve(profiles_per_run: list[list]) -> dict | None:
+    """Mean and interval over the runs' [(relative depth, value)] profiles of the most common length, at the depths
+    they were measured at (runs of one architecture share them)."""
+    lengths = Counter(len(profile) for profile in profiles_per_run if profile)
     if not lengths:
         return None
     count = lengths.most_common(1)[0][0]
-    stacked = np.asarray([values for values in values_per_run if len(values) == count], dtype=np.float64)
+    kept = [profile for profile in profiles_per_run if len(profile) == count]
+    stacked = np.asarray([[value for _, value in profile] for profile in kept], dtype=np.float64)
+    depth = [float(position) for position, _ in kept[0]]
     n = stacked.shape[0]
     mean = stacked.mean(axis=0)
-    depth = np.arange(count) / max(1, count - 1)
     if n < 2:
-        return {"depth": depth.tolist(), "mean": mean.tolist(), "low": None, "high": None, "n": n}
+        return {"depth": depth, "mean": mean.tolist(), "low": None, "high": None, "n": n}
     std = stacked.std(axis=0, ddof=1)
     bounds = [t_interval(float(m), float(s), n) for m, s in zip(mean, std)]
-    return {"depth": depth.tolist(), "mean": mean.tolist(), "low": [low for low, _ in bounds],
+    return {"depth": depth, "mean": mean.tolist(), "low": [low for low, _ in bounds],
             "high": [high for _, high in bounds], "n": n}

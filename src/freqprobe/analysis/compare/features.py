@@ -20,7 +20,6 @@ from freqprobe.errors import ConfigError
 from freqprobe.tables import number_or_none
 
 FEATURES_JSON = "features.json"
-FEATURE_COLUMNS = ("feature_delta_log_mean", "feature_delta_log_last", "feature_centroid_mean", "feature_aliasing_mean")
 
 
 class FeatureSpectra:
@@ -50,8 +49,7 @@ def feature_columns(entry: dict) -> dict[str, float | None]:
     """The run's feature-map columns from its ``features.json`` entry: mean ΔLog-amplitude and mean spectral
     centroid over its convolutions' outputs, ΔLog-amplitude of the deepest convolution, mean aliasing share over its
     subsampling sites (None where the entry has no such layer or site)."""
-    convolutions = sorted((layer for layer in entry.get("layers", []) if layer.get("kind") == "conv"),
-                          key=lambda layer: layer.get("depth", 0))
+    convolutions = _convolutions(entry)
     deltas = _numbers(layer.get("delta_log_amplitude") for layer in convolutions)
     centroids = _numbers(layer.get("spectral_centroid") for layer in convolutions)
     shares = _numbers(site.get("aliasing_share") for site in entry.get("subsampling", []))
@@ -66,8 +64,7 @@ def feature_columns(entry: dict) -> dict[str, float | None]:
 
 def depth_profile(entry: dict) -> list[tuple[float, float]]:
     """(relative depth, ΔLog-amplitude) of each convolution output in forward order (:func:`relative_depth`)."""
-    convolutions = sorted((layer for layer in entry.get("layers", []) if layer.get("kind") == "conv"),
-                          key=lambda layer: layer.get("depth", 0))
+    convolutions = _convolutions(entry)
     return relative_depth([number_or_none(layer.get("delta_log_amplitude")) for layer in convolutions])
 
 
@@ -83,6 +80,12 @@ def relative_depth(values: Sequence[float | None]) -> list[tuple[float, float]]:
     too, which are then left out."""
     last = max(1, len(values) - 1)
     return [(rank / last, value) for rank, value in enumerate(values) if value is not None]
+
+
+def _convolutions(entry: dict) -> list[dict]:
+    """The entry's convolution outputs in forward order."""
+    return sorted((layer for layer in entry.get("layers", []) if layer.get("kind") == "conv"),
+                  key=lambda layer: layer.get("depth", 0))
 
 
 def _entries_of(path: Path, strict: bool) -> list[dict]:
