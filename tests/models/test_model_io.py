@@ -130,3 +130,27 @@ def test_weights_file_problem_accepts_a_whole_file_and_names_truncation_and_padd
     path.write_bytes(b"abc")
     assert "shorter than a safetensors header" in weights_file_problem(path)
     assert weights_file_problem(tmp_path / "absent.safetensors") == "is missing"
+
+
+def test_rename_by_order_loads_another_implementations_checkpoint(tmp_path):
+    from freqprobe.models.weight_files import read_state_dict, rename_by_order
+
+    source = create_model("resnet20", in_channels=1, num_classes=10)
+    foreign = {f"_layer{index}.{key.replace('.', '_')}": value for index, (key, value) in
+               enumerate(source.state_dict().items())}
+    torch.save(foreign, tmp_path / "foreign.pth")
+    target = create_model("resnet20", in_channels=1, num_classes=10)
+    target.load_state_dict(rename_by_order(read_state_dict(tmp_path / "foreign.pth"), target.state_dict(), "f.pth"))
+    images = torch.rand(2, 1, 28, 28)
+    assert torch.equal(source.eval()(images), target.eval()(images))
+
+
+def test_rename_by_order_refuses_another_architecture():
+    from freqprobe.models.weight_files import rename_by_order
+
+    small = create_model("resnet20", in_channels=1, num_classes=10).state_dict()
+    with pytest.raises(WeightsError, match="holds .* tensors where the model has"):
+        rename_by_order(small, create_model("resnet32", in_channels=1, num_classes=10).state_dict(), "f.pth")
+    other_classes = create_model("resnet20", in_channels=1, num_classes=7).state_dict()
+    with pytest.raises(WeightsError, match=r"f.pth: fc.weight \(10, 64\) pairs with fc.weight \(7, 64\)"):
+        rename_by_order(small, other_classes, "f.pth")

@@ -6,6 +6,7 @@ Only argparse is imported at module level: the CLI builds its parser on every ca
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 FEATURES_FILE = "features.json"
 
@@ -21,7 +22,11 @@ def add_commands(subparsers) -> None:
             "the new Nyquist limit. Writes DIR/features.json and PNG figures (one ΔLog curve per run)."
         ),
     )
-    parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders written by freqprobe train")
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN",
+        help="run folders written by freqprobe train; or, with --dataset, one model that no run holds: a model name "
+        "(tv:NAME, timm:NAME, py:..., registered) with --weights FILE|pretrained, or a weights file with --model",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument(
         "--subset", type=_positive_int, default=500, metavar="N",
@@ -38,20 +43,50 @@ def add_commands(subparsers) -> None:
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="data root (default: the run's, else "
                         "$FREQPROBE_DATA)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    model = parser.add_argument_group("a model given by name or weights file (not a run folder)")
+    model.add_argument(
+        "--dataset", default=None, metavar="NAME",
+        help="whose test images to pass (fashion-mnist, cifar10, folder:PATH, imagefolder:PATH); no input filter",
+    )
+    model.add_argument(
+        "--image-size", type=_positive_int, default=None, metavar="N",
+        help="bring the chosen test images to NxN: short side resized (bilinear, antialiased), centre crop; e.g. "
+        "224 for an ImageNet network",
+    )
+    model.add_argument("--model", default=None, metavar="NAME", help="model name of a weights file RUN")
+    model.add_argument("--num-classes", type=_positive_int, default=None, metavar="K",
+                       help="classifier outputs (default: the weights', else the library's)")
+    from freqprobe.train.commands import add_model_source_arguments
+
+    add_model_source_arguments(model)
     parser.set_defaults(handler=run_features)
 
 
 def run_features(args: argparse.Namespace) -> int:
-    from freqprobe.analysis.features.summary import analyze_run_features, features_document, relative_run_name
+    from freqprobe.analysis.features.summary import (
+        analyze_model_features,
+        analyze_run_features,
+        features_document,
+        relative_run_name,
+    )
     from freqprobe.io import atomic_write_json, output_set, prepare_output_dir
     from freqprobe.plots.features import captions, write_feature_figures
 
+    model_options = _model_options(args)
     out_dir = prepare_output_dir(args.out, "--out")  # before the analysis: a bad --out costs no minutes
-    runs = [
-        analyze_run_features(run, args.subset, args.layers, args.batch_size, args.data_dir, args.device,
-                             name=relative_run_name(run, out_dir))
-        for run in args.runs
-    ]
+    if args.dataset is not None:
+        runs = [analyze_model_features(
+            args.runs[0], args.dataset, image_size=args.image_size, subset=args.subset, layers=args.layers,
+            batch_size=args.batch_size, data_dir=args.data_dir, device=args.device, model_options=model_options,
+        )]
+        if Path(runs[0]["run"]).exists():  # a weights file: named from the output folder, no machine path
+            runs[0]["run"] = relative_run_name(runs[0]["run"], out_dir)
+    else:
+        runs = [
+            analyze_run_features(run, args.subset, args.layers, args.batch_size, args.data_dir, args.device,
+                                 name=relative_run_name(run, out_dir))
+            for run in args.runs
+        ]
     document = features_document(runs, args.subset, args.layers)
     owned = ["features_*.png"]  # a grid per run: a later call with fewer runs must not leave stale grids
     with output_set(out_dir, FEATURES_FILE, owns=owned) as staging:
@@ -65,6 +100,34 @@ def run_features(args: argparse.Namespace) -> int:
     for name in document["figures"].values():
         print(f"wrote {out_dir / name}")
     return 0
+
+
+def _model_options(args: argparse.Namespace) -> dict:
+    """The options of a model given by name or file; each refused in one line where it cannot apply."""
+    from freqprobe.errors import ConfigError
+
+    given = {
+        "--model": args.model, "--num-classes": args.num_classes, "--weights": args.weights,
+        "--model-arg": args.model_args, "--channel-adapter": args.channel_adapter, "--small-input": args.small_input,
+        "--image-size": args.image_size,
+    }  # fmt: skip
+    if args.dataset is None:
+        used = [flag for flag, value in given.items() if value is not None]
+        if used:
+            raise ConfigError(f"{', '.join(used)} apply to a model given by name or file, with --dataset NAME; a run "
+                              f"folder records its model and data: drop them")
+        return {}
+    if len(args.runs) != 1:
+        raise ConfigError(f"--dataset takes one model by name or file, got {len(args.runs)}: {' '.join(args.runs)}; "
+                          f"pass run folders without --dataset, or one model per call")
+    if Path(args.runs[0]).is_dir():
+        raise ConfigError(f"{args.runs[0]} is a run folder, measured on its own test data through its own filter; "
+                          f"drop --dataset (it is for a model given by name or weights file)")
+    return {
+        "model_name": args.model, "num_classes": args.num_classes, "weights": args.weights,
+        "model_args": args.model_args, "channel_adapter": args.channel_adapter or "repeat",
+        "small_input": bool(args.small_input),
+    }  # fmt: skip
 
 
 def _print_summary(run: dict) -> None:

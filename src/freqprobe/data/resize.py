@@ -62,8 +62,6 @@ def resize_center_crop(images: Sequence[np.ndarray], size: int) -> np.ndarray:
         >>> resize_center_crop([wide, np.full((30, 10), 7, np.uint8)], 10).shape
         (2, 1, 10, 10)
     """
-    from torchvision.transforms.v2 import functional as F
-
     check_image_size(size)
     if not images:
         raise ValueError("no images to resize")
@@ -77,6 +75,22 @@ def resize_center_crop(images: Sequence[np.ndarray], size: int) -> np.ndarray:
         batch = batch.permute(0, 3, 1, 2) if batch.dim() == 4 else batch[:, None]
         if colour and batch.shape[1] == 1:
             batch = batch.expand(-1, 3, -1, -1)
-        resized = F.center_crop(F.resize(batch.contiguous(), [size], antialias=True), [size, size])
-        out[indices] = resized.numpy()
+        out[indices] = resize_center_crop_batch(batch, size).numpy()
     return out
+
+
+def resize_center_crop_batch(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (N, C, H, W) images of one size -> (N, C, size, size): the short side to ``size`` (bilinear,
+    antialiased), then the central square, as :func:`resize_center_crop` does for each group of equal sizes.
+
+    Raises:
+        ConfigError: a bad ``size``.
+
+    Example:
+        >>> resize_center_crop_batch(torch.zeros(2, 3, 32, 48, dtype=torch.uint8), 64).shape
+        torch.Size([2, 3, 64, 64])
+    """
+    from torchvision.transforms.v2 import functional as F
+
+    check_image_size(size)
+    return F.center_crop(F.resize(images.contiguous(), [size], antialias=True), [size, size])

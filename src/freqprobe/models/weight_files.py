@@ -91,6 +91,36 @@ def load_fitting(module: nn.Module, state: Mapping[str, torch.Tensor], source: s
     return module
 
 
+def rename_by_order(
+    state: Mapping[str, torch.Tensor], reference: Mapping[str, torch.Tensor], source: str
+) -> dict[str, torch.Tensor]:
+    """``state``'s tensors under ``reference``'s names, paired in order: for a checkpoint of the same architecture
+    written by another implementation (``_blocks.0._depthwise_conv.weight`` for timm's ``blocks.0.0.conv_dw.weight``).
+
+    Every pair must agree in shape, so a different layer order or architecture is refused rather than loaded.
+
+    Raises:
+        WeightsError: different key counts, or the first pair whose shapes differ (both names and shapes, and the
+            source named).
+
+    Example:
+        >>> reference = nn.Conv2d(1, 2, 3, bias=False).state_dict()
+        >>> renamed = rename_by_order({"_conv.weight": torch.ones(2, 1, 3, 3)}, reference, "ckpt.pth")
+        >>> list(renamed), float(renamed["weight"].sum())
+        (['weight'], 18.0)
+    """
+    if len(state) != len(reference):
+        raise WeightsError(f"{source} holds {len(state)} tensors where the model has {len(reference)}; it is another "
+                           f"architecture: pick the model it was saved from")
+    renamed = {}
+    for (key, tensor), (name, expected) in zip(state.items(), reference.items()):
+        if tuple(tensor.shape) != tuple(expected.shape):
+            raise WeightsError(f"{source}: {key} {tuple(tensor.shape)} pairs with {name} {tuple(expected.shape)} in "
+                               f"order; the layers differ: pick the model it was saved from")
+        renamed[name] = tensor
+    return renamed
+
+
 def _listing(what: str, keys: list[str]) -> str:
     if not keys:
         return ""

@@ -89,3 +89,61 @@ def test_bad_layer_pattern_is_one_line(tracked, shared_data, tmp_path, capsys):
                  "--out", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert error.startswith("freqprobe: error: --layers 'nothing*' matches no module") and error.count("\n") == 1
+
+
+def test_a_weights_file_by_model_name_measures_what_its_run_measures(tracked, shared_data, tmp_path):
+    # the tracked run's filter is 'none', so its weights given by name and file see the very same images
+    by_run, by_file = tmp_path / "run", tmp_path / "file"
+    common = ["--subset", "20", "--batch-size", "8", "--data-dir", str(shared_data)]
+    assert main(["features", str(tracked), *common, "--out", str(by_run)]) == 0
+    assert main(["features", str(tracked / "model.safetensors"), "--model", "resnet20", "--dataset", "fashion-mnist",
+                 *common, "--out", str(by_file)]) == 0
+    want = json.loads((by_run / "features.json").read_text())["runs"][0]
+    got = json.loads((by_file / "features.json").read_text())["runs"][0]
+    assert got["run"] == os.path.relpath(tracked / "model.safetensors", by_file) and got["resize"] is None
+    assert got["model"] == "resnet20" and got["filter"] == "none" and got["n_images"] == 20
+    assert [layer["name"] for layer in got["layers"]] == [layer["name"] for layer in want["layers"]]
+    for mine, theirs in zip(got["layers"], want["layers"]):
+        assert mine["delta_log_amplitude"] == pytest.approx(theirs["delta_log_amplitude"], rel=1e-5, abs=1e-6)
+        assert mine["spectral_centroid"] == pytest.approx(theirs["spectral_centroid"], rel=1e-5)
+
+
+def test_image_size_resizes_the_chosen_images_before_the_model(tracked, shared_data, tmp_path):
+    import torch
+
+    from freqprobe.analysis.features import feature_spectra
+    from freqprobe.data import load_dataset
+    from freqprobe.data.resize import resize_center_crop_batch
+    from freqprobe.runs import RunFolder
+    from freqprobe.train.prepare import stratified_first
+
+    out = tmp_path / "resized"
+    assert main(["features", str(tracked / "model.safetensors"), "--model", "resnet20", "--dataset", "fashion-mnist",
+                 "--image-size", "40", "--subset", "12", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    got = json.loads((out / "features.json").read_text())["runs"][0]
+    assert got["layers"][0]["shape"] == [1, 40, 40] and got["resize"].startswith("short side resized to 40")
+    test = load_dataset("fashion-mnist", train=False, root=shared_data)
+    chosen = test.images[stratified_first(test.labels, 12)]
+    assert chosen.shape[-1] == 28 and torch.equal(
+        resize_center_crop_batch(chosen, 28), chosen)  # the oracle's resize is the identity at the stored size
+    expected = feature_spectra(RunFolder(tracked).load_model(), resize_center_crop_batch(chosen, 40)).to_dict()
+    assert got["layers"][0]["spectral_centroid"] == pytest.approx(expected["layers"][0]["spectral_centroid"], rel=1e-5)
+    assert got["layers"][-1]["delta_log_amplitude"] == pytest.approx(
+        expected["layers"][-1]["delta_log_amplitude"], rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["RUN", "--weights", "w.pth"], "--weights apply to a model given by name or file, with --dataset NAME"),
+        (["RUN", "--dataset", "fashion-mnist"], "is a run folder, measured on its own test data"),
+        (["resnet20", "resnet20", "--dataset", "fashion-mnist"], "--dataset takes one model by name or file, got 2"),
+        (["tv:no_such_net", "--dataset", "fashion-mnist"], "no_such_net"),
+    ],
+)
+def test_model_options_that_cannot_apply_are_one_line(tracked, shared_data, tmp_path, capsys, arguments, message):
+    arguments = [str(tracked) if argument == "RUN" else argument for argument in arguments]
+    assert main(["features", *arguments, "--subset", "4", "--data-dir", str(shared_data), "--out",
+                 str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("freqprobe: error: ") and message in error and error.count("\n") == 1

@@ -62,12 +62,65 @@ def analyze_run_features(
     }
 
 
+def analyze_model_features(
+    source: str | os.PathLike,
+    dataset: str,
+    *,
+    image_size: int | None = None,
+    subset: int | None = DEFAULT_SUBSET,
+    layers: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    data_dir: str | None = None,
+    device: str = "cpu",
+    model_options: dict | None = None,
+) -> dict:
+    """A model that no run folder holds (``tv:resnet50 --weights pretrained``, a weights file with its model spec),
+    measured on the test split of ``dataset``: the first ``subset`` images round-robin over classes, no input filter,
+    each brought to ``image_size`` x ``image_size`` when given (short side resized, bilinear antialiased, centre
+    crop: the usual evaluation transform of ImageNet models).
+
+    ``model_options``: ``model_name``, ``weights``, ``model_args``, ``channel_adapter``, ``small_input`` and
+    ``num_classes`` of :func:`freqprobe.analysis.model_source.load_model_source`; the network is built for the
+    data's channels.
+
+    Raises:
+        FreqprobeError: an unknown model or dataset, weights that do not fit, missing data, bad ``layers``.
+    """
+    from freqprobe.analysis.model_source import load_model_source
+    from freqprobe.data import load_dataset, resolve_root
+    from freqprobe.data.labels import dataset_label
+    from freqprobe.data.resize import describe_resize, resize_center_crop_batch
+    from freqprobe.train.prepare import stratified_first
+
+    test = load_dataset(dataset, train=False, root=resolve_root(data_dir))
+    if subset is not None and subset < len(test):
+        test = test.select(stratified_first(test.labels, subset))
+    images = test.images if image_size is None else resize_center_crop_batch(test.images, image_size)
+    options = dict(model_options or {})
+    model_name, num_classes = options.pop("model_name", None), options.pop("num_classes", None)
+    loaded = load_model_source(source, model_name, int(test.image_shape[0]), num_classes, **options)
+    result = feature_spectra(loaded.model.to(device), images, None, layers, batch_size, device)
+    return {
+        "run": loaded.description,
+        "model": loaded.model_name,
+        "model_source": loaded.record,
+        "dataset": test.name,
+        "dataset_label": dataset_label(test.name, test.source),
+        "filter": "none",
+        "resize": None if image_size is None else describe_resize(image_size),
+        "test_images": len(test),
+        "test_selection": "first N test images round-robin over classes" if subset else "all test images",
+        **result.to_dict(),
+    }
+
+
 def features_document(runs: list[dict], subset: int | None, layers: str | None) -> dict:
     """The whole ``features.json``: settings, definitions, one section per run."""
     return {
         "subset": subset,
         "layers": layers or "default (input, every convolution, top-level children of the body, their children)",
-        "pipeline": "test image (uint8 -> float [0, 1]) -> the run's input filter -> model; maps by forward hooks",
+        "pipeline": "test image (uint8 -> float [0, 1]) -> the run's input filter (none for a model given by name or "
+        "file) -> model; maps by forward hooks",
         "definitions": DEFINITIONS,
         "runs": runs,
     }
