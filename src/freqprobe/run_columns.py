@@ -76,3 +76,8 @@ SOURCE_COLUMNS = ("robust_attack", "kernel_source", "sensitivity_source", "featu
 
 
 LAYER_PREFIX = "kernel_centroid:"
+# Per corruption of sensitivity.json's corruptions section, in compare's rows (not in compare.md's table): its
+# accuracy over the five severities (a fraction; summarized per variant and paired with the baseline like every
+# number) and its frequency group (low, mid, high), which orders the corruption-profile figure.
+CORRUPTION_ACCURACY_PREFIX = "accuracy_under_"
+CORRUPTION_GROUP_PREFIX = "frequency_group_of_"

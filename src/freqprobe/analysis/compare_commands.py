@@ -58,9 +58,10 @@ def add_commands(subparsers) -> None:
     parser.add_argument(
         "--baseline",
         default=None,
-        metavar="FILTER",
-        help="filter spec of the baseline variant (e.g. none, blur:2): every other variant of the same dataset, model "
-        "and options minus it, seed by seed, with 95%% intervals (default: none, when some run is unfiltered)",
+        metavar="FILTER|FIELD=VALUE,...",
+        help="the baseline variant: a filter spec (e.g. none, blur:2) or FIELD=VALUE pairs of the identity fields and "
+        "swept options (model=resnet20; augment_noise=none,apr=none); every other variant minus the one that differs "
+        "from it only there, seed by seed, with 95%% intervals (default: none, when some run is unfiltered)",
     )
     parser.add_argument(
         "--features", action="append", default=[], metavar="FILE",

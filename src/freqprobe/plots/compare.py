@@ -112,6 +112,11 @@ def write_compare_figures(
     if plot_depth_profiles(comparison.variants, comparison.rows, getattr(comparison, "depth_profiles", {}), subtitle,
                            file("depth_profiles")):
         written["depth_profiles"] = file("depth_profiles")
+    from freqprobe.plots.corruption_profile import plot_corruption_profile
+
+    if plot_corruption_profile(comparison.variants, comparison.rows, comparison.paired_differences, subtitle,
+                               file("corruption_profile")):
+        written["corruption_profile"] = file("corruption_profile")
     for matrix in comparison.band_matrices:
         suffix = "" if len(comparison.band_matrices) == 1 else f"_{_slug(matrix.dataset)}_{_slug(matrix.model)}"
         name = f"band_matrix{suffix}"

@@ -75,6 +75,23 @@ def test_sensitivity_columns_read_the_corruption_section():
     assert set(columns) <= set(METRIC_COLUMNS) & PERCENT_COLUMNS
 
 
+def test_each_corruption_gives_its_accuracy_and_frequency_group():
+    import json
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[3] / "results"  # a committed run's sensitivity.json: the real format
+    run = results / "frequency-augmentations" / "runs" / (
+        "folder-cifar10-jpeg__resnet20__none__seed0__augment-noise-none__apr-none")
+    document = json.loads((run / "analysis" / "sensitivity.json").read_text())
+    columns = sensitivity_columns(document)
+    per_corruption = document["corruptions"]["per_corruption"]
+    assert len(per_corruption) == 19
+    for name, entry in per_corruption.items():
+        assert columns[f"accuracy_under_{name}"] == pytest.approx(1 - sum(entry["error"]) / 5)
+        assert columns[f"frequency_group_of_{name}"] == entry["group"]
+    assert columns["frequency_group_of_fog"] == "low" and columns["frequency_group_of_gaussian_noise"] == "high"
+
+
 def test_the_first_attack_is_taken_in_natural_order_of_the_budgets_as_written():
     from freqprobe.analysis.compare.summaries import chosen_attack
 

@@ -28,7 +28,7 @@ from freqprobe.tables import csv_cell, is_number, markdown_table, percent_number
 COMPARE_CSV = "compare.csv"
 # every file write_comparison may write (figure names depend on the data), so a re-run removes what it no longer writes
 COMPARE_OUTPUTS = ("compare.*", VARIANTS_CSV, "band_matrix*", "scatter_*.png", "correlations.png", "layer_correlations.png",
-                   "variant_*.png", "depth_profiles.png")
+                   "variant_*.png", "depth_profiles.png", "corruption_profile.png")
 
 
 def compare_outputs(fmt: str = "png") -> tuple[str, ...]:

@@ -78,8 +78,8 @@ def format_paired_section(comparison: Comparison) -> list[str]:
         "",
         f"## Paired differences against `{comparison.baseline}` (matched by seed)",
         "",
-        "Each variant minus the variant of the same dataset, model and options trained with the baseline filter, seed "
-        "by seed, over the seeds both have; mean with the 95% interval of the mean difference (Student-t for fewer "
+        "Each variant minus its baseline (the variant of the same dataset, model and options except for what "
+        f"`{comparison.baseline}` names), seed by seed, over the seeds both have; mean with the 95% interval of the mean difference (Student-t for fewer "
         "than 10 seeds, BCa bootstrap from 10 on; n = 1: no interval). Accuracies in percentage points.",
         "",
     ]
@@ -199,6 +199,10 @@ def figure_captions(comparison: Comparison) -> dict[str, str]:
         "depth_profiles.png": f"Per variant ({sizes}), against relative depth (a convolution's rank in forward order "
         "over the count minus one): each convolution's mean kernel spectral centroid and its feature maps' "
         "ΔLog-amplitude (Nyquist minus DC); mean over seeds, band the 95% Student-t interval (none for one seed)",
+        "corruption_profile.png": f"Per corruption of the runs' `--corruptions` (mean over its 5 severities, "
+        f"ordered by the frequency group of their perturbation), each variant's accuracy minus its baseline's "
+        f"(`{comparison.baseline}`), paired by seed: mean with its 95% Student-t interval ({sizes}); without a "
+        "baseline, each variant's mean accuracy with its interval",
     }
     return {name: text for name, text in captions.items() if name in set(comparison.figures.values())}
 

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from freqprobe.run_columns import CORRUPTION_ACCURACY_PREFIX, CORRUPTION_GROUP_PREFIX
 from freqprobe.tables import is_number, natural_sorted, number_or_none
 
 # Heat-map frequency bands (cycles/pixel) of the heatmap_error_* columns: DC and the coarsest structure, the middle,
@@ -58,15 +59,22 @@ def sensitivity_columns(data: Any) -> dict[str, float | None]:
     return columns
 
 
-def corruption_columns(data: Any) -> dict[str, float | None]:
-    """Mean corruption accuracy and the accuracy per perturbation-frequency group of sensitivity.json's
-    ``corruptions`` section (empty when the run has none)."""
+def corruption_columns(data: Any) -> dict[str, float | str | None]:
+    """Mean corruption accuracy, the accuracy per perturbation-frequency group, and per corruption its accuracy
+    over the five severities (``accuracy_under_<name>``) and frequency group (``frequency_group_of_<name>``: low,
+    mid or high) of sensitivity.json's ``corruptions`` section (empty when the run has none)."""
     section = data.get("corruptions") if isinstance(data, dict) else None
     if not isinstance(section, dict):
         return {}
     groups = section.get("group_accuracy") if isinstance(section.get("group_accuracy"), dict) else {}
     columns = {"corruption_accuracy": number_or_none(section.get("mean_corruption_accuracy"))}
     columns.update({f"corruption_accuracy_{band}": number_or_none(groups.get(band)) for band in ("low", "mid", "high")})
+    corruptions = section.get("per_corruption") if isinstance(section.get("per_corruption"), dict) else {}
+    for name, entry in corruptions.items():
+        error = number_or_none(entry.get("mean_error")) if isinstance(entry, dict) else None
+        columns[f"{CORRUPTION_ACCURACY_PREFIX}{name}"] = None if error is None else 1.0 - error
+        if isinstance(entry, dict) and entry.get("group") in ("low", "mid", "high"):
+            columns[f"{CORRUPTION_GROUP_PREFIX}{name}"] = entry["group"]
     return columns
 
 

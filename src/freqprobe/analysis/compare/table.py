@@ -13,7 +13,7 @@ from freqprobe.analysis.compare.baseline import check_baseline, paired_differenc
 from freqprobe.analysis.compare.columns import Log, run_row
 from freqprobe.analysis.compare.data import InputCentroids, RunData
 from freqprobe.analysis.compare.features import FeatureSpectra
-from freqprobe.analysis.compare.runs import find_runs_in, swept_option_names
+from freqprobe.analysis.compare.runs import config_value, find_runs_in, swept_option_names
 from freqprobe.analysis.compare.statistics import (
     CORRELATION_METHOD,
     PARTIAL_METHOD,
@@ -53,7 +53,7 @@ class Comparison:
     # Fashion-MNIST ones), so the pooled matrix is never shown without them
     correlations_by_group: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
     partial_correlations: list[dict] = field(default_factory=list)
-    baseline: str | None = None  # the filter of the variants the paired differences subtract
+    baseline: str | None = None  # what sets the variants apart that the paired differences subtract
     paired_differences: list[dict] = field(default_factory=list)
     captions: dict[str, str] = field(default_factory=dict)  # figure file -> caption (n, interval method) for report
     # run name -> {"kernel": [(relative depth, mean kernel centroid)], "features": [(relative depth, ΔLog-amplitude)]}
@@ -140,7 +140,8 @@ def compare_sweep(
     features: Sequence[str | os.PathLike] = (),
 ) -> Comparison:
     """Gather the table of a sweep folder, or of several compared as one (see the module docstring); nothing is
-    written. ``baseline``: the filter whose variants the paired differences subtract (None: ``none`` when present).
+    written. ``baseline``: the filter, or ``FIELD=VALUE`` pairs, of the variants the paired differences subtract
+    (:mod:`freqprobe.analysis.compare.baseline`; None: the unfiltered variants when present).
     ``features``: ``features.json`` files of ``freqprobe features`` to take the runs' feature-map columns from
     (besides each run's own ``analysis/features.json``).
 
@@ -153,11 +154,13 @@ def compare_sweep(
     if not sweep_dirs:
         raise ConfigError("compare needs at least one sweep folder")
     runs, notes = find_runs_in(sweep_dirs)
-    baseline = check_baseline(baseline, [run.filter for run in runs])  # before the minutes of gathering
+    options = swept_option_names(runs)
+    identities = [{"dataset": run.dataset, "model": run.model, "filter": run.filter,
+                   **{name: config_value(run, name) for name in options}} for run in runs]
+    baseline = check_baseline(baseline, identities)  # before the minutes of gathering
     feature_spectra = FeatureSpectra(features)  # a bad file fails here, before the minutes too
     data = RunData(data_dir)
     centroids = InputCentroids(data, subset)
-    options = swept_option_names(runs)
     rows: list[dict[str, Any]] = []
     curves: dict[str, dict[str, Any]] = {}
     depth_profiles: dict[str, dict[str, list[tuple[float, float]]]] = {}

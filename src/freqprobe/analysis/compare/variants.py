@@ -142,7 +142,7 @@ def mean_band_curve(curves: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
 
 def label_variants(summaries: Sequence[VariantSummary], fields: Sequence[str]) -> None:
     """Name each variant by the fields that differ between variants of its dataset (e.g. ``conv=bandpass:gabor@stem``),
-    leaving out unset ones (``spectral_reg=none``) where set ones remain; ``baseline`` when nothing differs."""
+    leaving out unset ones (``spectral_reg=none``, ``apr=none``) where set ones remain; ``baseline`` when nothing differs."""
     varying = [
         name
         for name in fields
@@ -151,9 +151,15 @@ def label_variants(summaries: Sequence[VariantSummary], fields: Sequence[str]) -
     ]
     for summary in summaries:
         # an option left unset (None: no regularizer, say) is named only when nothing else tells the variant apart
-        given = [name for name in varying if summary.identity.get(name) is not None]
+        given = [name for name in varying if not _unset(name, summary.identity.get(name))]
         parts = [_field_text(name, summary.identity.get(name)) for name in (given or varying)]
         summary.label = ", ".join(parts) or "baseline"
+
+
+def _unset(name: str, value: Any) -> bool:
+    """An option left at nothing: None, or the text ``none`` that some options take (``--apr none``); a filter
+    ``none`` is a filter like any other."""
+    return value is None or (name != "filter" and value == "none")
 
 
 def _field_text(name: str, value: Any) -> str:
