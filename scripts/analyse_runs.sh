@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every analysis of freqprobe on each run of a sweep or reproduce folder: kernel spectra; band ablation, Fourier heat
 # map (every STRIDE-th frequency; 1 = the full grid), input-gradient spectrum and shift; PGD L-inf at 2/255 and 8/255;
-# corruptions; a report per run; then the feature-map spectra of all runs together, compare (paired against the
-# BASELINE filter when given) and one report. Each step is skipped where its output is already in the run's
-# analysis, so the script resumes, and completes runs analysed in part before.
+# corruptions; feature-map spectra; a report per run; then compare (paired against BASELINE when given: a filter
+# spec or FIELD=VALUE pairs, see freqprobe compare --help) and one report. Each step is skipped where its output is
+# already in the run's analysis, so the script resumes, and completes runs analysed in part before.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
@@ -41,10 +41,13 @@ for run in "$folder"/runs/*/; do
     has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" --subset "$subset" --out "$out" --quiet
   done
   has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet
+  [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null
   freqprobe report "$run" >/dev/null
   echo "analysed $run"
 done
-[ -f "$folder/features/features.json" ] || freqprobe features "$folder"/runs/*/ --subset "$subset" --out "$folder/features"
-freqprobe compare "$folder" --out "$folder/compare" --features "$folder/features/features.json" ${baseline:+--baseline "$baseline"}
+# compare reads each run's analysis/features.json; a folder's older combined features.json is read too, if present
+extra=()
+[ -f "$folder/features/features.json" ] && extra=(--features "$folder/features/features.json")
+freqprobe compare "$folder" --out "$folder/compare" "${extra[@]}" ${baseline:+--baseline "$baseline"}
 freqprobe report "$folder" >/dev/null
 echo "done: $folder/report.html"
