@@ -14,7 +14,7 @@ from freqprobe.cli import main
 from freqprobe.errors import FreqprobeError
 from freqprobe.report.html import REPORT_FILE, write_report
 
-from report_folders import JPEG_DATASET, write_run_folder
+from report_folders import JPEG_DATASET, save_figure, write_json, write_run_folder
 
 
 class PageParser(HTMLParser):
@@ -333,3 +333,22 @@ def test_a_folder_holding_a_sweep_opens_with_the_results_below_it(sweep_tree):
     compare.write_text(json.dumps({**json.loads(compare.read_text()), "variants": variants}))
     top = headline_of(write_report(parent, parent / "page.html")[0].read_text(encoding="utf-8"))
     assert "Results (sweep/compare/compare.json)" in top and "88.40" in top and "results.md" not in top
+
+
+def test_a_run_with_its_own_page_is_linked_not_inlined(sweep_tree):
+    run = sweep_tree / "runs" / "fashion-mnist__resnet20__blur-2__seed0"
+    save_figure(run / "analysis" / "heatmap.png", "heat map", 9)
+    write_json(run / "analysis" / "sensitivity.json", {"run": "..", "subset": 10})
+    assert main(["report", str(run)]) == 0  # the run's own page: its figures and analysis inlined
+    own, own_page = parse(run / REPORT_FILE)
+    assert len(own_page.images) == 3 and "analysis/heatmap.png" in own
+    path, report = write_report(sweep_tree)
+    text, page = parse(path)
+    link = "runs/fashion-mnist__resnet20__blur-2__seed0/report.html"
+    assert f'<a href="{link}">{link}</a>' in text
+    assert "heatmap.png" not in text and "figures/curves.png" not in text and "analysis" not in [
+        section.title.rsplit("/", 1)[-1] for section in report.sections]
+    assert "<h3>Final metrics (metrics.json)</h3>" in text  # the run's metrics stay on the sweep page
+    # two compare figures, the JPEG spectrum and the other run's learning curve; none of the linked run's three
+    assert len(page.images) == 4 and "fashion-mnist__resnet20__blur-2__seed0/" not in " ".join(
+        image.get("alt", "") for image in page.images)

@@ -33,6 +33,7 @@ from freqprobe.report.captions import (
 from freqprobe.train.run_folder import CONFIG_FILE, ENVIRONMENT_FILE, METRICS_FILE, RunPaths
 
 SKIPPED_FOLDERS = {"locks", "failed", "__pycache__", "node_modules"}
+REPORT_NAME = "report.html"  # a run's own page (freqprobe.report.html.REPORT_FILE; html imports this module)
 MARKDOWN_ORDER = ("results.md", "reproduce.md", "compare.md")
 HANDLED_JSON = {CONFIG_FILE, METRICS_FILE, ENVIRONMENT_FILE, "sweep.json", "spectrum.json", "filters.json",
                 "sensitivity.json", "compare.json"}
@@ -77,6 +78,7 @@ class Section:
     tables: list[T.Table] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    own_report: str | None = None  # a run's own report.html (relative), shown as a link instead of its figures
 
 
 @dataclass
@@ -106,7 +108,16 @@ def collect_report(folder: str | os.PathLike) -> FolderReport:
     root = Path(folder)
     if not root.is_dir():
         raise FreqprobeError(f"report folder {root} does not exist; pass a run, sweep or analysis folder")
-    sections = [section for path in _folders(root) if (section := collect_section(path, root)) is not None]
+    linked = _runs_with_own_report(root)
+    sections = [
+        section for path in _folders(root)
+        if not any(run in path.parents for run in linked) and (section := collect_section(path, root)) is not None
+    ]
+    for section in sections:
+        run = root / section.title
+        if not section.is_root and run in linked:
+            # the run's figures and analyses live in its own page: a page of many runs links to them
+            section.figures, section.own_report = [], (run / REPORT_NAME).relative_to(root).as_posix()
     if not sections:
         raise FreqprobeError(
             f"{root} holds no freqprobe output (config.json, sweep.json, spectrum.json, filters.json, "
@@ -133,6 +144,14 @@ def _headline_below(root: Path, sections: list[Section]) -> Headline:
                 if not headline.is_empty:
                     return headline
     return Headline()
+
+
+def _runs_with_own_report(root: Path) -> set[Path]:
+    """Run folders below ``root`` (not ``root`` itself) that have their own report.html."""
+    return {
+        folder for folder in _folders(root)
+        if folder != root and "run" in folder_kinds(folder) and (folder / REPORT_NAME).is_file()
+    }
 
 
 def _folders(root: Path) -> list[Path]:

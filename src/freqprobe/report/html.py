@@ -14,12 +14,12 @@ from pathlib import Path
 
 from freqprobe.errors import FreqprobeError
 from freqprobe.io import atomic_write_text, prepare_output_dir
-from freqprobe.report.collect import Figure, FolderReport, Section, collect_report, count
+from freqprobe.report.collect import REPORT_NAME, Figure, FolderReport, Section, collect_report, count
 from freqprobe.report.markdown import markdown_to_html
 from freqprobe.report.tables import Table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-REPORT_FILE = "report.html"
+REPORT_FILE = REPORT_NAME
 
 CSS = """
 :root { color-scheme: light; }
@@ -124,6 +124,11 @@ def _section(section: Section) -> str:
             for document in section.documents
         ),
         *(figure_html(figure) for figure in section.figures),
+        *(
+            [f'<p class="note">Figures and analyses of this run: its own page, <a href="{html.escape(section.own_report)}">'
+             f"{html.escape(section.own_report)}</a></p>"]
+            if section.own_report else []
+        ),
         "</section>",
     ]
     return "\n".join(parts)
