@@ -68,6 +68,9 @@ ID_COLUMNS = ("run", "dataset", "model", "filter", "seed")
 # What a run cost, from metrics.json: in the table and the seed summaries, not in the correlations.
 COST_COLUMNS = {
     "params": "trainable parameters of the model (metrics.json)",
+    "flops_per_image": "forward FLOPs per image (metrics.json: torch.utils.flop_counter, convolutions and matrix "
+    "products, a multiply-add = 2 FLOPs)",
+    "epochs": "training epochs (metrics.json): with the recipe, the run's budget",
     "train_seconds": "training wall time in seconds (metrics.json; machine and load as recorded in its env.json)",
 }
 

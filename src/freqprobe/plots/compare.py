@@ -236,8 +236,9 @@ def plot_correlation_matrix(comparison: Any, subtitle: str, path: str | os.PathL
         [[_nan_if_none(comparison.correlations[a][b]["rho"]) for b in names] for a in names], dtype=np.float64
     )
     size = 1.2 + 0.45 * len(names)
+    labels = 0.1 * max((len(name) for name in names), default=0)  # inches the longest tick label needs
     with paper_style():
-        fig = new_figure(size + 1.8, size + 0.6)
+        fig = new_figure(size + labels + 1.8, size + labels + 0.6)
         ax = fig.add_subplot()
         shown = ax.imshow(np.ma.masked_invalid(values), cmap=SIGNED_CMAP, vmin=-1, vmax=1)
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right")

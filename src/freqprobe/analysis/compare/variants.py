@@ -33,6 +33,8 @@ SUMMARY_COLUMNS = (
     "kernel_centroid_first",
     "kernel_centroid_mean",
     "params",
+    "flops_per_image",
+    "epochs",
     "train_seconds",
 )
 IDENTITY_FIELDS = ("dataset", "model", "filter")
