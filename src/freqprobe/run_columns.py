@@ -9,6 +9,8 @@ from __future__ import annotations
 # The columns of the table that correlations are computed between, in display order, with their meaning.
 METRIC_COLUMNS = {
     "input_centroid": "mean spectral centroid (cycles/pixel) of the filtered training images (subset, see header)",
+    "input_slope": "least-squares slope of log power against log radius of the filtered training images' mean "
+    "radial power profile (the subset of input_centroid; freqprobe.spectra.power_law_slope)",
     "kernel_centroid_first": "mean spectral centroid (cycles/pixel) of the first convolution's kernels",
     "kernel_centroid_mean": "mean over all convolutions but 1x1 ones of each layer's mean kernel spectral centroid",
     "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",
@@ -55,7 +57,7 @@ PERCENT_COLUMNS = frozenset(
 
 # Partial correlations (compare): what the input and the kernels look like, against how the network fails, given its
 # clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
-FILTER_STATISTIC_COLUMNS = ("input_centroid", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first",
+FILTER_STATISTIC_COLUMNS = ("input_centroid", "input_slope", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first",
                             "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
 ROBUSTNESS_COLUMNS = ("robust_accuracy", "corruption_accuracy", "heatmap_mean_error", "heatmap_centroid",
                       "lowpass_r50", "highpass_r50", "shift_consistency")

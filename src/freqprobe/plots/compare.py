@@ -54,6 +54,7 @@ SCATTERS = {
 
 LABELS = {
     "input_centroid": "input spectral centroid (cycles/pixel)",
+    "input_slope": "input radial power slope",
     "kernel_centroid_first": "first-layer kernel centroid (cycles/pixel)",
     "kernel_centroid_mean": "mean kernel centroid, all layers (cycles/pixel)",
     "kernel_hf_ratio_first": "first-layer high-frequency ratio",

@@ -179,6 +179,34 @@ def test_input_centroid_equals_numpy_on_the_filtered_training_subset(compared, s
     assert rows[(LOW, 0)]["input_centroid"] < rows[("none", 0)]["input_centroid"] < rows[(HIGH, 0)]["input_centroid"]
 
 
+def numpy_radial_slope(images_float: np.ndarray) -> float:
+    """scipy's least-squares line through log mean power against log |f|, annuli of width 1/side centred on k/side
+    (DC and |f| > 1/2 left out), written with numpy and scipy only."""
+    from scipy import stats
+
+    power = (np.abs(np.fft.fft2(images_float[:, 0].astype(np.float64))) ** 2).mean(axis=0)
+    side = power.shape[-1]
+    radius = np.hypot(*np.meshgrid(np.fft.fftfreq(side), np.fft.fftfreq(side), indexing="ij"))
+    ring = np.floor(radius * side + 0.5 + 1e-9).astype(int)
+    rings = [k for k in range(1, side // 2 + 1) if (ring == k).any()]
+    profile = [power[ring == k].mean() for k in rings]
+    return float(stats.linregress(np.log(np.array(rings) / side), np.log(profile)).slope)
+
+
+def test_input_slope_is_the_least_squares_line_of_the_filtered_mean_power(compared, sweep):
+    from freqprobe.data import to_float
+    from freqprobe.filters import build_filter
+    from freqprobe.train.prepare import stratified_first
+
+    _, splits = sweep
+    rows = rows_by_run(compared[0])
+    subset = splits.train.select(stratified_first(splits.train.labels, SUBSET))
+    # the ideal band filters leave rings of float32 round-off only, whose slope is that noise's: the oracle on 'none'
+    filtered = build_filter("none")(to_float(subset.images)).numpy()
+    assert rows[("none", 0)]["input_slope"] == pytest.approx(numpy_radial_slope(filtered), rel=1e-6)
+    assert rows[(LOW, 0)]["input_slope"] < rows[("none", 0)]["input_slope"] < rows[(HIGH, 0)]["input_slope"]
+
+
 def test_kernel_columns_from_filters_json_or_computed(compared, sweep):
     from safetensors.torch import load_file
 

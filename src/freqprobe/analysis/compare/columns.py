@@ -61,6 +61,8 @@ def run_row(
     row["val_accuracy"] = number_or_none(run.metrics.get("val_accuracy"))
     row.update({name: number_or_none(run.metrics.get(name)) for name in COST_COLUMNS})
     row["input_centroid"] = _guarded(notes, f"{run.name}: input centroid", lambda: centroids.of_run(run))
+    if row["input_centroid"] is not None:
+        row["input_slope"] = centroids.slope_of_run(run)
     found = _guarded(notes, f"{run.name}: kernel statistics", lambda: kernel_layers(run))
     if found is not None:
         layers, row["kernel_source"] = found

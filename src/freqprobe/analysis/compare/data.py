@@ -45,15 +45,25 @@ class RunData:
 
 
 class InputCentroids:
-    """Mean spectral centroid of each (dataset, filter) variant's filtered training images, computed once each."""
+    """Mean spectral centroid and radial power slope of each (dataset, filter) variant's filtered training images,
+    computed once each."""
 
     def __init__(self, data: RunData, subset: int):
         self.data = data
         self.subset = subset
-        self._values: dict[tuple, float] = {}
+        self._values: dict[tuple, tuple[float, float | None]] = {}
 
     def of_run(self, run: RunRecord) -> float:
-        from freqprobe.spectra import compute_dataset_spectrum
+        return self._statistics(run)[0]
+
+    def slope_of_run(self, run: RunRecord) -> float | None:
+        """The slope of log power against log radius of the mean radial power profile (None where undefined)."""
+        return self._statistics(run)[1]
+
+    def _statistics(self, run: RunRecord) -> tuple[float, float | None]:
+        import math
+
+        from freqprobe.spectra import compute_dataset_spectrum, power_law_slope, radial_profile
 
         key = self.key(run)
         if key not in self._values:
@@ -61,7 +71,8 @@ class InputCentroids:
             result = compute_dataset_spectrum(
                 train.images, train.labels, train.classes, transform=self.data.input_filter(run)
             )
-            self._values[key] = float(result.centroids.mean())
+            slope = power_law_slope(*radial_profile(result.overall_mean_power()))
+            self._values[key] = (float(result.centroids.mean()), slope if math.isfinite(slope) else None)
         return self._values[key]
 
     @staticmethod
