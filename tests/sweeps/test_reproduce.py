@@ -135,7 +135,24 @@ def test_the_committed_cifar_reproduce_is_described_by_its_documented_command(tm
         record_sweep(tmp_path, unpinned, expand_grid(unpinned))
 
 
+CIFAR_ROWS = ["none", "whiten", "blur:2", "blur:4", "highpass:2", "highpass:4"]
+
+
+def test_rows_choose_the_original_rows_in_the_table_order_and_the_cifar_spec_is_such_a_table(tmp_path):
+    committed = expand_grid(load_spec(REPO / "experiments" / "reproduce_cifar10_jpeg_10ep_3seeds.toml"))
+    datasets = list(dict.fromkeys(run.config["dataset"] for run in committed))
+    spec = build_spec(datasets, model="resnet20", preset="fast", epochs=10, seeds=3, rows=list(reversed(CIFAR_ROWS)))
+    runs = expand_grid(spec)
+    assert list(dict.fromkeys(run.config["filter"] for run in runs)) == CIFAR_ROWS and len(runs) == 18
+    assert [(run.name, run.config) for run in committed] == [(run.name, run.config) for run in runs]
+    table = markdown_table(write_reproduce_table(spec, tmp_path))
+    assert [row["filter"] for row in table] == CIFAR_ROWS
+    assert "0 of 18 runs complete, 18 missing" in (tmp_path / "reproduce.md").read_text()
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
+    ({"rows": ["none", "blur:3"]}, "--rows none,blur:3: blur:3 is no row of the original table; choose from none,"),
+    ({"rows": [" "]}, "no row is no row"),
     ({"seeds": 0}, "--seeds 0"),
     ({"epochs": 0}, "--epochs 0"),
     ({"datasets": ["mnist"]}, "--dataset 'mnist' is not supported"),

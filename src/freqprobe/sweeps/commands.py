@@ -97,6 +97,11 @@ def add_reproduce_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL}, the original's)")
     parser.add_argument("--epochs", type=int, help="epochs per run (default: the engine's or the preset's)")
     parser.add_argument("--seeds", type=int, default=1, metavar="K", help="seeds 0..K-1 per row (default 1)")
+    parser.add_argument(
+        "--rows", default=None, metavar="FILTERS",
+        help="comma-separated filters of the original rows to train (default: all eight: none, whiten, blur:2, "
+        "blur:4, highpass:2, highpass:4, highpass:12, highpass:20); e.g. the six the original ran on CIFAR-10",
+    )
     parser.add_argument("--preset", help="training preset passed to every run, e.g. fast")
     parser.add_argument("--subset", type=int, metavar="N", help="train on the first N images: a quick check only")
     parser.add_argument("--limit-eval", type=int, metavar="N", help="evaluate on N val/test images: a quick check")

@@ -66,8 +66,10 @@ def build_spec(
     subset: int | None = None,
     limit_eval: int | None = None,
     settings: dict[str, Any] | None = None,
+    rows: Sequence[str] | None = None,
 ) -> SweepSpec:
-    """The sweep spec of the original table: datasets x the original rows' filters x seeds 0..seeds-1.
+    """The sweep spec of the original table: datasets x the original rows' filters (``rows``: a subset of them, in
+    the table's order) x seeds 0..seeds-1.
 
     ``epochs`` and ``preset`` left at None take the engine's defaults, which the printed table states.
     ``subset`` and ``limit_eval`` (training / evaluation images) make a quick check, not the real table.
@@ -83,10 +85,27 @@ def build_spec(
     base.update(settings or {})
     grid = {
         "datasets": _validated_datasets(datasets),
-        "filters": [row.filter for row in ORIGINAL_ROWS],
+        "filters": chosen_rows(rows),
         "seeds": list(range(seeds)),
     }
     return spec_from_dict({"base": base, "grid": grid}, source=SOURCE)
+
+
+def chosen_rows(rows: Sequence[str] | None) -> list[str]:
+    """The filters of the rows to train, in the original table's order; all of them for None.
+
+    Raises:
+        ConfigError: a filter that is no row of the original table (the rows listed), or none at all.
+    """
+    every = [row.filter for row in ORIGINAL_ROWS]
+    if rows is None:
+        return every
+    wanted = [row.strip() for row in rows if row.strip()]
+    unknown = [row for row in wanted if row not in every]
+    if unknown or not wanted:
+        raise ConfigError(f"--rows {','.join(rows)}: {', '.join(unknown) or 'no row'} is no row of the original "
+                          f"table; choose from {', '.join(every)}")
+    return [row for row in every if row in wanted]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -121,7 +140,8 @@ def format_reproduce_table(runs: list[SweepRun], rows: list[dict[str, Any]]) -> 
         "",
     ]
     table_rows = []
-    for original in ORIGINAL_ROWS:
+    trained = {run.config["filter"] for run in runs}
+    for original in (row for row in ORIGINAL_ROWS if row.filter in trained):
         cells = [original.variant, original.filter]
         for dataset in datasets:
             original_test, original_val = original.accuracy.get(original_key(dataset) or "", (None, None))
@@ -223,6 +243,7 @@ def run_reproduce(args: argparse.Namespace, run_fn: RunFn | None = None) -> int:
         subset=args.subset,
         limit_eval=args.limit_eval,
         settings=parse_settings(args.set),
+        rows=None if args.rows is None else args.rows.split(","),
     )
     if args.shard:
         parse_shard(args.shard)  # a bad shard fails before the data check
