@@ -10,7 +10,7 @@ from __future__ import annotations
 METRIC_COLUMNS = {
     "input_centroid": "mean spectral centroid (cycles/pixel) of the filtered training images (subset, see header)",
     "input_slope": "least-squares slope of log power against log radius of the filtered training images' mean "
-    "radial power profile (the subset of input_centroid; freqprobe.spectra.power_law_slope)",
+    "radial power profile, rings above 1e-10 of the strongest (the subset of input_centroid)",
     "kernel_centroid_first": "mean spectral centroid (cycles/pixel) of the first convolution's kernels",
     "kernel_centroid_mean": "mean over all convolutions but 1x1 ones of each layer's mean kernel spectral centroid",
     "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",

@@ -136,7 +136,7 @@ def test_rename_by_order_loads_another_implementations_checkpoint(tmp_path):
     from freqprobe.models.weight_files import read_state_dict, rename_by_order
 
     source = create_model("resnet20", in_channels=1, num_classes=10)
-    foreign = {f"_layer{index}.{key.replace('.', '_')}": value for index, (key, value) in
+    foreign = {f"_layer{index}.{key.rsplit('.', 1)[-1]}": value for index, (key, value) in
                enumerate(source.state_dict().items())}
     torch.save(foreign, tmp_path / "foreign.pth")
     target = create_model("resnet20", in_channels=1, num_classes=10)
@@ -154,3 +154,8 @@ def test_rename_by_order_refuses_another_architecture():
     other_classes = create_model("resnet20", in_channels=1, num_classes=7).state_dict()
     with pytest.raises(WeightsError, match=r"f.pth: fc.weight \(10, 64\) pairs with fc.weight \(7, 64\)"):
         rename_by_order(small, other_classes, "f.pth")
+    keys = list(small)
+    first = keys.index("stem_bn.weight")  # a batch norm's weight and bias, both (16,), saved in the other order
+    keys[first], keys[first + 1] = keys[first + 1], keys[first]
+    with pytest.raises(WeightsError, match=r"stem_bn.bias \(16,\) pairs with stem_bn.weight \(16,\)"):
+        rename_by_order({key: small[key] for key in keys}, small, "f.pth")

@@ -25,7 +25,8 @@ def test_a_port_checkpoint_loads_in_order_and_reads_pixels_in_unit_range(script,
 
     torch.manual_seed(0)
     reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).eval()
-    port = {f"_port_{index}": tensor for index, tensor in enumerate(reference.state_dict().values())}
+    port = {f"_blocks.{index}._port.{key.rsplit('.', 1)[-1]}": tensor  # another port's names, same last parts
+            for index, (key, tensor) in enumerate(reference.state_dict().items())}
     torch.save(port, tmp_path / "port.pth")
     model = script.pretrained_model(tmp_path / "port.pth")
     images = torch.rand(2, 3, 64, 64)

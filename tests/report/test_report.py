@@ -349,6 +349,9 @@ def test_a_run_with_its_own_page_is_linked_not_inlined(sweep_tree):
     assert "heatmap.png" not in text and "figures/curves.png" not in text and "analysis" not in [
         section.title.rsplit("/", 1)[-1] for section in report.sections]
     assert "<h3>Final metrics (metrics.json)</h3>" in text  # the run's metrics stay on the sweep page
+    elsewhere = sweep_tree.parent / "pages" / "sweep.html"  # --out in another folder: the link still reaches it
+    write_report(sweep_tree, elsewhere)
+    assert f'href="../sweep/{link}"' in elsewhere.read_text(encoding="utf-8")
     # two compare figures, the JPEG spectrum and the other run's learning curve; none of the linked run's three
     assert len(page.images) == 4 and "fashion-mnist__resnet20__blur-2__seed0/" not in " ".join(
         image.get("alt", "") for image in page.images)

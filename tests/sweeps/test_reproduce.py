@@ -152,7 +152,7 @@ def test_rows_choose_the_original_rows_in_the_table_order_and_the_cifar_spec_is_
 
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"rows": ["none", "blur:3"]}, "--rows none,blur:3: blur:3 is no row of the original table; choose from none,"),
-    ({"rows": [" "]}, "no row is no row"),
+    ({"rows": [" "]}, "--rows ' ' names no row; choose from none, whiten"),
     ({"seeds": 0}, "--seeds 0"),
     ({"epochs": 0}, "--epochs 0"),
     ({"datasets": ["mnist"]}, "--dataset 'mnist' is not supported"),

@@ -131,6 +131,9 @@ def _model_options(args: argparse.Namespace) -> dict:
 
 
 def _print_summary(run: dict) -> None:
+    if (run.get("model_source") or {}).get("weights") == "random initialization":
+        print(f"note: {run['run']} has randomly initialized weights (no --weights): these are the spectra of an "
+              f"untrained network")
     print(f"{run['run']}: {run['model']} on {run['dataset_label']} (filter {run['filter']}), {run['n_images']} test "
           f"images, {len(run['layers'])} layers, {run['seconds']:.1f} s")
     print(f"{'layer':<24} {'kind':<6} {'C x H x W':>12} {'ΔLog-amp':>9} {'at f':>6} {'centroid':>9}  "

@@ -101,6 +101,10 @@ def _decode_one(blob: bytes) -> np.ndarray | str:
         return f"{error}; the file is truncated or corrupt"
 
 
+class MixedImageSizes(DataError):
+    """A folder's images differ in size and no ``--image-size`` brings them to one."""
+
+
 def _stack(decoded: Sequence[np.ndarray], names: Sequence[str]) -> np.ndarray:
     if not decoded:
         raise ValueError("no images to stack")
@@ -109,7 +113,7 @@ def _stack(decoded: Sequence[np.ndarray], names: Sequence[str]) -> np.ndarray:
     for name, item in zip(names, decoded):
         if item.shape[:2] != (height, width):
             h, w = item.shape[:2]
-            raise DataError(
+            raise MixedImageSizes(
                 f"image {name} is {w}x{h} pixels but the other images are {width}x{height}; "
                 f"resize it to {width}x{height}, remove it, or pass --image-size N (short side to N, centre crop)"
             )

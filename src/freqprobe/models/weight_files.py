@@ -97,7 +97,8 @@ def rename_by_order(
     """``state``'s tensors under ``reference``'s names, paired in order: for a checkpoint of the same architecture
     written by another implementation (``_blocks.0._depthwise_conv.weight`` for timm's ``blocks.0.0.conv_dw.weight``).
 
-    Every pair must agree in shape, so a different layer order or architecture is refused rather than loaded.
+    Every pair must agree in shape and in the last part of its name (``weight``, ``running_var``), so a different
+    layer order or architecture is refused rather than loaded.
 
     Raises:
         WeightsError: different key counts, or the first pair whose shapes differ (both names and shapes, and the
@@ -105,7 +106,7 @@ def rename_by_order(
 
     Example:
         >>> reference = nn.Conv2d(1, 2, 3, bias=False).state_dict()
-        >>> renamed = rename_by_order({"_conv.weight": torch.ones(2, 1, 3, 3)}, reference, "ckpt.pth")
+        >>> renamed = rename_by_order({"_conv_stem.weight": torch.ones(2, 1, 3, 3)}, reference, "ckpt.pth")
         >>> list(renamed), float(renamed["weight"].sum())
         (['weight'], 18.0)
     """
@@ -114,7 +115,9 @@ def rename_by_order(
                            f"architecture: pick the model it was saved from")
     renamed = {}
     for (key, tensor), (name, expected) in zip(state.items(), reference.items()):
-        if tuple(tensor.shape) != tuple(expected.shape):
+        # the last part (weight, bias, running_mean, ...) must agree too: a batch norm's four (C,) tensors would
+        # otherwise pair in any order
+        if tuple(tensor.shape) != tuple(expected.shape) or key.rsplit(".", 1)[-1] != name.rsplit(".", 1)[-1]:
             raise WeightsError(f"{source}: {key} {tuple(tensor.shape)} pairs with {name} {tuple(expected.shape)} in "
                                f"order; the layers differ: pick the model it was saved from")
         renamed[name] = tensor

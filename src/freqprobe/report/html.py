@@ -11,6 +11,7 @@ import html
 import os
 import struct
 from pathlib import Path
+from urllib.parse import quote
 
 from freqprobe.errors import FreqprobeError
 from freqprobe.io import atomic_write_text, prepare_output_dir
@@ -125,8 +126,8 @@ def _section(section: Section) -> str:
         ),
         *(figure_html(figure) for figure in section.figures),
         *(
-            [f'<p class="note">Figures and analyses of this run: its own page, <a href="{html.escape(section.own_report)}">'
-             f"{html.escape(section.own_report)}</a></p>"]
+            [f'<p class="note">Figures and analyses of this run: its own page, '
+             f'<a href="{html.escape(quote(section.own_report))}">{html.escape(section.own_report)}</a></p>']
             if section.own_report else []
         ),
         "</section>",
@@ -189,6 +190,10 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
     if path.is_dir():
         raise FreqprobeError(f"--out {path} is a folder; give the HTML file to write, e.g. {path / REPORT_FILE}")
     report = collect_report(folder)  # reading is quick; it names a missing DIR better than a write check would
+    for section in report.sections:  # a run's own page, named from where this page is written (--out elsewhere)
+        if section.own_report:
+            target = (Path(folder) / section.own_report).resolve()
+            section.own_report = Path(os.path.relpath(target, path.parent.resolve())).as_posix()
     prepare_output_dir(path.parent, "the folder of --out" if out is not None else "DIR")
     atomic_write_text(path, render_page(report))
     return path, report

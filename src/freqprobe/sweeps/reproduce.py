@@ -102,9 +102,11 @@ def chosen_rows(rows: Sequence[str] | None) -> list[str]:
         return every
     wanted = [row.strip() for row in rows if row.strip()]
     unknown = [row for row in wanted if row not in every]
-    if unknown or not wanted:
-        raise ConfigError(f"--rows {','.join(rows)}: {', '.join(unknown) or 'no row'} is no row of the original "
-                          f"table; choose from {', '.join(every)}")
+    if not wanted:
+        raise ConfigError(f"--rows {','.join(rows)!r} names no row; choose from {', '.join(every)}")
+    if unknown:
+        raise ConfigError(f"--rows {','.join(rows)}: {', '.join(unknown)} is no row of the original table; choose "
+                          f"from {', '.join(every)}")
     return [row for row in every if row in wanted]
 
 

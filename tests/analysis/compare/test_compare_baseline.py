@@ -93,3 +93,17 @@ def test_a_field_baseline_is_checked_against_the_runs():
         check_baseline("apr=ps2", identities)
     with pytest.raises(ConfigError, match=r"'apr=' is not FIELD=VALUE"):
         check_baseline("apr=", identities)
+
+
+def test_a_field_baseline_matches_numbers_by_value_and_booleans_without_case():
+    rows = [{"run": f"{epochs}-{seed}", "dataset": "fashion-mnist", "model": "resnet20", "filter": "none",
+             "seed": seed, "epochs": epochs, "antialias": False, "clean_accuracy": 0.9 + epochs / 1000 + seed / 100}
+            for epochs in (10, 20) for seed in range(2)]
+    variants = summarize_variants(rows, ["epochs", "antialias"])
+    entries = paired_differences(variants, "epochs=10.0")
+    assert [(entry["variant"], entry["baseline"]) for entry in entries] == [("epochs=20", "epochs=10")]
+    assert entries[0]["mean"] == pytest.approx(0.01)
+    identities = [{key: row[key] for key in ("dataset", "model", "filter", "epochs", "antialias")} for row in rows]
+    assert check_baseline("antialias=FALSE", identities) == "antialias=FALSE"
+    with pytest.raises(ConfigError, match="names epochs twice"):
+        check_baseline("epochs=10,epochs=20", identities)

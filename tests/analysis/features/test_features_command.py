@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 
 from freqprobe.cli import main
@@ -147,3 +148,35 @@ def test_model_options_that_cannot_apply_are_one_line(tracked, shared_data, tmp_
                  str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert error.startswith("freqprobe: error: ") and message in error and error.count("\n") == 1
+
+
+def test_a_folder_of_mixed_sizes_is_brought_to_image_size_for_a_model_by_name(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "photos"
+    for index, (label, size) in enumerate([("cat", (40, 30)), ("cat", (50, 50)), ("dog", (36, 60)),
+                                           ("dog", (64, 48))]):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(root / label / f"{index}.png")
+    out = tmp_path / "out"
+    assert main(["features", "resnet20", "--dataset", f"imagefolder:{root}", "--image-size", "32", "--subset", "4",
+                 "--out", str(out)]) == 0
+    got = json.loads((out / "features.json").read_text())["runs"][0]
+    assert got["layers"][0]["shape"] == [3, 32, 32] and got["n_images"] == 4
+    assert got["model_source"]["weights"] == "random initialization"
+    assert "randomly initialized weights (no --weights)" in capsys.readouterr().out
+
+
+def test_a_model_that_fails_on_the_images_is_one_line(tmp_path, shared_data, capsys):
+    factory = tmp_path / "picky.py"
+    factory.write_text(
+        "from torch import nn\n\n\nclass Picky(nn.Module):\n    def forward(self, x):\n"
+        "        assert x.shape[-1] == 224, 'Input width (28) does not match the model (224)'\n        return x\n\n\n"
+        "def build(num_classes=1000):\n    return nn.Sequential(nn.Conv2d(3, 4, 3), Picky())\n"
+    )
+    assert main(["features", f"py:{factory}:build", "--dataset", "fashion-mnist", "--subset", "4", "--data-dir",
+                 str(shared_data), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("freqprobe: error: ") and error.count("\n") == 1
+    assert "fails on the (1, 28, 28) images of fashion-mnist" in error and "--image-size" in error

@@ -35,6 +35,8 @@ def parse_baseline(text: str) -> dict[str, str]:
         if not name or not value:
             raise ConfigError(f"--baseline {text!r}: {part.strip()!r} is not FIELD=VALUE; e.g. model=resnet20 or "
                               f"augment_noise=none,apr=none")
+        if name in fields:
+            raise ConfigError(f"--baseline {text!r} names {name} twice; give each field once")
         fields[name] = value
     return fields
 
@@ -88,7 +90,20 @@ def paired_differences(variants: Sequence[Any], baseline: str | None) -> list[di
 
 
 def _matches(identity: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
-    return all(_text(identity.get(name)) == value for name, value in wanted.items())
+    return all(_same(identity.get(name), value) for name, value in wanted.items())
+
+
+def _same(value: Any, text: str) -> bool:
+    """Whether a config value is what ``--baseline`` wrote: ``none`` for an unset option, numbers by value
+    (``epochs=10`` matches 10 and 10.0), booleans without regard to case (``antialias=true``)."""
+    if isinstance(value, bool):
+        return text.lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return float(text) == float(value)
+        except ValueError:
+            return False
+    return _text(value) == text
 
 
 def _text(value: Any) -> str:

@@ -59,7 +59,8 @@ def run_row(
     row.update({name: config_value(run, name) for name in options})
     row["clean_accuracy"] = number_or_none(run.metrics.get("test_accuracy"))
     row["val_accuracy"] = number_or_none(run.metrics.get("val_accuracy"))
-    row.update({name: number_or_none(run.metrics.get(name)) for name in COST_COLUMNS})
+    # a cost that is also a swept option (epochs) keeps the option's value from config.json
+    row.update({name: number_or_none(run.metrics.get(name)) for name in COST_COLUMNS if name not in options})
     row["input_centroid"] = _guarded(notes, f"{run.name}: input centroid", lambda: centroids.of_run(run))
     if row["input_centroid"] is not None:
         row["input_slope"] = centroids.slope_of_run(run)

@@ -61,9 +61,7 @@ class InputCentroids:
         return self._statistics(run)[1]
 
     def _statistics(self, run: RunRecord) -> tuple[float, float | None]:
-        import math
-
-        from freqprobe.spectra import compute_dataset_spectrum, power_law_slope, radial_profile
+        from freqprobe.spectra import compute_dataset_spectrum
 
         key = self.key(run)
         if key not in self._values:
@@ -71,8 +69,7 @@ class InputCentroids:
             result = compute_dataset_spectrum(
                 train.images, train.labels, train.classes, transform=self.data.input_filter(run)
             )
-            slope = power_law_slope(*radial_profile(result.overall_mean_power()))
-            self._values[key] = (float(result.centroids.mean()), slope if math.isfinite(slope) else None)
+            self._values[key] = (float(result.centroids.mean()), input_slope(result.overall_mean_power()))
         return self._values[key]
 
     @staticmethod
@@ -86,6 +83,26 @@ class InputCentroids:
             config.get("split_seed", 0),
             config.get("data_dir"),
         )
+
+
+# Rings whose mean power is below this share of the strongest ring's are left out of the slope: a filter that
+# removes a band (a blur, an ideal band pass) leaves float32 round-off there, about 1e-14 of the peak, whose own
+# slope would otherwise decide the fit (blur:4 then ranked above blur:2).
+SLOPE_FLOOR = 1e-10
+
+
+def input_slope(mean_power) -> float | None:
+    """Least-squares slope of log power against log |f| of a (H, W) mean power spectrum's radial profile, over the
+    rings above ``SLOPE_FLOOR`` of the strongest (:func:`freqprobe.spectra.power_law_slope`); None where fewer than
+    two rings remain."""
+    import math
+
+    from freqprobe.spectra import power_law_slope, radial_profile
+
+    radii, profile = radial_profile(mean_power)
+    kept = profile > SLOPE_FLOOR * profile.max()
+    slope = power_law_slope(radii[kept], profile[kept])
+    return slope if math.isfinite(slope) else None
 
 
 def first_stratified(split, count: int):

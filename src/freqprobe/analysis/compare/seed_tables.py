@@ -199,10 +199,11 @@ def figure_captions(comparison: Comparison) -> dict[str, str]:
         "depth_profiles.png": f"Per variant ({sizes}), against relative depth (a convolution's rank in forward order "
         "over the count minus one): each convolution's mean kernel spectral centroid and its feature maps' "
         "ΔLog-amplitude (Nyquist minus DC); mean over seeds, band the 95% Student-t interval (none for one seed)",
-        "corruption_profile.png": f"Per corruption of the runs' `--corruptions` (mean over its 5 severities, "
-        f"ordered by the frequency group of their perturbation), each variant's accuracy minus its baseline's "
-        f"(`{comparison.baseline}`), paired by seed: mean with its 95% Student-t interval ({sizes}); without a "
-        "baseline, each variant's mean accuracy with its interval",
+        "corruption_profile.png": "Per corruption of the runs' `--corruptions` (mean over its 5 severities, "
+        "ordered by the frequency group of their perturbation), "
+        + (f"each variant's accuracy minus its baseline's (`{comparison.baseline}`), paired by seed"
+           if comparison.baseline else "each variant's accuracy")
+        + f" ({sizes}): {methods}; the bars are the means, the error bars the intervals",
     }
     return {name: text for name, text in captions.items() if name in set(comparison.figures.values())}
 

@@ -178,7 +178,7 @@ def compare_sweep(
     metric_columns = [name for name in METRIC_COLUMNS if any(is_number(row.get(name)) for row in rows)]
     layer_columns = unique(key for row in rows for key in row if key.startswith(LAYER_PREFIX))
     sources = [name for name in SOURCE_COLUMNS if any(row.get(name) for row in rows)]
-    costs = [name for name in COST_COLUMNS if any(is_number(row.get(name)) for row in rows)]
+    costs = [name for name in COST_COLUMNS if name not in options and any(is_number(row.get(name)) for row in rows)]
     columns = [*ID_COLUMNS, *options, *metric_columns, *costs, *sources, *layer_columns]
     variants = summarize_variants(rows, options, curves)
     return Comparison(

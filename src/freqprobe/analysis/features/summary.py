@@ -89,17 +89,37 @@ def analyze_model_features(
     from freqprobe.analysis.model_source import load_model_source
     from freqprobe.data import load_dataset, resolve_root
     from freqprobe.data.labels import dataset_label
+    from freqprobe.data.decode import MixedImageSizes
     from freqprobe.data.resize import describe_resize, resize_center_crop_batch
+    from freqprobe.errors import FreqprobeError
     from freqprobe.train.prepare import stratified_first
 
-    test = load_dataset(dataset, train=False, root=resolve_root(data_dir))
+    try:  # the images as stored; only the chosen ones are resized (a whole split at 224 px would be gigabytes)
+        test = load_dataset(dataset, train=False, root=resolve_root(data_dir))
+        resized_before = False
+    except MixedImageSizes:
+        if image_size is None:
+            raise
+        test = load_dataset(dataset, train=False, root=resolve_root(data_dir), image_size=image_size)
+        resized_before = True
     if subset is not None and subset < len(test):
         test = test.select(stratified_first(test.labels, subset))
-    images = test.images if image_size is None else resize_center_crop_batch(test.images, image_size)
+    images = test.images
+    if image_size is not None and not resized_before:
+        images = resize_center_crop_batch(images, image_size)
     options = dict(model_options or {})
     model_name, num_classes = options.pop("model_name", None), options.pop("num_classes", None)
     loaded = load_model_source(source, model_name, int(test.image_shape[0]), num_classes, **options)
-    result = feature_spectra(loaded.model.to(device), images, None, layers, batch_size, device)
+    try:
+        result = feature_spectra(loaded.model.to(device), images, None, layers, batch_size, device)
+    except FreqprobeError:
+        raise
+    except Exception as error:  # a library model may raise anything on an input size it cannot take
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise FreqprobeError(
+            f"{loaded.description} fails on the {tuple(images.shape[1:])} images of {dataset} ({reason}); pass the "
+            f"input size it expects with --image-size (e.g. 224)"
+        ) from None
     return {
         "run": loaded.description,
         "model": loaded.model_name,
