@@ -164,7 +164,7 @@ def test_accuracy_columns_come_from_metrics_json(compared):
         assert rows[(spec, seed)]["val_accuracy"] == pytest.approx(accuracy - 0.01)
 
 
-def test_input_centroid_equals_numpy_on_the_filtered_training_subset(compared, sweep):
+def test_input_centroid_and_slope_equal_numpy_on_the_filtered_training_subset(compared, sweep):
     from freqprobe.data import to_float
     from freqprobe.filters import build_filter
     from freqprobe.train.prepare import stratified_first
@@ -175,6 +175,7 @@ def test_input_centroid_equals_numpy_on_the_filtered_training_subset(compared, s
     for spec in ("none", LOW, HIGH):
         filtered = build_filter(spec)(to_float(subset.images)).numpy()
         assert rows[(spec, 0)]["input_centroid"] == pytest.approx(numpy_centroid_mean(filtered), rel=1e-5)
+        assert rows[(spec, 0)]["input_slope"] == pytest.approx(numpy_radial_slope(filtered), rel=1e-4)
     assert rows[(LOW, 1)]["input_centroid"] == rows[(LOW, 0)]["input_centroid"]  # one value per variant
     assert rows[(LOW, 0)]["input_centroid"] < rows[("none", 0)]["input_centroid"] < rows[(HIGH, 0)]["input_centroid"]
 
@@ -193,19 +194,6 @@ def numpy_radial_slope(images_float: np.ndarray) -> float:
     rings = [k for k, value in means.items() if k > 0 and value > 1e-10 * peak]  # round-off floor left out
     profile = [means[k] for k in rings]
     return float(stats.linregress(np.log(np.array(rings) / side), np.log(profile)).slope)
-
-
-def test_input_slope_is_the_least_squares_line_of_the_filtered_mean_power(compared, sweep):
-    from freqprobe.data import to_float
-    from freqprobe.filters import build_filter
-    from freqprobe.train.prepare import stratified_first
-
-    _, splits = sweep
-    rows = rows_by_run(compared[0])
-    subset = splits.train.select(stratified_first(splits.train.labels, SUBSET))
-    for spec in ("none", LOW, HIGH):
-        filtered = build_filter(spec)(to_float(subset.images)).numpy()
-        assert rows[(spec, 0)]["input_slope"] == pytest.approx(numpy_radial_slope(filtered), rel=1e-4)
 
 
 def test_the_slope_leaves_out_the_round_off_a_blur_leaves_so_stronger_blurs_rank_lower(shared_data):
