@@ -123,6 +123,11 @@ def _model_options(args: argparse.Namespace) -> dict:
     if Path(args.runs[0]).is_dir():
         raise ConfigError(f"{args.runs[0]} is a run folder, measured on its own test data through its own filter; "
                           f"drop --dataset (it is for a model given by name or weights file)")
+    if Path(args.runs[0]).is_file() and args.weights is not None:
+        raise ConfigError(f"{args.runs[0]} is a weights file already; drop --weights, or pass a model name as SOURCE")
+    if not Path(args.runs[0]).exists() and args.model is not None:
+        raise ConfigError(f"--model names the model of a weights file; {args.runs[0]} is a model name already: drop "
+                          f"--model")
     return {
         "model_name": args.model, "num_classes": args.num_classes, "weights": args.weights,
         "model_args": args.model_args, "channel_adapter": args.channel_adapter or "repeat",

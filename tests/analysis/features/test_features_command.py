@@ -140,10 +140,12 @@ def test_image_size_resizes_the_chosen_images_before_the_model(tracked, shared_d
         (["RUN", "--dataset", "fashion-mnist"], "is a run folder, measured on its own test data"),
         (["resnet20", "resnet20", "--dataset", "fashion-mnist"], "--dataset takes one model by name or file, got 2"),
         (["tv:no_such_net", "--dataset", "fashion-mnist"], "no_such_net"),
+        (["resnet20", "--model", "resnet20", "--dataset", "fashion-mnist"], "is a model name already: drop --model"),
+        (["RUN/model.safetensors", "--weights", "w.pth", "--dataset", "fashion-mnist"], "is a weights file already"),
     ],
 )
 def test_model_options_that_cannot_apply_are_one_line(tracked, shared_data, tmp_path, capsys, arguments, message):
-    arguments = [str(tracked) if argument == "RUN" else argument for argument in arguments]
+    arguments = [argument.replace("RUN", str(tracked)) for argument in arguments]
     assert main(["features", *arguments, "--subset", "4", "--data-dir", str(shared_data), "--out",
                  str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
