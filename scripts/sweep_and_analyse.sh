@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Train a sweep and analyse its runs as they complete: `freqprobe sweep SPEC --out OUT --jobs JOBS` in the
+# background, and meanwhile, every few minutes, scripts/analyse_runs.sh on OUT (each analysis a run lacks, one thread,
+# so it shares the cores with the training jobs), until the sweep has ended and every complete run is analysed. Both
+# resume: run the same command again after an interruption.
+#
+#   bash scripts/sweep_and_analyse.sh SPEC OUT [JOBS] [SUBSET] [HEATMAP_STRIDE] [BASELINE]
+#   bash scripts/sweep_and_analyse.sh experiments/anatomy_architectures.toml results/anatomy 2 500 2 model=resnet20
+set -euo pipefail
+spec=$1
+out=$2
+jobs=${3:-2}
+subset=${4:-500}
+stride=${5:-1}
+baseline=${6:-}
+mkdir -p "$out"
+freqprobe sweep "$spec" --out "$out" --jobs "$jobs" > "$out/sweep_and_analyse.log" 2>&1 &
+sweep=$!
+trap 'kill "$sweep" 2>/dev/null || true' INT TERM
+
+# unanalysed: some complete run (metrics.json) still lacks its last analysis (the feature spectra)
+unanalysed() {
+  for run in "$out"/runs/*/; do
+    [ -f "$run/metrics.json" ] && [ ! -f "$run/analysis/features.json" ] && return 0
+  done
+  return 1
+}
+
+while kill -0 "$sweep" 2>/dev/null || unanalysed; do
+  if unanalysed; then
+    OMP_NUM_THREADS=1 bash scripts/analyse_runs.sh "$out" "$subset" "$stride" "$baseline"
+  else
+    sleep 120
+  fi
+done
+wait "$sweep" || echo "the sweep ended with failed or missing runs: see $out/sweep_and_analyse.log"
