@@ -58,6 +58,7 @@ class FakeTrainer:
             "train_seconds": 1.25,
             "images_per_second": 1000.0,
             "params": 272474,
+            "flops_per_image": 40.8e6 if config.model == "resnet20" else 123.4e6,
             "device": "cpu",
             "precision": "fp32",
         }

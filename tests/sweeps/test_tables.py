@@ -66,3 +66,18 @@ def test_results_md_rows_split_by_swept_options_and_show_missing_cells(tmp_path)
     assert table[1]["fashion-mnist test"] == expected_cell([seed0_true])
     assert table[0]["cifar10 test"] == "-" and table[1]["cifar10 val"] == "-"
     assert sum(row["status"] == "missing" for row in rows) == 5
+
+
+def test_results_md_states_params_and_flops_when_models_are_compared(tmp_path):
+    spec = make_spec({"datasets": ["fashion-mnist"], "models": ["resnet20", "vgg11_bn"], "filters": ["none"],
+                      "seeds": [0, 1]})
+    run_sweep(spec, tmp_path, run_fn=FakeTrainer(), log=QUIET)
+    table = markdown_table((tmp_path / "results.md").read_text())
+    cells = {row["model"]: row["fashion-mnist params / MFLOPs per image"] for row in table}
+    assert cells == {"resnet20": "272 k / 40.8", "vgg11_bn": "272 k / 123"}
+    with (tmp_path / "results.csv").open() as handle:
+        assert {float(row["flops_per_image"]) for row in csv.DictReader(handle)} == {40.8e6, 123.4e6}
+    one_model = tmp_path / "one"
+    run_sweep(make_spec({"datasets": ["fashion-mnist"], "filters": ["none"], "seeds": [0]}), one_model,
+              run_fn=FakeTrainer(), log=QUIET)
+    assert "params / MFLOPs" not in (one_model / "results.md").read_text()  # one model: nothing to compare

@@ -19,7 +19,7 @@ from freqprobe.sweeps.spec import NAMED_FIELDS, SweepSpec, toml_literal
 from freqprobe.tables import csv_cell, is_number, markdown_table, unique
 from freqprobe.train.run_folder import is_run_complete, read_final_metrics
 
-RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds")
+RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "epochs", "train_seconds", "params", "flops_per_image")
 
 
 def collect_rows(out_dir: str | os.PathLike, runs: list[SweepRun]) -> list[dict[str, Any]]:
@@ -97,6 +97,9 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
     test = summarize(rows, keys, "test_accuracy")
     val = summarize(rows, keys, "val_accuracy")
     header = [*keys] + [f"{dataset} {metric}" for dataset in datasets for metric in ("test", "val")]
+    costs = "model" in keys  # families compared: their size and compute beside their accuracy
+    if costs:
+        header += [f"{dataset} params / MFLOPs per image" for dataset in datasets]
     lines = [
         f"# Sweep results: {spec.source}",
         "",
@@ -111,12 +114,28 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
         cells = [_display(value) for value in variant]
         for dataset in datasets:
             cells += [seed_cell(test.get((*variant, dataset))), seed_cell(val.get((*variant, dataset)))]
+        if costs:
+            cells += [_cost_cell(rows, keys, variant, dataset) for dataset in datasets]
         rows_shown.append(cells)
     lines += markdown_table(header, rows_shown)
     failed = [row for row in rows if row["status"] == "failed"]
     if failed:
         lines += ["", "Failed runs:", ""] + [f"- {row['run']}: {row['error']}" for row in failed]
     return "\n".join(lines) + "\n"
+
+
+def _cost_cell(rows: list[dict[str, Any]], keys: Sequence[str], variant: tuple, dataset: str) -> str:
+    """``2.24 M / 55.9`` from the variant's first complete run on ``dataset`` (seeds share both), ``-`` before one."""
+    for row in rows:
+        if row["dataset"] == dataset and tuple(row[name] for name in keys) == variant and is_number(row.get("params")):
+            flops = row.get("flops_per_image")
+            return f"{_count(row['params'])} / {float(flops) / 1e6:.3g}" if is_number(flops) else _count(row["params"])
+    return "-"
+
+
+def _count(value: float) -> str:
+    value = float(value)
+    return f"{value / 1e6:.3g} M" if value >= 1e6 else f"{value / 1e3:.3g} k"
 
 
 def _fixed_settings(runs: list[SweepRun]) -> str:
