@@ -27,23 +27,42 @@ sys.exit(0 if value is not None else 1)
 PY
 }
 
+# analyse RUN: every analysis RUN lacks; returns non-zero at the first one that fails
+analyse() {
+  local run=$1 out=$1/analysis
+  local json=$out/sensitivity.json
+  [ -f "$out/filters.json" ] || freqprobe filters "$run" --out "$out" >/dev/null || return 1
+  has "$json" bands || freqprobe sensitivity "$run" --bands --subset "$subset" --out "$out" --quiet || return 1
+  has "$json" heatmap || freqprobe sensitivity "$run" --heatmap --heatmap-stride "$stride" --subset "$subset" \
+    --out "$out" --quiet || return 1
+  has "$json" gradient_spectrum || freqprobe sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" \
+    --quiet || return 1
+  has "$json" shift || freqprobe sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet || return 1
+  for eps in 2/255 8/255; do
+    has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" \
+      --subset "$subset" --out "$out" --quiet || return 1
+  done
+  has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet \
+    || return 1
+  [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null || return 1
+  freqprobe report "$run" >/dev/null
+}
+
+# A run whose analysis fails is marked (analysis/failed.txt, so that sweep_and_analyse.sh does not retry it in a
+# loop) and the others go on; the script exits 1 at the end. Running it again retries the marked runs.
+failures=0
 for run in "$folder"/runs/*/; do
   run=${run%/}
   [ -f "$run/metrics.json" ] || { echo "skipped $run: not complete (no metrics.json)"; continue; }
-  out=$run/analysis
-  json=$out/sensitivity.json
-  [ -f "$out/filters.json" ] || freqprobe filters "$run" --out "$out" >/dev/null
-  has "$json" bands || freqprobe sensitivity "$run" --bands --subset "$subset" --out "$out" --quiet
-  has "$json" heatmap || freqprobe sensitivity "$run" --heatmap --heatmap-stride "$stride" --subset "$subset" --out "$out" --quiet
-  has "$json" gradient_spectrum || freqprobe sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" --quiet
-  has "$json" shift || freqprobe sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet
-  for eps in 2/255 8/255; do
-    has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" --subset "$subset" --out "$out" --quiet
-  done
-  has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet
-  [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null
-  freqprobe report "$run" >/dev/null
-  echo "analysed $run"
+  if analyse "$run"; then
+    rm -f "$run/analysis/failed.txt"
+    echo "analysed $run"
+  else
+    mkdir -p "$run/analysis"
+    echo "an analysis failed; its error is in the log of scripts/analyse_runs.sh" > "$run/analysis/failed.txt"
+    echo "FAILED $run: an analysis failed (the line above says which); the other runs go on"
+    failures=$((failures + 1))
+  fi
 done
 # compare reads each run's analysis/features.json; a folder's older combined features.json is read too, if present
 extra=()
@@ -51,3 +70,4 @@ extra=()
 freqprobe compare "$folder" --out "$folder/compare" "${extra[@]}" ${baseline:+--baseline "$baseline"}
 freqprobe report "$folder" >/dev/null
 echo "done: $folder/report.html"
+[ "$failures" = 0 ] || { echo "$failures run(s) with a failed analysis: fix, then run the same command again"; exit 1; }

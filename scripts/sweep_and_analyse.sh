@@ -18,17 +18,19 @@ freqprobe sweep "$spec" --out "$out" --jobs "$jobs" > "$out/sweep_and_analyse.lo
 sweep=$!
 trap 'kill "$sweep" 2>/dev/null || true' INT TERM
 
-# unanalysed: some complete run (metrics.json) still lacks its last analysis (the feature spectra)
+# unanalysed: some complete run (metrics.json) still lacks its last analysis (the feature spectra) and has not
+# failed one (analysis/failed.txt: analyse_runs.sh said why; it is retried by the next run of this script)
 unanalysed() {
   for run in "$out"/runs/*/; do
-    [ -f "$run/metrics.json" ] && [ ! -f "$run/analysis/features.json" ] && return 0
+    [ -f "$run/metrics.json" ] && [ ! -f "$run/analysis/features.json" ] && [ ! -f "$run/analysis/failed.txt" ] \
+      && return 0
   done
   return 1
 }
 
 while kill -0 "$sweep" 2>/dev/null || unanalysed; do
   if unanalysed; then
-    OMP_NUM_THREADS=1 bash scripts/analyse_runs.sh "$out" "$subset" "$stride" "$baseline"
+    OMP_NUM_THREADS=1 bash scripts/analyse_runs.sh "$out" "$subset" "$stride" "$baseline" || true
   else
     sleep 120
   fi
