@@ -126,16 +126,14 @@ def format_results_markdown(spec: SweepSpec, runs: list[SweepRun], rows: list[di
 
 def _cost_cell(rows: list[dict[str, Any]], keys: Sequence[str], variant: tuple, dataset: str) -> str:
     """``2.24 M / 55.9`` from the variant's first complete run on ``dataset`` (seeds share both), ``-`` before one."""
+    from freqprobe.models.cost import format_count  # torch-importing module: only when a table is written
+
     for row in rows:
         if row["dataset"] == dataset and tuple(row[name] for name in keys) == variant and is_number(row.get("params")):
             flops = row.get("flops_per_image")
-            return f"{_count(row['params'])} / {float(flops) / 1e6:.3g}" if is_number(flops) else _count(row["params"])
+            params = format_count(int(row["params"]), "").strip()  # "272 k", as train --list-models counts
+            return f"{params} / {float(flops) / 1e6:.3g}" if is_number(flops) else params
     return "-"
-
-
-def _count(value: float) -> str:
-    value = float(value)
-    return f"{value / 1e6:.3g} M" if value >= 1e6 else f"{value / 1e3:.3g} k"
 
 
 def _fixed_settings(runs: list[SweepRun]) -> str:
