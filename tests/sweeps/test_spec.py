@@ -82,3 +82,19 @@ def test_every_toml_in_experiments_is_a_sweep_spec_or_the_example_train_config()
 def test_the_example_specs_are_valid(name):
     runs = expand_grid(load_spec(REPO / "experiments" / name))
     assert runs and len({run.name for run in runs}) == len(runs)
+
+
+def test_the_anatomy_spec_matches_flops_within_a_factor_of_2():
+    # issue 16 compares families at matched compute; the spec's per-model widths are what makes it so
+    from freqprobe.models.cost import count_flops
+    from freqprobe.models.registry import create_model
+
+    runs = expand_grid(load_spec(REPO / "experiments" / "anatomy_architectures.toml"))
+    widths = {run.config["model"]: run.config["width_multiplier"] for run in runs}
+    flops = {
+        name: count_flops(create_model(name, in_channels=3, num_classes=10, width_multiplier=width), (3, 32, 32))
+        for name, width in widths.items()
+    }
+    assert len(flops) >= 6
+    assert max(flops.values()) <= 2 * min(flops.values()), flops
+    assert round(flops["resnet20"] / 1e6, 1) == 81.1  # the figure the spec's comment states
