@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every analysis of freqprobe on each run of a sweep or reproduce folder: kernel spectra; band ablation, Fourier heat
 # map (every STRIDE-th frequency; 1 = the full grid), input-gradient spectrum and shift; PGD L-inf at 2/255 and 8/255;
-# corruptions; feature-map spectra; a report per run; then compare (paired against BASELINE when given: a filter
-# spec or FIELD=VALUE pairs, see freqprobe compare --help) and one report. Each step is skipped where its output is
-# already in the run's analysis, so the script resumes, and completes runs analysed in part before.
+# corruptions; feature-map spectra; a report per run (its figures linked, not embedded); then compare (paired against
+# BASELINE when given: a filter spec or FIELD=VALUE pairs, see freqprobe compare --help) and one report. Each step is
+# skipped where its output is already in the run's analysis, so the script resumes, and completes runs analysed in
+# part before.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
@@ -45,7 +46,7 @@ analyse() {
   has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet \
     || return 1
   [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null || return 1
-  freqprobe report "$run" >/dev/null
+  freqprobe report "$run" --link-figures >/dev/null  # its figures are beside it: a page of kB, not MB
 }
 
 # A run whose analysis fails is marked (analysis/failed.txt, so that sweep_and_analyse.sh does not retry it in a

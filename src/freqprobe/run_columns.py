@@ -14,6 +14,10 @@ METRIC_COLUMNS = {
     "kernel_centroid_first": "mean spectral centroid (cycles/pixel) of the first convolution's kernels",
     "kernel_centroid_mean": "mean over all convolutions but 1x1 ones of each layer's mean kernel spectral centroid",
     "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",
+    "kernel_hf_ratio_mean": "mean over all convolutions but 1x1 ones of each layer's share of kernel power above the "
+    "cutoff",
+    "kernel_aliasing_mean": "mean over the strided convolutions but 1x1 ones of each one's aliasing share: energy of its kernels "
+    "above the new Nyquist limit (filters.json; none without a strided convolution)",
     "spectral_norm_first": "first convolution: largest singular value as an operator on its input size",
     "clean_accuracy": "test accuracy of metrics.json (fraction)",
     "val_accuracy": "validation accuracy of metrics.json (fraction)",
@@ -51,13 +55,14 @@ PERCENT_COLUMNS = frozenset(
     {"clean_accuracy", "val_accuracy", "lowpass_auc", "highpass_auc", "heatmap_mean_error", "heatmap_error_low",
      "heatmap_error_mid", "heatmap_error_high", "shift_consistency", "robust_accuracy",
      "corruption_accuracy", "corruption_accuracy_low", "corruption_accuracy_mid", "corruption_accuracy_high",
-     "feature_aliasing_mean"}
+     "feature_aliasing_mean", "kernel_aliasing_mean"}
 )
 
 
 # Partial correlations (compare): what the input and the kernels look like, against how the network fails, given its
 # clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
-FILTER_STATISTIC_COLUMNS = ("input_centroid", "input_slope", "kernel_centroid_first", "kernel_centroid_mean", "kernel_hf_ratio_first",
+FILTER_STATISTIC_COLUMNS = ("input_centroid", "input_slope", "kernel_centroid_first", "kernel_centroid_mean",
+                            "kernel_hf_ratio_first", "kernel_hf_ratio_mean", "kernel_aliasing_mean",
                             "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
 ROBUSTNESS_COLUMNS = ("robust_accuracy", "corruption_accuracy", "heatmap_mean_error", "heatmap_centroid",
                       "lowpass_r50", "highpass_r50", "shift_consistency")

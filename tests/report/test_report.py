@@ -7,6 +7,7 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -355,3 +356,15 @@ def test_a_run_with_its_own_page_is_linked_not_inlined(sweep_tree):
     # two compare figures, the JPEG spectrum and the other run's learning curve; none of the linked run's three
     assert len(page.images) == 4 and "fashion-mnist__resnet20__blur-2__seed0/" not in " ".join(
         image.get("alt", "") for image in page.images)
+
+
+def test_link_figures_from_the_command_line_names_each_png_beside_the_page(sweep_tree):
+    run = sweep_tree / "runs" / "fashion-mnist__resnet20__blur-2__seed0"
+    save_figure(run / "analysis" / "heat map #1.png", "heat map", 9)
+    assert main(["report", str(run), "--link-figures"]) == 0
+    text, page = parse(run / REPORT_FILE)
+    sources = sorted(image["src"] for image in page.images)
+    assert "analysis/heat%20map%20%231.png" in sources  # URL-quoted, relative to the page
+    for source in sources:
+        assert (run / unquote(source)).is_file(), source
+    assert "base64" not in text

@@ -140,24 +140,40 @@ class ImageAttributes(HTMLParser):
             self.body = dict(attrs)
 
 
-def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
-    probed = tmp_path / "probed.html"
+def decoded_images(chromium: str, page: Path, tmp_path: Path) -> list[dict]:
+    """Every <img> of ``page`` as the browser loaded it, with its decoded (natural) size; the probed copy is written
+    beside the page, so relative links resolve as they do for the page itself."""
+    probed = page.with_name("probed.html")
     text = page.read_text(encoding="utf-8")
     probed.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
     result = run_browser(browser_command(
-        chromium, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom", probed.resolve().as_uri()
+        chromium, tmp_path / "profile", "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom",
+        probed.resolve().as_uri()
     ))
+    probed.unlink()
     dom = ImageAttributes()
     dom.feed(result.stdout)
-    expected = text.count("<img ")
-    assert expected == 10
-    assert dom.body.get("data-probed-images") == str(expected), "the load handler did not run"
-    assert len(dom.images) == expected
+    assert dom.body.get("data-probed-images") == str(text.count("<img ")), "the load handler did not run"
     for image in dom.images:
-        assert image["src"].startswith("data:image/png;base64,")
         # the decoded size equals the PNG's own size written into the page: the image really decoded
-        assert int(image["data-natural-width"]) == int(image["width"]) > 0
-        assert int(image["data-natural-height"]) == int(image["height"]) > 0
+        assert int(image["data-natural-width"]) == int(image["width"]) > 0, image["src"][:80]
+        assert int(image["data-natural-height"]) == int(image["height"]) > 0, image["src"][:80]
+    return dom.images
+
+
+def test_every_image_is_decoded_by_the_browser(chromium, page, tmp_path):
+    images = decoded_images(chromium, page, tmp_path)
+    assert len(images) == 10
+    assert all(image["src"].startswith("data:image/png;base64,") for image in images)
+
+
+def test_linked_figures_load_from_a_page_written_elsewhere(chromium, run_tree, tmp_path):
+    page, _ = write_report(run_tree, tmp_path / "pages" / "linked.html", link_figures=True)
+    text = page.read_text(encoding="utf-8")
+    assert "base64" not in text and len(text) < 100_000  # the embedded page of the same folder is megabytes
+    images = decoded_images(chromium, page, tmp_path)
+    assert len(images) == 10
+    assert all(image["src"].startswith("../") for image in images)
 
 
 def probe_geometry(chromium: str, page: Path, tmp_path: Path) -> dict:

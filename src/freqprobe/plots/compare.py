@@ -58,6 +58,8 @@ LABELS = {
     "kernel_centroid_first": "first-layer kernel centroid (cycles/pixel)",
     "kernel_centroid_mean": "mean kernel centroid, all layers (cycles/pixel)",
     "kernel_hf_ratio_first": "first-layer high-frequency ratio",
+    "kernel_hf_ratio_mean": "mean high-frequency ratio, all layers",
+    "kernel_aliasing_mean": "strided kernels: aliasing share (%)",
     "spectral_norm_first": "first-layer spectral norm",
     "clean_accuracy": "clean test accuracy (%)",
     "val_accuracy": "validation accuracy (%)",

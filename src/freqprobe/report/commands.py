@@ -20,6 +20,11 @@ def add_commands(subparsers) -> None:
     )
     parser.add_argument("folder", metavar="DIR", help="a run, sweep, compare, spectrum, filters or sensitivity folder")
     parser.add_argument("--out", default=None, metavar="FILE", help="HTML file to write (default: DIR/report.html)")
+    parser.add_argument(
+        "--link-figures", action="store_true",
+        help="link the PNGs by their paths relative to the page instead of embedding them: a page of a few kB for a "
+        "folder kept whole (a repository, a web server); it shows the figures only beside them",
+    )
     parser.set_defaults(handler=run_report)
 
 
@@ -27,7 +32,7 @@ def run_report(args: argparse.Namespace) -> int:
     from freqprobe.report.collect import count
     from freqprobe.report.html import write_report
 
-    path, report = write_report(args.folder, args.out)
+    path, report = write_report(args.folder, args.out, link_figures=args.link_figures)
     tables = sum(len(section.tables) + len(section.documents) for section in report.sections)
     print(
         f"{report.title}: {count(len(report.sections), 'folder')}, {count(tables, 'table')}, "

@@ -1,7 +1,8 @@
 """One self-contained HTML page: CSS inline, figures inlined as base64 PNG data URIs, no script, no network.
 
 The page opens from a file, a mail attachment or an archive years later and looks the same: nothing it shows lives
-outside it.
+outside it. With ``link_figures`` the figures are linked by relative path instead: a page of a few kB for a folder
+that is kept whole (a repository, a web server), which shows its figures only beside them.
 """
 
 from __future__ import annotations
@@ -60,19 +61,21 @@ footer { margin-top: 48px; color: #7a818c; font-size: 12px; }
 """
 
 
-def render_page(report: FolderReport) -> str:
-    """The whole HTML document of ``report``."""
+def render_page(report: FolderReport, link_from: Path | None = None) -> str:
+    """The whole HTML document of ``report``; figures embedded, or linked relative to the folder ``link_from``."""
     from freqprobe import __version__
+
+    kept = ("Figures are linked from the folder beside this page: keep them together." if link_from is not None
+            else "Self-contained: figures are embedded, nothing is loaded from elsewhere.")
 
     body = [
         f"<h1>{html.escape(report.title)}</h1>",
         f'<p class="lead">{html.escape(report.description)}</p>',
-        headline_html(report),
+        headline_html(report, link_from),
         _contents(report.sections) if len(report.sections) > 1 else "",
-        *(_section(section) for section in report.sections),
+        *(_section(section, link_from) for section in report.sections),
         f"<footer>Made by freqprobe {html.escape(__version__)} (freqprobe report) from "
-        f"{html.escape(str(report.folder))}. Self-contained: figures are embedded, nothing is loaded from "
-        f"elsewhere.</footer>",
+        f"{html.escape(str(report.folder))}. {kept}</footer>",
     ]
     return (
         "<!DOCTYPE html>\n"
@@ -84,7 +87,7 @@ def render_page(report: FolderReport) -> str:
     )
 
 
-def headline_html(report: FolderReport) -> str:
+def headline_html(report: FolderReport, link_from: Path | None = None) -> str:
     """The headline results (``id="headline"``): key numbers, the results table and the learning curve side by side
     when there is room, so they fill the first screen before any section."""
     headline = report.headline
@@ -99,7 +102,7 @@ def headline_html(report: FolderReport) -> str:
     if headline.table is not None:
         parts.append(table_html(headline.table))
     results = f'<div class="results">\n{"".join(parts)}\n</div>' if parts else ""
-    curve = figure_html(report.headline_figure) if report.headline_figure is not None else ""
+    curve = figure_html(report.headline_figure, link_from) if report.headline_figure is not None else ""
     return f'<section id="headline" class="headline">\n<h2>Headline results</h2>\n{results}\n{curve}\n</section>'
 
 
@@ -113,7 +116,7 @@ def _contents(sections: list[Section]) -> str:
     return f"<nav><strong>Contents</strong>\n<ul>\n{items}\n</ul></nav>"
 
 
-def _section(section: Section) -> str:
+def _section(section: Section, link_from: Path | None = None) -> str:
     parts = [
         f'<section id="{section.anchor}">',
         f"<h2>{html.escape(section.title)}</h2>",
@@ -124,7 +127,7 @@ def _section(section: Section) -> str:
             f"{markdown_to_html(document.markdown)}</div>"
             for document in section.documents
         ),
-        *(figure_html(figure) for figure in section.figures),
+        *(figure_html(figure, link_from) for figure in section.figures),
         *(
             [f'<p class="note">Figures and analyses of this run: its own page, '
              f'<a href="{html.escape(quote(section.own_report))}">{html.escape(section.own_report)}</a></p>']
@@ -148,9 +151,10 @@ def table_html(table: Table) -> str:
     return f"<h3>{html.escape(table.title)}</h3>\n{note}\n{body}"
 
 
-def figure_html(figure: Figure) -> str:
-    """A <figure> with the PNG inlined as a data URI, its pixel size, and its caption; a file that is not a readable
-    PNG is named in a note instead (one broken figure does not cost the whole page)."""
+def figure_html(figure: Figure, link_from: Path | None = None) -> str:
+    """A <figure> with the PNG inlined as a data URI (or, given ``link_from``, linked by its path relative to that
+    folder), its pixel size, and its caption; a file that is not a readable PNG is named in a note instead (one
+    broken figure does not cost the whole page)."""
     try:
         data = figure.path.read_bytes()
     except OSError:
@@ -161,10 +165,13 @@ def figure_html(figure: Figure) -> str:
             f'<p class="note">Figure {html.escape(figure.relative)} is not a readable PNG and is left out; '
             f"re-create it with the command that made it.</p>"
         )
-    encoded = base64.b64encode(data).decode("ascii")
+    if link_from is None:
+        source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    else:
+        source = html.escape(quote(Path(os.path.relpath(figure.path.resolve(), link_from.resolve())).as_posix()))
     caption = html.escape(figure.caption)
     return (
-        f'<figure>\n<img src="data:image/png;base64,{encoded}" width="{size[0]}" height="{size[1]}" '
+        f'<figure>\n<img src="{source}" width="{size[0]}" height="{size[1]}" '
         f'alt="{caption}">\n<figcaption>{caption} <span class="file">{html.escape(figure.relative)}</span>'
         f"</figcaption>\n</figure>"
     )
@@ -178,8 +185,10 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return int(width), int(height)
 
 
-def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> tuple[Path, FolderReport]:
-    """Collect ``folder``, render it and write the page atomically to ``out`` (default ``folder/report.html``).
+def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None,
+                 link_figures: bool = False) -> tuple[Path, FolderReport]:
+    """Collect ``folder``, render it and write the page atomically to ``out`` (default ``folder/report.html``),
+    its figures embedded, or linked by their paths relative to the page with ``link_figures``.
 
     Returns the path written and what the page shows.
 
@@ -195,5 +204,5 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
             target = (Path(folder) / section.own_report).resolve()
             section.own_report = Path(os.path.relpath(target, path.parent.resolve())).as_posix()
     prepare_output_dir(path.parent, "the folder of --out" if out is not None else "DIR")
-    atomic_write_text(path, render_page(report))
+    atomic_write_text(path, render_page(report, path.parent if link_figures else None))
     return path, report

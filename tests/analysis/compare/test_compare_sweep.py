@@ -79,6 +79,10 @@ FILE_LAYERS = {
     "none": [
         {"name": "stem", "spectral_centroid_mean": 0.31, "high_frequency_ratio": 0.4, "spectral_norm": 2.5},
         {"name": "layer1.0.conv1", "spectral_centroid_mean": 0.35, "high_frequency_ratio": 0.5, "spectral_norm": 3.0},
+        {"name": "layer2.0.conv1", "spectral_centroid_mean": 0.25, "high_frequency_ratio": 0.2, "spectral_norm": 3.0,
+         "aliasing_share": 0.3},
+        {"name": "layer2.0.shortcut", "spectral_centroid_mean": 0.2, "high_frequency_ratio": 0.9, "spectral_norm": 1.0,
+         "aliasing_share": 0.1, "spatially_flat": True},
     ],
     HIGH: [
         {"name": "stem", "spectral_centroid_mean": 0.42, "high_frequency_ratio": 0.7, "spectral_norm": 1.5},
@@ -217,8 +221,12 @@ def test_kernel_columns_from_filters_json_or_computed(compared, sweep):
     rows = rows_by_run(compared[0])
     none = rows[("none", 0)]
     assert none["kernel_centroid_first"] == 0.31
-    assert none["kernel_centroid_mean"] == pytest.approx((0.31 + 0.35) / 2)
+    assert none["kernel_centroid_mean"] == pytest.approx((0.31 + 0.35 + 0.25) / 3)  # the 1x1 shortcut left out
     assert none["kernel_hf_ratio_first"] == 0.4 and none["spectral_norm_first"] == 2.5
+    assert none["kernel_hf_ratio_mean"] == pytest.approx((0.4 + 0.5 + 0.2) / 3)
+    assert none["kernel_aliasing_mean"] == pytest.approx(0.3)  # the strided 1x1 shortcut's share is its grid's
+    assert rows[(HIGH, 0)]["kernel_aliasing_mean"] is None  # no strided layer: no share, not 0
+    assert rows[(HIGH, 0)]["kernel_hf_ratio_mean"] == pytest.approx(0.7)  # a layer without the number is skipped
     assert none["kernel_source"].endswith("analysis/filters.json")
     assert rows[(HIGH, 0)]["kernel_centroid:layer1.0.conv1"] == 0.33
     computed = rows[(LOW, 1)]

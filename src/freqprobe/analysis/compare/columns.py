@@ -121,20 +121,29 @@ def kernel_layers(run: RunRecord) -> tuple[list[dict], str]:
 
 
 
+def _mean_of(layers: Sequence[dict], key: str) -> float | None:
+    """Mean of ``key`` over the layers that have a number for it (None when none has: e.g. no strided layer)."""
+    found = [value for layer in layers if (value := number_or_none(layer.get(key))) is not None]
+    return statistics.fmean(found) if found else None
+
+
 def kernel_columns(layers: Sequence[dict]) -> dict[str, float | None]:
     """First-layer and all-layer summaries plus one ``kernel_centroid:<layer>`` column per convolution.
 
-    The all-layer mean leaves out spatially flat (1x1) layers: their centroid is the grid's, not the training's."""
+    The all-layer means leave out spatially flat (1x1) layers: their spectrum is the grid's, not the training's (a
+    strided 1x1 layer aliases 1 - 1/stride^2 of its energy whatever it learned); the aliasing mean is over the
+    strided layers, the only ones with a share."""
     centroids = {
         str(layer.get("name")): number_or_none(layer.get("spectral_centroid_mean")) for layer in layers
     }
     shaped = [layer for layer in layers if not layer.get("spatially_flat")]
-    found = [value for layer in shaped if (value := number_or_none(layer.get("spectral_centroid_mean"))) is not None]
     first = layers[0] if layers else {}
     columns = {
         "kernel_centroid_first": number_or_none(first.get("spectral_centroid_mean")),
-        "kernel_centroid_mean": statistics.fmean(found) if found else None,
+        "kernel_centroid_mean": _mean_of(shaped, "spectral_centroid_mean"),
         "kernel_hf_ratio_first": number_or_none(first.get("high_frequency_ratio")),
+        "kernel_hf_ratio_mean": _mean_of(shaped, "high_frequency_ratio"),
+        "kernel_aliasing_mean": _mean_of(shaped, "aliasing_share"),
         "spectral_norm_first": number_or_none(first.get("spectral_norm")),
     }
     columns.update({f"{LAYER_PREFIX}{name}": value for name, value in centroids.items()})

@@ -32,6 +32,7 @@ SUMMARY_COLUMNS = (
     "shift_consistency",
     "kernel_centroid_first",
     "kernel_centroid_mean",
+    "kernel_aliasing_mean",
     "params",
     "flops_per_image",
     "epochs",
