@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Every analysis of freqprobe on each run of a sweep or reproduce folder: kernel spectra; band ablation, Fourier heat
-# map (every STRIDE-th frequency; 1 = the full grid), input-gradient spectrum and shift; PGD L-inf at 2/255 and 8/255;
-# corruptions; feature-map spectra; a report per run (its figures linked, not embedded); then compare (paired against
-# BASELINE when given: a filter spec or FIELD=VALUE pairs, see freqprobe compare --help) and one report. Each step is
-# skipped where its output is already in the run's analysis, so the script resumes, and completes runs analysed in
-# part before.
+# map (every STRIDE-th frequency; 1 = the full grid), input-gradient spectrum and shift; PGD L-inf at each eps of
+# ATTACK_EPS (default "2/255 8/255"); corruptions; feature-map spectra; a report per run (its figures linked, not
+# embedded); then compare (paired against BASELINE when given: a filter spec or FIELD=VALUE pairs, see freqprobe
+# compare --help) and one report. Each step is skipped where its output is already in the run's analysis, so the
+# script resumes, and completes runs analysed in part before. ANALYSIS_WORKERS=N (default 1) analyses N runs at a
+# time; each run is claimed with flock (analysis/.lock), so several copies of the script may also share a folder.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
+#   ANALYSIS_WORKERS=2 ATTACK_EPS=2/255 bash scripts/analyse_runs.sh results/anatomy 500 2 model=resnet20
 set -euo pipefail
 folder=$1
 subset=${2:-500}
 stride=${3:-1}
 baseline=${4:-}
+attack_eps=${ATTACK_EPS:-2/255 8/255}
+workers=${ANALYSIS_WORKERS:-1}
+[[ "$workers" =~ ^[1-9][0-9]?$ ]] || { echo "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '$workers'"; exit 2; }
 
 # has FILE KEY [SUBKEY]: FILE is JSON holding KEY (and KEY holds SUBKEY)
 has() {
@@ -39,7 +44,7 @@ analyse() {
   has "$json" gradient_spectrum || freqprobe sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" \
     --quiet || return 1
   has "$json" shift || freqprobe sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet || return 1
-  for eps in 2/255 8/255; do
+  for eps in $attack_eps; do
     has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" \
       --subset "$subset" --out "$out" --quiet || return 1
   done
@@ -51,19 +56,36 @@ analyse() {
 
 # A run whose analysis fails is marked (analysis/failed.txt, so that sweep_and_analyse.sh does not retry it in a
 # loop) and the others go on; the script exits 1 at the end. Running it again retries the marked runs.
-failures=0
-for run in "$folder"/runs/*/; do
-  run=${run%/}
-  [ -f "$run/metrics.json" ] || { echo "skipped $run: not complete (no metrics.json)"; continue; }
-  if analyse "$run"; then
-    rm -f "$run/analysis/failed.txt"
-    echo "analysed $run"
-  else
+# worker: every complete run no other worker holds; exits with its number of failed runs (at most 100)
+worker() {
+  local failures=0 run lock
+  for run in "$folder"/runs/*/; do
+    run=${run%/}
+    [ -f "$run/metrics.json" ] || { echo "skipped $run: not complete (no metrics.json)"; continue; }
     mkdir -p "$run/analysis"
-    echo "an analysis failed; its error is in the log of scripts/analyse_runs.sh" > "$run/analysis/failed.txt"
-    echo "FAILED $run: an analysis failed (the line above says which); the other runs go on"
-    failures=$((failures + 1))
-  fi
+    exec {lock}>"$run/analysis/.lock"
+    if ! flock -n "$lock"; then exec {lock}>&-; continue; fi  # another worker is on it; the lock dies with it
+    if analyse "$run"; then
+      rm -f "$run/analysis/failed.txt"
+      echo "analysed $run"
+    else
+      echo "an analysis failed; its error is in the log of scripts/analyse_runs.sh" > "$run/analysis/failed.txt"
+      echo "FAILED $run: an analysis failed (the line above says which); the other runs go on"
+      failures=$((failures + 1))
+    fi
+    exec {lock}>&-
+  done
+  return $((failures > 100 ? 100 : failures))
+}
+
+pids=()
+for _ in $(seq "$workers"); do
+  worker &
+  pids+=($!)
+done
+failures=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || failures=$((failures + $?))
 done
 # compare reads each run's analysis/features.json; a folder's older combined features.json is read too, if present
 extra=()
