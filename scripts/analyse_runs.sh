@@ -56,15 +56,19 @@ analyse() {
 
 # A run whose analysis fails is marked (analysis/failed.txt, so that sweep_and_analyse.sh does not retry it in a
 # loop) and the others go on; the script exits 1 at the end. Running it again retries the marked runs.
-# worker: every complete run no other worker holds; exits with its number of failed runs (at most 100)
+# worker: every complete run no other worker holds or has done; exits with its number of failed runs (at most 100)
+visited=$(mktemp -d)
+trap 'rm -rf "$visited"' EXIT
 worker() {
   local failures=0 run lock
   for run in "$folder"/runs/*/; do
     run=${run%/}
-    [ -f "$run/metrics.json" ] || { echo "skipped $run: not complete (no metrics.json)"; continue; }
+    [ -f "$run/metrics.json" ] || { [ -n "${1:-}" ] && echo "skipped $run: not complete (no metrics.json)"; continue; }
     mkdir -p "$run/analysis"
     exec {lock}>"$run/analysis/.lock"
     if ! flock -n "$lock"; then exec {lock}>&-; continue; fi  # another worker is on it; the lock dies with it
+    if [ -e "$visited/${run##*/}" ]; then exec {lock}>&-; continue; fi  # done (or failed) by another worker
+    touch "$visited/${run##*/}"
     if analyse "$run"; then
       rm -f "$run/analysis/failed.txt"
       echo "analysed $run"
@@ -79,8 +83,8 @@ worker() {
 }
 
 pids=()
-for _ in $(seq "$workers"); do
-  worker &
+for index in $(seq "$workers"); do
+  if [ "$index" = 1 ]; then worker say-skipped & else worker & fi  # one worker names the incomplete runs
   pids+=($!)
 done
 failures=0
