@@ -4,8 +4,14 @@
 # ATTACK_EPS (default "2/255 8/255"); corruptions; feature-map spectra; a report per run (its figures linked, not
 # embedded); then compare (paired against BASELINE when given: a filter spec or FIELD=VALUE pairs, see freqprobe
 # compare --help) and one report. Each step is skipped where its output is already in the run's analysis, so the
-# script resumes, and completes runs analysed in part before. ANALYSIS_WORKERS=N (default 1) analyses N runs at a
-# time; each run is claimed with flock (analysis/.lock), so several copies of the script may also share a folder.
+# script resumes, and completes runs analysed in part before.
+#
+# ANALYSIS_WORKERS=N (default 1) analyses N runs at a time. Each run is claimed with flock (util-linux) on
+# analysis/.lock, an empty file left in place (git ignores it), so several copies of the script may share a folder.
+# ANALYSIS_LIMIT=N: each worker analyses at most N runs that lack their feature spectra (the last analysis), skips
+# runs marked failed, and compare and the folder's report are left out (scripts/sweep_and_analyse.sh uses it while
+# the sweep trains). Ctrl-C or a TERM stops every
+# process of the script's process group.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
@@ -17,7 +23,14 @@ stride=${3:-1}
 baseline=${4:-}
 attack_eps=${ATTACK_EPS:-2/255 8/255}
 workers=${ANALYSIS_WORKERS:-1}
-[[ "$workers" =~ ^[1-9][0-9]?$ ]] || { echo "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '$workers'"; exit 2; }
+limit=${ANALYSIS_LIMIT:-}
+[[ "$workers" =~ ^[1-9][0-9]?$ ]] || {
+  echo "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '$workers'"; exit 2; }
+[[ -z "$limit" || "$limit" =~ ^[1-9][0-9]*$ ]] || {
+  echo "ANALYSIS_LIMIT must be a positive whole number of runs per worker, got '$limit'"; exit 2; }
+command -v flock >/dev/null || {
+  echo "scripts/analyse_runs.sh needs flock (util-linux: apt-get install util-linux)"; exit 2; }
+trap 'trap - INT TERM; kill -TERM 0' INT TERM  # background workers ignore SIGINT: stop the whole group
 
 # has FILE KEY [SUBKEY]: FILE is JSON holding KEY (and KEY holds SUBKEY)
 has() {
@@ -51,23 +64,34 @@ analyse() {
   has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet \
     || return 1
   [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null || return 1
-  freqprobe report "$run" --link-figures >/dev/null  # its figures are beside it: a page of kB, not MB
+  # the run's page links the figures beside it (kB, not MB); made again when an analysis is newer
+  if [ ! -f "$run/report.html" ] || [ -n "$(find "$out" -newer "$run/report.html" -type f ! -name .lock -print -quit)" ]
+  then
+    freqprobe report "$run" --link-figures >/dev/null
+  fi
 }
 
-# A run whose analysis fails is marked (analysis/failed.txt, so that sweep_and_analyse.sh does not retry it in a
-# loop) and the others go on; the script exits 1 at the end. Running it again retries the marked runs.
-# worker: every complete run no other worker holds or has done; exits with its number of failed runs (at most 100)
-visited=$(mktemp -d)
+# A run whose analysis fails is marked (analysis/failed.txt) and the others go on; the script exits 1 at the end.
+# Running it again retries the marked runs (but with ANALYSIS_LIMIT). A run is visited once per copy of the script:
+# a worker skips a run another worker (or another copy) marked failed after this copy started.
+visited=$(mktemp -d)  # the runs this copy's workers have taken, and when this copy started
+started=$visited/.started
+touch "$started"
 trap 'rm -rf "$visited"' EXIT
+# worker [say-skipped]: every complete run no other worker holds; exits with its number of failed runs (at most 100)
 worker() {
-  local failures=0 run lock
+  local failures=0 done_runs=0 run lock
   for run in "$folder"/runs/*/; do
     run=${run%/}
     [ -f "$run/metrics.json" ] || { [ -n "${1:-}" ] && echo "skipped $run: not complete (no metrics.json)"; continue; }
+    # with a limit, only runs still lacking their last analysis, and not marked failed, count
+    [ -n "$limit" ] && { [ -f "$run/analysis/features.json" ] || [ -f "$run/analysis/failed.txt" ]; } && continue
     mkdir -p "$run/analysis"
     exec {lock}>"$run/analysis/.lock"
     if ! flock -n "$lock"; then exec {lock}>&-; continue; fi  # another worker is on it; the lock dies with it
-    if [ -e "$visited/${run##*/}" ]; then exec {lock}>&-; continue; fi  # done (or failed) by another worker
+    if [ -e "$visited/${run##*/}" ] || [ "$run/analysis/failed.txt" -nt "$started" ]; then
+      exec {lock}>&-; continue  # done by another worker, or failed since this copy started
+    fi
     touch "$visited/${run##*/}"
     if analyse "$run"; then
       rm -f "$run/analysis/failed.txt"
@@ -78,6 +102,8 @@ worker() {
       failures=$((failures + 1))
     fi
     exec {lock}>&-
+    done_runs=$((done_runs + 1))
+    [ -n "$limit" ] && [ "$done_runs" -ge "$limit" ] && break
   done
   return $((failures > 100 ? 100 : failures))
 }
@@ -89,8 +115,16 @@ for index in $(seq "$workers"); do
 done
 failures=0
 for pid in "${pids[@]}"; do
-  wait "$pid" || failures=$((failures + $?))
+  status=0
+  wait "$pid" || status=$?
+  if [ "$status" -gt 100 ]; then
+    echo "an analysis worker died (exit status $status); the run it held has no failed.txt: run the script again"
+    failures=$((failures + 1))
+  else
+    failures=$((failures + status))
+  fi
 done
+[ -n "$limit" ] && exit $((failures > 0))
 # compare reads each run's analysis/features.json; a folder's older combined features.json is read too, if present
 extra=()
 [ -f "$folder/features/features.json" ] && extra=(--features "$folder/features/features.json")

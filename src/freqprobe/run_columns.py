@@ -16,8 +16,8 @@ METRIC_COLUMNS = {
     "kernel_hf_ratio_first": "first convolution: mean share of kernel power above the cutoff (filters.json)",
     "kernel_hf_ratio_mean": "mean over all convolutions but 1x1 ones of each layer's share of kernel power above the "
     "cutoff",
-    "kernel_aliasing_mean": "mean over the strided convolutions but 1x1 ones of each one's aliasing share: energy of its kernels "
-    "above the new Nyquist limit (filters.json; none without a strided convolution)",
+    "kernel_aliasing_mean": "mean over the strided convolutions but 1x1 ones of each one's aliasing share: energy "
+    "of its kernels above the new Nyquist limit (filters.json; none without a strided convolution)",
     "spectral_norm_first": "first convolution: largest singular value as an operator on its input size",
     "clean_accuracy": "test accuracy of metrics.json (fraction)",
     "val_accuracy": "validation accuracy of metrics.json (fraction)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -368,3 +369,20 @@ def test_link_figures_from_the_command_line_names_each_png_beside_the_page(sweep
     for source in sources:
         assert (run / unquote(source)).is_file(), source
     assert "base64" not in text
+
+
+def test_linked_figures_from_a_page_in_another_and_symlinked_folder_resolve_as_a_browser_does(sweep_tree, tmp_path):
+    # a browser resolves "../" in a file URL by text: through a symlinked --out folder the links must still land
+    elsewhere = tmp_path / "disk" / "a" / "b" / "pages"
+    elsewhere.mkdir(parents=True)
+    pages = sweep_tree.parent / "pages"
+    pages.symlink_to(elsewhere, target_is_directory=True)
+    run = sweep_tree / "runs" / "fashion-mnist__resnet20__blur-2__seed0"
+    save_figure(run / "analysis" / "heatmap.png", "heat map", 9)
+    assert main(["report", str(run), "--out", str(pages / "run.html"), "--link-figures"]) == 0
+    text, page = parse(pages / "run.html")
+    sources = [unquote(image["src"]) for image in page.images]
+    assert sources and all(source.startswith("../sweep/runs/") for source in sources)
+    for source in sources:
+        assert Path(os.path.normpath(pages / source)).is_file(), source
+    assert "keep this page and its folder in place" in text

@@ -146,11 +146,13 @@ def decoded_images(chromium: str, page: Path, tmp_path: Path) -> list[dict]:
     probed = page.with_name("probed.html")
     text = page.read_text(encoding="utf-8")
     probed.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    result = run_browser(browser_command(
-        chromium, tmp_path / "profile", "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom",
-        probed.resolve().as_uri()
-    ))
-    probed.unlink()
+    try:
+        result = run_browser(browser_command(
+            chromium, tmp_path / "profile", "--allow-file-access-from-files", "--virtual-time-budget=10000",
+            "--dump-dom", probed.resolve().as_uri()
+        ))
+    finally:
+        probed.unlink()  # it lies in the shared fixture folder
     dom = ImageAttributes()
     dom.feed(result.stdout)
     assert dom.body.get("data-probed-images") == str(text.count("<img ")), "the load handler did not run"

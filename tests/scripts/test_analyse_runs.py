@@ -25,6 +25,8 @@ command, target = args[0], args[1]
 with open(os.environ["CALL_LOG"], "a") as log:
     log.write(json.dumps(args) + "\n")
 time.sleep(0.2)  # long enough for two workers to meet on a run
+if command == "report":
+    open(os.path.join(target, "report.html"), "w").write("<html></html>")
 if command in ("compare", "report"):
     sys.exit(0)
 out = args[args.index("--out") + 1]
@@ -63,15 +65,22 @@ def folder(tmp_path):
     return root
 
 
-def analyse(folder: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+def environment(folder: Path, **env: str) -> dict[str, str]:
     log = folder.parent / "calls.jsonl"
     log.unlink(missing_ok=True)
-    environment = {**os.environ, "PATH": f"{folder.parent / 'bin'}{os.pathsep}{os.environ['PATH']}",
-                   "CALL_LOG": str(log), **env}
+    return {**os.environ, "PATH": f"{folder.parent / 'bin'}{os.pathsep}{os.environ['PATH']}", "CALL_LOG": str(log),
+            **env}
+
+
+def logged_calls(folder: Path) -> list[list[str]]:
+    log = folder.parent / "calls.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def analyse(folder: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
     result = subprocess.run(["bash", str(SCRIPT), str(folder), "50", "2", "none"], capture_output=True, text=True,
-                            env=environment, timeout=120)
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return result, calls
+                            env=environment(folder, **env), timeout=120)
+    return result, logged_calls(folder)
 
 
 def step(call: list[str]) -> str:
@@ -99,7 +108,7 @@ def test_two_workers_run_each_analysis_once_per_complete_run(folder):
 
     again, calls = analyse(folder, ANALYSIS_WORKERS="2")  # resumes: nothing is left but the reports and compare
     assert again.returncode == 0
-    assert {call[0] for call in calls} == {"report", "compare"}
+    assert [call[0] for call in calls] == ["compare", "report"]  # the runs' pages are newer than their analyses
 
 
 def test_attack_eps_chooses_the_attacks(folder):
@@ -125,3 +134,55 @@ def test_an_impossible_worker_count_is_one_line(folder, workers):
     result, calls = analyse(folder, ANALYSIS_WORKERS=workers)
     assert result.returncode == 2 and calls == []
     assert result.stdout.strip() == f"ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '{workers}'"
+
+
+def test_two_copies_of_the_script_share_a_folder_and_a_failed_run_fails_once(folder):
+    env = environment(folder, FAIL_RUNS="b")
+    command = ["bash", str(SCRIPT), str(folder), "50", "2", "none"]
+    copies = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+              for _ in range(2)]
+    outputs = [copy.communicate(timeout=120)[0] for copy in copies]
+    calls = logged_calls(folder)
+    filters = Counter(Path(call[1]).name for call in calls if call[0] == "filters")
+    assert filters == {"a": 1, "b": 1, "c": 1}  # each run's first analysis ran once, by one copy or the other
+    assert sum(output.count("FAILED") for output in outputs) == 1
+    assert sorted(copy.returncode for copy in copies) == [0, 1]  # the copy that met the failure says so
+
+
+def test_a_limited_pass_takes_one_unanalysed_run_and_leaves_compare_out(folder):
+    (folder / "runs" / "a" / "analysis").mkdir()
+    (folder / "runs" / "a" / "analysis" / "failed.txt").write_text("an analysis failed")
+    result, calls = analyse(folder, ANALYSIS_LIMIT="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {Path(call[1]).name for call in calls} == {"b"}  # a is marked failed: left to a full pass
+    assert "compare" not in [call[0] for call in calls]
+    result, calls = analyse(folder, ANALYSIS_LIMIT="1")
+    assert {Path(call[1]).name for call in calls} == {"c"}  # b is done: the next pass moves on
+
+
+def test_sweep_and_analyse_analyses_every_run_and_compares_once_training_ends(folder):
+    stand_in = folder.parent / "bin" / "freqprobe"
+    text = stand_in.read_text()
+    # the stand-in's sweep: run c completes after a while, as a training job's run would
+    (folder / "runs" / "c" / "metrics.json").unlink()
+    stand_in.write_text(text.replace('if command in ("compare", "report"):', '''if command == "sweep":
+    time.sleep(3)
+    open(os.path.join(args[args.index("--out") + 1], "runs", "c", "metrics.json"), "w").write("{}")
+    sys.exit(0)
+if command in ("compare", "report"):'''))
+    result = subprocess.run(["bash", str(REPO / "scripts" / "sweep_and_analyse.sh"), "spec.toml", str(folder), "2",
+                             "50", "2", "none"], capture_output=True, text=True, env=environment(folder),
+                            timeout=180, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = logged_calls(folder)
+    assert Counter(Path(call[1]).name for call in calls if call[0] == "features") == {"a": 1, "b": 1, "c": 1}
+    assert [call[0] for call in calls].count("compare") == 1 and calls[-1][0] == "report"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("ANALYSIS_WORKERS", "0", "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '0'"),
+    ("ANALYSIS_LIMIT", "all", "ANALYSIS_LIMIT must be a positive whole number of runs per worker, got 'all'"),
+])
+def test_impossible_settings_are_one_line(folder, name, value, message):
+    result, calls = analyse(folder, **{name: value})
+    assert result.returncode == 2 and calls == [] and result.stdout.strip() == message

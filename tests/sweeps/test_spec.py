@@ -97,4 +97,6 @@ def test_the_anatomy_spec_matches_flops_within_a_factor_of_2():
     }
     assert len(flops) >= 6
     assert max(flops.values()) <= 2 * min(flops.values()), flops
-    assert round(flops["resnet20"] / 1e6, 1) == 81.1  # the figure the spec's comment states
+    stated = {"resnet20": 81.1, "vgg11_bn": 77.3, "mobilenet_v2": 55.9, "wrn16_4": 106, "allcnn_c": 95.4,
+              "convnext_atto": 88.6}  # the figures the spec's comment states, in MFLOPs
+    assert {name: float(f"{value / 1e6:.3g}") for name, value in flops.items()} == stated

@@ -23,7 +23,7 @@ def add_commands(subparsers) -> None:
     parser.add_argument(
         "--link-figures", action="store_true",
         help="link the PNGs by their paths relative to the page instead of embedding them: a page of a few kB for a "
-        "folder kept whole (a repository, a web server); it shows the figures only beside them",
+        "folder kept whole (a repository, a web server); moved away from the folder, it shows no figures",
     )
     parser.set_defaults(handler=run_report)
 

@@ -65,7 +65,7 @@ def render_page(report: FolderReport, link_from: Path | None = None) -> str:
     """The whole HTML document of ``report``; figures embedded, or linked relative to the folder ``link_from``."""
     from freqprobe import __version__
 
-    kept = ("Figures are linked from the folder beside this page: keep them together." if link_from is not None
+    kept = ("Figures are linked by relative path: keep this page and its folder in place." if link_from is not None
             else "Self-contained: figures are embedded, nothing is loaded from elsewhere.")
 
     body = [
@@ -168,13 +168,26 @@ def figure_html(figure: Figure, link_from: Path | None = None) -> str:
     if link_from is None:
         source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     else:
-        source = html.escape(quote(Path(os.path.relpath(figure.path.resolve(), link_from.resolve())).as_posix()))
+        source = html.escape(quote(relative_link(figure.path, link_from)))
     caption = html.escape(figure.caption)
     return (
         f'<figure>\n<img src="{source}" width="{size[0]}" height="{size[1]}" '
         f'alt="{caption}">\n<figcaption>{caption} <span class="file">{html.escape(figure.relative)}</span>'
         f"</figcaption>\n</figure>"
     )
+
+
+def relative_link(target: Path, page_folder: Path) -> str:
+    """``target``'s path relative to ``page_folder``, '/'-separated, for a link in a page written there.
+
+    Made from absolute paths without resolving symlinks: a browser resolves ``../`` in a file URL by text, so a link
+    through a symlinked folder must be built as the reader's path spells it.
+
+    Example:
+        >>> relative_link(Path("/data/sweep/runs/a/fig.png"), Path("/data/pages"))
+        '../sweep/runs/a/fig.png'
+    """
+    return Path(os.path.relpath(os.path.abspath(target), os.path.abspath(page_folder))).as_posix()
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -201,8 +214,7 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
     report = collect_report(folder)  # reading is quick; it names a missing DIR better than a write check would
     for section in report.sections:  # a run's own page, named from where this page is written (--out elsewhere)
         if section.own_report:
-            target = (Path(folder) / section.own_report).resolve()
-            section.own_report = Path(os.path.relpath(target, path.parent.resolve())).as_posix()
+            section.own_report = relative_link(Path(folder) / section.own_report, path.parent)
     prepare_output_dir(path.parent, "the folder of --out" if out is not None else "DIR")
     atomic_write_text(path, render_page(report, path.parent if link_figures else None))
     return path, report

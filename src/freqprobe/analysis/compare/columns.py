@@ -16,6 +16,7 @@ from freqprobe.analysis.compare.features import (
     depth_profile,
     feature_columns,
     kernel_depth_profile,
+    shaped_layers,
 )
 from freqprobe.analysis.compare.runs import RunRecord, config_value, find_analysis, read_json
 from freqprobe.analysis.compare.summaries import BANDS_KEYS, band_ablation_summary, find_section, sensitivity_columns
@@ -120,7 +121,6 @@ def kernel_layers(run: RunRecord) -> tuple[list[dict], str]:
     return summary["layers"], "computed (analyze_kernels)"
 
 
-
 def _mean_of(layers: Sequence[dict], key: str) -> float | None:
     """Mean of ``key`` over the layers that have a number for it (None when none has: e.g. no strided layer)."""
     found = [value for layer in layers if (value := number_or_none(layer.get(key))) is not None]
@@ -136,7 +136,7 @@ def kernel_columns(layers: Sequence[dict]) -> dict[str, float | None]:
     centroids = {
         str(layer.get("name")): number_or_none(layer.get("spectral_centroid_mean")) for layer in layers
     }
-    shaped = [layer for layer in layers if not layer.get("spatially_flat")]
+    shaped = shaped_layers(layers)
     first = layers[0] if layers else {}
     columns = {
         "kernel_centroid_first": number_or_none(first.get("spectral_centroid_mean")),

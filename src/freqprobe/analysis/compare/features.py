@@ -68,11 +68,16 @@ def depth_profile(entry: dict) -> list[tuple[float, float]]:
     return relative_depth([number_or_none(layer.get("delta_log_amplitude")) for layer in convolutions])
 
 
+def shaped_layers(layers: Sequence[dict]) -> list[dict]:
+    """The convolutions of ``filters.json`` but the spatially flat (1x1) ones, whose spectrum is the grid's, not the
+    training's."""
+    return [layer for layer in layers if not layer.get("spatially_flat")]
+
+
 def kernel_depth_profile(layers: Sequence[dict]) -> list[tuple[float, float]]:
-    """(relative depth, mean kernel centroid) of each convolution of ``filters.json`` but the spatially flat (1x1)
-    ones, whose centroid is the grid's, not the training's."""
-    shaped = [layer for layer in layers if not layer.get("spatially_flat")]
-    return relative_depth([number_or_none(layer.get("spectral_centroid_mean")) for layer in shaped])
+    """(relative depth, mean kernel centroid) of each convolution of ``filters.json`` but the 1x1 ones
+    (:func:`shaped_layers`)."""
+    return relative_depth([number_or_none(layer.get("spectral_centroid_mean")) for layer in shaped_layers(layers)])
 
 
 def relative_depth(values: Sequence[float | None]) -> list[tuple[float, float]]:
