@@ -10,8 +10,7 @@
 # analysis/.lock, an empty file left in place (git ignores it), so several copies of the script may share a folder.
 # ANALYSIS_LIMIT=N: each worker analyses at most N runs that lack their feature spectra (the last analysis), skips
 # runs marked failed, and compare and the folder's report are left out (scripts/sweep_and_analyse.sh uses it while
-# the sweep trains). Ctrl-C or a TERM stops every
-# process of the script's process group.
+# the sweep trains). Ctrl-C or a TERM stops every process of the script's process group.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
