@@ -19,6 +19,9 @@ METRIC_COLUMNS = {
     "kernel_aliasing_mean": "mean over the strided convolutions but 1x1 ones of each one's aliasing share: energy "
     "of its kernels above the new Nyquist limit (filters.json; none without a strided convolution)",
     "spectral_norm_first": "first convolution: largest singular value as an operator on its input size",
+    "spectral_norm_mean": "mean over every convolution, 1x1 ones included (a gain, not a spectral shape), of its "
+    "largest singular value as an operator on its input size; a normalization layer after it rescales the map, so "
+    "compare it across networks with care",
     "clean_accuracy": "test accuracy of metrics.json (fraction)",
     "val_accuracy": "validation accuracy of metrics.json (fraction)",
     "lowpass_auc": "band ablation: mean low-pass accuracy over radii 0..0.5 cycles/pixel (trapezoid rule)",
@@ -63,7 +66,7 @@ PERCENT_COLUMNS = frozenset(
 # clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
 FILTER_STATISTIC_COLUMNS = ("input_centroid", "input_slope", "kernel_centroid_first", "kernel_centroid_mean",
                             "kernel_hf_ratio_first", "kernel_hf_ratio_mean", "kernel_aliasing_mean",
-                            "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
+                            "spectral_norm_mean", "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
 ROBUSTNESS_COLUMNS = ("robust_accuracy", "corruption_accuracy", "heatmap_mean_error", "heatmap_centroid",
                       "lowpass_r50", "highpass_r50", "shift_consistency")
 PARTIAL_CONTROL = "clean_accuracy"

@@ -61,6 +61,7 @@ LABELS = {
     "kernel_hf_ratio_mean": "mean high-frequency ratio, all layers",
     "kernel_aliasing_mean": "strided kernels: aliasing share (%)",
     "spectral_norm_first": "first-layer spectral norm",
+    "spectral_norm_mean": "mean spectral norm, all layers",
     "clean_accuracy": "clean test accuracy (%)",
     "val_accuracy": "validation accuracy (%)",
     "lowpass_auc": "low-pass ablation: mean accuracy (%)",

@@ -225,6 +225,7 @@ def test_kernel_columns_from_filters_json_or_computed(compared, sweep):
     assert none["kernel_hf_ratio_first"] == 0.4 and none["spectral_norm_first"] == 2.5
     assert none["kernel_hf_ratio_mean"] == pytest.approx((0.4 + 0.5 + 0.2) / 3)
     assert none["kernel_aliasing_mean"] == pytest.approx(0.3)  # the strided 1x1 shortcut's share is its grid's
+    assert none["spectral_norm_mean"] == pytest.approx((2.5 + 3.0 + 3.0 + 1.0) / 4)  # a 1x1 layer's gain counts
     assert rows[(HIGH, 0)]["kernel_aliasing_mean"] is None  # no strided layer: no share, not 0
     assert rows[(HIGH, 0)]["kernel_hf_ratio_mean"] == pytest.approx(0.7)  # a layer without the number is skipped
     assert none["kernel_source"].endswith("analysis/filters.json")

@@ -145,6 +145,7 @@ def kernel_columns(layers: Sequence[dict]) -> dict[str, float | None]:
         "kernel_hf_ratio_mean": _mean_of(shaped, "high_frequency_ratio"),
         "kernel_aliasing_mean": _mean_of(shaped, "aliasing_share"),
         "spectral_norm_first": number_or_none(first.get("spectral_norm")),
+        "spectral_norm_mean": _mean_of(layers, "spectral_norm"),
     }
     columns.update({f"{LAYER_PREFIX}{name}": value for name, value in centroids.items()})
     return columns
