@@ -10,7 +10,10 @@
 # analysis/.lock, an empty file left in place (git ignores it), so several copies of the script may share a folder.
 # ANALYSIS_LIMIT=N: each worker analyses at most N runs that lack their feature spectra (the last analysis), skips
 # runs marked failed, and compare and the folder's report are left out (scripts/sweep_and_analyse.sh uses it while
-# the sweep trains). Ctrl-C or a TERM stops every process of the script's process group.
+# the sweep trains). ANALYSIS_PRECISION=auto|fp32|bf16 (default auto) is passed to every `freqprobe sensitivity`:
+# auto evaluates in bf16 on a CPU with native bf16 and in fp32 elsewhere, so pin it when one study's runs may be
+# analysed on different hosts (attacks, gradients and feature spectra run in fp32 whatever it says). Ctrl-C or a TERM
+# stops every process of the script's process group.
 #
 #   bash scripts/analyse_runs.sh FOLDER [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/analyse_runs.sh results/reproduce-fashion-mnist-resnet20-fast 500 1 none
@@ -23,10 +26,13 @@ baseline=${4:-}
 attack_eps=${ATTACK_EPS:-2/255 8/255}
 workers=${ANALYSIS_WORKERS:-1}
 limit=${ANALYSIS_LIMIT:-}
+precision=${ANALYSIS_PRECISION:-auto}
 [[ "$workers" =~ ^[1-9][0-9]?$ ]] || {
   echo "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '$workers'"; exit 2; }
 [[ -z "$limit" || "$limit" =~ ^[1-9][0-9]*$ ]] || {
   echo "ANALYSIS_LIMIT must be a positive whole number of runs per worker, got '$limit'"; exit 2; }
+[[ "$precision" =~ ^(auto|fp32|bf16)$ ]] || {
+  echo "ANALYSIS_PRECISION must be auto, fp32 or bf16, got '$precision'"; exit 2; }
 command -v flock >/dev/null || {
   echo "scripts/analyse_runs.sh needs flock (util-linux: apt-get install util-linux)"; exit 2; }
 trap 'trap - INT TERM; kill -TERM 0' INT TERM  # background workers ignore SIGINT: stop the whole group
@@ -45,22 +51,24 @@ sys.exit(0 if value is not None else 1)
 PY
 }
 
+sensitivity() { freqprobe sensitivity "$@" --precision "$precision"; }
+
 # analyse RUN: every analysis RUN lacks; returns non-zero at the first one that fails
 analyse() {
   local run=$1 out=$1/analysis
   local json=$out/sensitivity.json
   [ -f "$out/filters.json" ] || freqprobe filters "$run" --out "$out" >/dev/null || return 1
-  has "$json" bands || freqprobe sensitivity "$run" --bands --subset "$subset" --out "$out" --quiet || return 1
-  has "$json" heatmap || freqprobe sensitivity "$run" --heatmap --heatmap-stride "$stride" --subset "$subset" \
+  has "$json" bands || sensitivity "$run" --bands --subset "$subset" --out "$out" --quiet || return 1
+  has "$json" heatmap || sensitivity "$run" --heatmap --heatmap-stride "$stride" --subset "$subset" \
     --out "$out" --quiet || return 1
-  has "$json" gradient_spectrum || freqprobe sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" \
+  has "$json" gradient_spectrum || sensitivity "$run" --gradient-spectrum --subset "$subset" --out "$out" \
     --quiet || return 1
-  has "$json" shift || freqprobe sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet || return 1
+  has "$json" shift || sensitivity "$run" --shift --subset "$subset" --out "$out" --quiet || return 1
   for eps in $attack_eps; do
-    has "$json" attacks "pgd-linf-eps$eps" || freqprobe sensitivity "$run" --attack pgd --eps "$eps" \
+    has "$json" attacks "pgd-linf-eps$eps" || sensitivity "$run" --attack pgd --eps "$eps" \
       --subset "$subset" --out "$out" --quiet || return 1
   done
-  has "$json" corruptions || freqprobe sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet \
+  has "$json" corruptions || sensitivity "$run" --corruptions --subset "$subset" --out "$out" --quiet \
     || return 1
   [ -f "$out/features.json" ] || freqprobe features "$run" --subset "$subset" --out "$out" >/dev/null || return 1
   # the run's page links the figures beside it (kB, not MB); made again when an analysis is newer

@@ -3,7 +3,7 @@
 # background, and meanwhile scripts/analyse_runs.sh on one completed run at a time (one thread, so it shares the
 # cores with the training jobs); once the sweep has ended, JOBS runs at a time until every complete run is analysed,
 # then compare and the folder's report. Both resume: run the same command again after an interruption. Ctrl-C or a
-# TERM stops the sweep and the analyses. ATTACK_EPS passes through to analyse_runs.sh.
+# TERM stops the sweep and the analyses. ATTACK_EPS and ANALYSIS_PRECISION pass through to analyse_runs.sh.
 #
 #   bash scripts/sweep_and_analyse.sh SPEC OUT [JOBS] [SUBSET] [HEATMAP_STRIDE] [BASELINE]
 #   bash scripts/sweep_and_analyse.sh experiments/anatomy_architectures.toml results/anatomy 2 500 2 model=resnet20

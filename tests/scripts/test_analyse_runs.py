@@ -117,6 +117,19 @@ def test_attack_eps_chooses_the_attacks(folder):
     assert sorted(step(call) for call in calls if "--attack" in call) == ["pgd 2/255"] * 3
 
 
+def test_analysis_precision_reaches_every_sensitivity_call_and_only_those(folder):
+    result, calls = analyse(folder, ATTACK_EPS="2/255", ANALYSIS_PRECISION="fp32")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sensitivity = [call for call in calls if call[0] == "sensitivity"]
+    assert len(sensitivity) == 3 * 6  # bands, heat map, gradient spectrum, shift, one attack, corruptions
+    assert all(call[call.index("--precision") + 1] == "fp32" for call in sensitivity)
+    assert not any("--precision" in call for call in calls if call[0] != "sensitivity")
+    (folder / "runs" / "a" / "analysis" / "sensitivity.json").unlink()  # run a analysed again, unpinned
+    _, calls = analyse(folder, ATTACK_EPS="2/255")
+    assert {call[call.index("--precision") + 1] for call in calls if call[0] == "sensitivity"} == {"auto"}
+    assert {Path(call[1]).name for call in calls if call[0] == "sensitivity"} == {"a"}
+
+
 def test_a_failed_run_is_marked_and_the_others_go_on(folder):
     result, _ = analyse(folder, ANALYSIS_WORKERS="2", FAIL_RUNS="b")
     assert result.returncode == 1
@@ -182,6 +195,7 @@ if command in ("compare", "report"):'''))
 @pytest.mark.parametrize("name, value, message", [
     ("ANALYSIS_WORKERS", "0", "ANALYSIS_WORKERS must be 1 to 99 (runs analysed at a time), got '0'"),
     ("ANALYSIS_LIMIT", "all", "ANALYSIS_LIMIT must be a positive whole number of runs per worker, got 'all'"),
+    ("ANALYSIS_PRECISION", "fp16", "ANALYSIS_PRECISION must be auto, fp32 or bf16, got 'fp16'"),
 ])
 def test_impossible_settings_are_one_line(folder, name, value, message):
     result, calls = analyse(folder, **{name: value})
