@@ -66,7 +66,8 @@ PERCENT_COLUMNS = frozenset(
 # clean accuracy (robust accuracy tends to rise as clean accuracy falls, which a plain correlation confuses).
 FILTER_STATISTIC_COLUMNS = ("input_centroid", "input_slope", "kernel_centroid_first", "kernel_centroid_mean",
                             "kernel_hf_ratio_first", "kernel_hf_ratio_mean", "kernel_aliasing_mean",
-                            "spectral_norm_mean", "feature_delta_log_mean", "feature_centroid_mean", "feature_aliasing_mean")
+                            "spectral_norm_mean", "feature_delta_log_mean", "feature_centroid_mean",
+                            "feature_aliasing_mean")
 ROBUSTNESS_COLUMNS = ("robust_accuracy", "corruption_accuracy", "heatmap_mean_error", "heatmap_centroid",
                       "lowpass_r50", "highpass_r50", "shift_consistency")
 PARTIAL_CONTROL = "clean_accuracy"
