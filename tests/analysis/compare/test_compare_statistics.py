@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from freqprobe.analysis.compare.statistics import (
+    benjamini_hochberg,
     correlation_matrix,
     correlations_by_group,
     partial_correlations,
@@ -106,6 +107,32 @@ def test_partial_correlations_per_group_then_pooled():
     assert partial_correlations(summarize_variants(rows, []), ["input_centroid", "robust_accuracy"]) == []
 
 
+def test_benjamini_hochberg_by_hand_and_against_scipy():
+    # sorted p (0.01, 0.03, 0.04, 0.2), m = 4: p m / rank = 0.04, 0.06, 0.0533, 0.2; q is the running minimum from
+    # the top, so 0.06 falls to 0.0533; None is no test and is not counted in m
+    q = benjamini_hochberg([0.01, None, 0.04, 0.03, 0.2])
+    assert q[1] is None
+    assert [q[0], q[2], q[3], q[4]] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.2])
+    p = np.random.default_rng(5).uniform(0, 0.2, 30)
+    assert benjamini_hochberg(p.tolist()) == pytest.approx(stats.false_discovery_control(p).tolist())
+    assert benjamini_hochberg([None, None]) == [None, None] and benjamini_hochberg([]) == []
+
+
+def test_partial_correlations_carry_q_values_per_group():
+    rows = seeded_rows("fashion-mnist", (1, 2, 3, 4, 5, 6), 10) + seeded_rows("cifar10", (1, 2, 3, 4, 5, 6), 30)
+    for index, row in enumerate(rows):
+        row["clean_accuracy"] = 0.5 + 0.01 * ((index * 7) % 5)
+        row["input_centroid"], row["robust_accuracy"], row["corruption_accuracy"] = row["x"], row["y"], -row["y"]
+    entries = partial_correlations(summarize_variants(rows, []), ["input_centroid", "clean_accuracy",
+                                                                  "robust_accuracy", "corruption_accuracy"])
+    for group in ("fashion-mnist", "cifar10", "all pooled"):
+        mine = [entry for entry in entries if entry["group"] == group]
+        assert len(mine) == 2 and all(entry["tests_in_group"] == 2 for entry in mine)
+        expected = stats.false_discovery_control([entry["p_value"] for entry in mine])
+        assert [entry["q_value"] for entry in mine] == pytest.approx(expected.tolist())
+        assert all(entry["q_value"] >= entry["p_value"] for entry in mine)
+
+
 def test_spearman_by_hand_without_ties():
     # ranks differ by d = (-1, 1, -1, 1, 0): rho = 1 - 6 * sum(d^2) / (n (n^2 - 1)) = 1 - 24 / 120
     rho, count = spearman([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 1.0, 4.0, 3.0, 5.0])
@@ -116,3 +143,18 @@ def test_spearman_by_hand_with_ties():
     # x ranks (1, 2.5, 2.5, 4), y ranks (1, 2, 3, 4): Pearson of the average ranks = 4.5 / sqrt(4.5 * 5)
     rho, _ = spearman([1.0, 2.0, 2.0, 3.0], [10.0, 20.0, 30.0, 40.0])
     assert rho == pytest.approx(4.5 / np.sqrt(4.5 * 5.0))
+
+
+def test_partial_section_shows_q_and_its_number_of_tests():
+    from types import SimpleNamespace
+
+    from freqprobe.analysis.compare.seed_tables import format_partial_section
+
+    entry = {"group": "fashion-mnist", "x": "kernel_centroid_mean", "y": "robust_accuracy", "plain_rho": 0.5,
+             "rho": 0.9, "ci_low": 0.1, "ci_high": 1.0, "n": 6, "p_value": 0.0125, "q_value": 0.05,
+             "tests_in_group": 4, "seeds_per_variant": [3] * 6}
+    older = {key: value for key, value in entry.items() if key not in ("q_value", "tests_in_group")}
+    lines = format_partial_section(SimpleNamespace(partial_correlations=[entry, older]))
+    assert "q (BH, group)" in lines[-4]
+    assert "| 0.013 | 0.050 of 4 |" in lines[-2]
+    assert "| 0.013 | - |" in lines[-1]  # compare.json from before q-values: a dash, not an error

@@ -141,12 +141,19 @@ def format_partial_section(comparison: Comparison) -> list[str]:
              f"{PARTIAL_METHOD[1:]}. Plain rho beside it for reference.", ""]
     rows = [
         [_group_label(entry["group"]), entry["x"], entry["y"], _signed(entry["plain_rho"]), _rho_cell(entry, p=False),
-         format_p(entry["p_value"]), _sizes(entry)]
+         format_p(entry["p_value"]), _q_cell(entry), _sizes(entry)]
         for entry in entries
     ]
     return lines + markdown_table(
-        ["group", "filter statistic", "robustness", "plain rho", "partial rho [interval]", "p", "variants x seeds"], rows
+        ["group", "filter statistic", "robustness", "plain rho", "partial rho [interval]", "p", "q (BH, group)",
+         "variants x seeds"], rows
     )
+
+
+def _q_cell(entry: dict) -> str:
+    # compare.json written before q-values existed has none: shown as "-" rather than failing the report
+    q = entry.get("q_value")
+    return "-" if q is None else f"{format_p(q)} of {entry.get('tests_in_group')}"
 
 
 def format_variants_csv(comparison: Comparison) -> str:

@@ -28,7 +28,9 @@ CORRELATION_METHOD = (
 PARTIAL_METHOD = (
     "partial Spearman correlation controlling for clean accuracy: Pearson correlation of the residuals of rank(x) and "
     "rank(y) after a least-squares line on rank(clean accuracy), across variants' means; interval and p as above "
-    "(p permutes the residuals); numpy/scipy, not statsmodels (not a dependency; one least-squares fit per side)"
+    "(p permutes the residuals); numpy/scipy, not statsmodels (not a dependency; one least-squares fit per side); "
+    "q: Benjamini-Hochberg false-discovery-rate adjusted p over the tests of one group "
+    "(scipy.stats.false_discovery_control)"
 )
 
 
@@ -103,8 +105,9 @@ def layer_correlations(variants: Sequence[Any], layer_columns: Sequence[str]) ->
 
 def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> list[dict]:
     """Each filter statistic against each robustness column present in ``columns``, controlling for clean accuracy:
-    ``{group, x, y, control, rho, ci_low, ci_high, p_value, n_variants, seeds_per_variant, plain_rho}`` per dataset
-    (and model) group, then pooled over groups only when there are several (marked ``group: "all pooled"``)."""
+    ``{group, x, y, control, rho, ci_low, ci_high, p_value, q_value, tests_in_group, n_variants, seeds_per_variant,
+    plain_rho}`` per dataset (and model) group, then pooled over groups only when there are several (marked ``group:
+    "all pooled"``). ``q_value`` adjusts ``p_value`` for the group's many tests (:func:`benjamini_hochberg`)."""
     if PARTIAL_CONTROL not in columns:
         return []
     xs = [name for name in FILTER_STATISTIC_COLUMNS if name in columns]
@@ -114,13 +117,37 @@ def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> lis
         groups["all pooled"] = list(variants)
     entries = []
     for group, members in groups.items():
+        group_entries = []
         for x in xs:
             for y in ys:
                 partial = partial_rank_correlation_of_means(variant_values(members, (x, y, PARTIAL_CONTROL)))
                 plain = rank_correlation_of_means(variant_values(members, (x, y)), resamples=0, permutations=0)
-                entries.append({"group": group, "x": x, "y": y, "control": PARTIAL_CONTROL, **partial.to_dict(),
-                                "plain_rho": plain.rho})
+                group_entries.append({"group": group, "x": x, "y": y, "control": PARTIAL_CONTROL,
+                                      **partial.to_dict(), "plain_rho": plain.rho})
+        q_values = benjamini_hochberg([entry["p_value"] for entry in group_entries])
+        tested = sum(q is not None for q in q_values)
+        for entry, q in zip(group_entries, q_values):
+            entry.update(q_value=q, tests_in_group=tested)
+        entries += group_entries
     return entries
+
+
+def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Hochberg adjusted p-values (q) of the finite ``p_values``, in their order; None stays None (a test
+    that could not be made is not counted among the tests).
+
+    >>> [round(q, 4) for q in benjamini_hochberg([0.01, 0.04, 0.03, 0.2])]
+    [0.04, 0.0533, 0.0533, 0.2]
+    """
+    from scipy import stats
+
+    finite = [index for index, p in enumerate(p_values) if is_number(p)]
+    result: list[float | None] = [None] * len(p_values)
+    if finite:
+        adjusted = stats.false_discovery_control([float(p_values[index]) for index in finite], method="bh")
+        for index, q in zip(finite, adjusted):
+            result[index] = float(q)
+    return result
 
 
 def _single_group(variants: Sequence[Any]) -> str:
