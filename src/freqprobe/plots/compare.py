@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from freqprobe.run_columns import FILTER_STATISTIC_COLUMNS, PARTIAL_CONTROL, PERCENT_COLUMNS, ROBUSTNESS_COLUMNS
+from freqprobe.stats import benjamini_hochberg
 from freqprobe.tables import is_number, natural_sorted, unique
 from freqprobe.plots.formats import DEFAULT_FORMAT, figure_file
 from freqprobe.plots.style import (
@@ -175,10 +176,11 @@ def plot_scatter(
     return True
 
 
-def strongest_links(comparison: Any) -> dict[str, tuple[str, str, dict, int]]:
+def strongest_links(comparison: Any) -> dict[str, tuple[str, str, dict, int, float | None]]:
     """Per dataset (/ model) group, or for all variants when there is one group: the (characteristic, outcome,
-    correlation, pairs examined) with the largest |rho| across the variants' means, characteristics being the input,
-    kernel and feature-map statistics and outcomes clean accuracy and the robustness columns."""
+    correlation, pairs examined, q) with the largest |rho| across the variants' means, characteristics being the
+    input, kernel and feature-map statistics and outcomes clean accuracy and the robustness columns; q is its p-value
+    adjusted over the pairs examined (Benjamini-Hochberg), None without a p-value."""
     matrices = comparison.correlations_by_group or {"": comparison.correlations}
     characteristics = [name for name in FILTER_STATISTIC_COLUMNS if name in comparison.metric_columns]
     outcomes = [name for name in (PARTIAL_CONTROL, *ROBUSTNESS_COLUMNS) if name in comparison.metric_columns]
@@ -187,15 +189,18 @@ def strongest_links(comparison: Any) -> dict[str, tuple[str, str, dict, int]]:
         found = [(x, y, matrix[x][y]) for x in characteristics for y in outcomes
                  if x in matrix and y in matrix[x] and matrix[x][y]["rho"] is not None]
         if found:
-            x, y, entry = max(found, key=lambda item: (abs(item[2]["rho"]), -(item[2].get("p_value") or 1.0)))
-            links[group] = (x, y, entry, len(found))
+            q_values = benjamini_hochberg([entry.get("p_value") for _, _, entry in found])
+            best = max(range(len(found)), key=lambda i: (abs(found[i][2]["rho"]), -(found[i][2].get("p_value") or 1.0)))
+            x, y, entry = found[best]
+            links[group] = (x, y, entry, len(found), q_values[best])
     return links
 
 
 def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike) -> bool:
     """One panel per group: its strongest link (:func:`strongest_links`) as a scatter of the variants' means with
-    their 95% intervals as error bars; the title gives rho, its interval, p and how many pairs the link was chosen
-    from (a maximum over many pairs: its p is not corrected for that). False (nothing written) when no link."""
+    their 95% intervals as error bars; the title gives rho, its interval, p, how many pairs the link was chosen from
+    and q, its p adjusted over those pairs (a maximum over many pairs is small by chance). False (nothing written)
+    when no link."""
     links = strongest_links(comparison)
     if not links:
         return False
@@ -203,7 +208,7 @@ def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike
         width = (PANEL_INCHES + 2.2) * len(links)  # each panel has its own legend on its right
         fig = new_figure(width, PANEL_INCHES + 1.6)
         axes = fig.subplots(1, len(links), squeeze=False).ravel()
-        for ax, (group, (x_column, y_column, entry, examined)) in zip(axes, links.items()):
+        for ax, (group, (x_column, y_column, entry, examined, q)) in zip(axes, links.items()):
             members = [variant for variant in comparison.variants if _in_group(variant, group)]
             colors = _filter_colors([variant.label for variant in members])  # one per variant: architectures share a filter
             for variant in members:
@@ -211,7 +216,8 @@ def plot_strongest_links(comparison: Any, subtitle: str, path: str | os.PathLike
                 if xs:
                     ax.errorbar(xs, ys, xerr=x_errors, yerr=y_errors, fmt="o", ms=4, color=colors[variant.label],
                                 label=variant.label, elinewidth=0.8, capsize=1.5)
-            lines = [_group_title(group), _rho_title(entry), f"the strongest of {examined} pairs"]
+            adjusted = "" if q is None else f", q = {q:.2g} (BH)"
+            lines = [_group_title(group), _rho_title(entry), f"the strongest of {examined} pairs{adjusted}"]
             ax.set_title("\n".join(line for line in lines if line), fontsize="small")
             ax.set_xlabel(wrap_label(LABELS.get(x_column, x_column), LABEL_CHARS))
             ax.set_ylabel(wrap_label(LABELS.get(y_column, y_column), LABEL_CHARS))

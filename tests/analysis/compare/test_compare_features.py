@@ -159,4 +159,6 @@ def test_the_strongest_link_is_the_largest_absolute_rho_between_a_characteristic
                                  variants=variants, rows=[{"filter": "none", "dataset": "fashion-mnist"}])
     link = strongest_links(comparison)[""]
     assert link[:2] == ("feature_delta_log_mean", "corruption_accuracy") and link[3] == 3  # 2 x 3 pairs, 3 defined
+    # BH over the 3 defined pairs' p (0.1, 0.2, 0.05): sorted p m / rank = 0.15, 0.15, 0.2, so the chosen 0.05 -> 0.15
+    assert link[4] == pytest.approx(0.15)
     assert plot_strongest_links(comparison, "test", tmp_path / "link.png") and (tmp_path / "link.png").is_file()

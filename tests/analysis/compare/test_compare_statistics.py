@@ -8,7 +8,6 @@ import pytest
 from scipy import stats
 
 from freqprobe.analysis.compare.statistics import (
-    benjamini_hochberg,
     correlation_matrix,
     correlations_by_group,
     partial_correlations,
@@ -105,17 +104,6 @@ def test_partial_correlations_per_group_then_pooled():
     assert all(entry["control"] == "clean_accuracy" and entry["rho"] is None for entry in entries)  # x is z
     assert entries[0]["plain_rho"] == pytest.approx(-1.0)
     assert partial_correlations(summarize_variants(rows, []), ["input_centroid", "robust_accuracy"]) == []
-
-
-def test_benjamini_hochberg_by_hand_and_against_scipy():
-    # sorted p (0.01, 0.03, 0.04, 0.2), m = 4: p m / rank = 0.04, 0.06, 0.0533, 0.2; q is the running minimum from
-    # the top, so 0.06 falls to 0.0533; None is no test and is not counted in m
-    q = benjamini_hochberg([0.01, None, 0.04, 0.03, 0.2])
-    assert q[1] is None
-    assert [q[0], q[2], q[3], q[4]] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.2])
-    p = np.random.default_rng(5).uniform(0, 0.2, 30)
-    assert benjamini_hochberg(p.tolist()) == pytest.approx(stats.false_discovery_control(p).tolist())
-    assert benjamini_hochberg([None, None]) == [None, None] and benjamini_hochberg([]) == []
 
 
 def test_partial_correlations_carry_q_values_per_group():

@@ -13,7 +13,7 @@ import numpy as np
 
 from freqprobe.errors import ConfigError
 from freqprobe.run_columns import FILTER_STATISTIC_COLUMNS, LAYER_PREFIX, PARTIAL_CONTROL, ROBUSTNESS_COLUMNS
-from freqprobe.stats import partial_rank_correlation_of_means, rank_correlation_of_means
+from freqprobe.stats import benjamini_hochberg, partial_rank_correlation_of_means, rank_correlation_of_means
 from freqprobe.stats.correlations import PERMUTATIONS, RESAMPLES, SEED
 from freqprobe.tables import is_number, unique
 
@@ -107,7 +107,7 @@ def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> lis
     """Each filter statistic against each robustness column present in ``columns``, controlling for clean accuracy:
     ``{group, x, y, control, rho, ci_low, ci_high, p_value, q_value, tests_in_group, n_variants, seeds_per_variant,
     plain_rho}`` per dataset (and model) group, then pooled over groups only when there are several (marked ``group:
-    "all pooled"``). ``q_value`` adjusts ``p_value`` for the group's many tests (:func:`benjamini_hochberg`)."""
+    "all pooled"``). ``q_value`` adjusts ``p_value`` for the group's many tests (:func:`freqprobe.stats.benjamini_hochberg`)."""
     if PARTIAL_CONTROL not in columns:
         return []
     xs = [name for name in FILTER_STATISTIC_COLUMNS if name in columns]
@@ -130,24 +130,6 @@ def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> lis
             entry.update(q_value=q, tests_in_group=tested)
         entries += group_entries
     return entries
-
-
-def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
-    """Benjamini-Hochberg adjusted p-values (q) of the finite ``p_values``, in their order; None stays None (a test
-    that could not be made is not counted among the tests).
-
-    >>> [round(q, 4) for q in benjamini_hochberg([0.01, 0.04, 0.03, 0.2])]
-    [0.04, 0.0533, 0.0533, 0.2]
-    """
-    from scipy import stats
-
-    finite = [index for index, p in enumerate(p_values) if is_number(p)]
-    result: list[float | None] = [None] * len(p_values)
-    if finite:
-        adjusted = stats.false_discovery_control([float(p_values[index]) for index in finite], method="bh")
-        for index, q in zip(finite, adjusted):
-            result[index] = float(q)
-    return result
 
 
 def _single_group(variants: Sequence[Any]) -> str:
