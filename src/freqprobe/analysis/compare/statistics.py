@@ -107,7 +107,8 @@ def partial_correlations(variants: Sequence[Any], columns: Sequence[str]) -> lis
     """Each filter statistic against each robustness column present in ``columns``, controlling for clean accuracy:
     ``{group, x, y, control, rho, ci_low, ci_high, p_value, q_value, tests_in_group, n_variants, seeds_per_variant,
     plain_rho}`` per dataset (and model) group, then pooled over groups only when there are several (marked ``group:
-    "all pooled"``). ``q_value`` adjusts ``p_value`` for the group's many tests (:func:`freqprobe.stats.benjamini_hochberg`)."""
+    "all pooled"``). ``q_value`` adjusts ``p_value`` for the group's many tests
+    (:func:`freqprobe.stats.benjamini_hochberg`)."""
     if PARTIAL_CONTROL not in columns:
         return []
     xs = [name for name in FILTER_STATISTIC_COLUMNS if name in columns]
